@@ -1,0 +1,103 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "reverify",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "reverify", targets: ["reverify"]),
+        .library(name: "ReverifyCore", targets: ["ReverifyCore"]),
+        .library(name: "ReverifyStore", targets: ["ReverifyStore"]),
+        .library(name: "ReverifyCrypto", targets: ["ReverifyCrypto"]),
+        .library(name: "ReverifyServer", targets: ["ReverifyServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CArgon2",
+            pkgConfig: "libargon2",
+            providers: [.apt(["libargon2-dev"])]
+        ),
+        .target(
+            name: "ReverifyCore",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ReverifyCrypto",
+            dependencies: [
+                "CArgon2",
+                "ReverifyCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ReverifyStore",
+            dependencies: [
+                "ReverifyCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            resources: [.copy("Migrations")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ReverifyServer",
+            dependencies: [
+                "ReverifyCore",
+                "ReverifyStore",
+                "ReverifyCrypto",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            resources: [.copy("Resources")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "reverify",
+            dependencies: [
+                "ReverifyCore",
+                "ReverifyStore",
+                "ReverifyCrypto",
+                "ReverifyServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "ReverifyCoreTests", dependencies: ["ReverifyCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "ReverifyCryptoTests", dependencies: ["ReverifyCrypto"], swiftSettings: swiftSettings),
+        .testTarget(name: "ReverifyStoreTests", dependencies: ["ReverifyStore", "ReverifyCrypto"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ReverifyServerTests",
+            dependencies: [
+                "ReverifyServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,89 @@
+/// Why an authorization request could not even be answered by redirect: shown on a page instead.
+///
+/// RFC 6749 4.1.2.1: if the client or redirect URI is invalid, the server "MUST NOT automatically
+/// redirect the user-agent to the invalid redirection URI".
+public enum UntrustedRedirectError: Error, Equatable, Sendable {
+    case missingClientID
+    case unknownClient
+    case missingRedirectURI
+    case unregisteredRedirectURI
+    case malformedRequest(String)
+
+    public var message: String {
+        switch self {
+        case .missingClientID: "The request did not say which application is asking (client_id is missing)."
+        case .unknownClient: "The application that sent you here is not registered with this server."
+        case .missingRedirectURI: "The request did not say where to return (redirect_uri is missing)."
+        case .unregisteredRedirectURI: "The return address in the request is not registered for this application."
+        case .malformedRequest(let detail): "The request could not be understood: \(detail)"
+        }
+    }
+}
+
+/// Why a hosted flow is demanding active authentication, recorded in audit and webhooks.
+public enum ReauthReason: String, Codable, Sendable {
+    case noSession = "no_session"
+    case maxAge = "max_age"
+    case promptLogin = "prompt_login"
+    case action
+}
+
+/// A validated authorization request (OIDC Core 3.1.2.1). Every field is typed; nothing stringly past here
+/// except opaque values (`state`, `nonce`) the client owns.
+public struct AuthorizeRequest: Codable, Equatable, Sendable {
+    public let clientID: ClientID
+    public let redirectURI: String
+    public let scopes: [String]
+    public let state: String?
+    public let nonce: String?
+    public let codeChallenge: PKCEChallenge?
+    public let maxAge: Seconds?
+    public let prompt: PromptSet
+    public let idTokenHint: String?
+    public let loginHint: String?
+    public let acrValues: [String]
+    public let action: String?
+    /// The moment the request arrived: a code for a request that demanded re-authentication
+    /// must rest on an `auth_time` no earlier than this (DESIGN 2).
+    public let receivedAt: UnixTime
+
+    public init(
+        clientID: ClientID, redirectURI: String, scopes: [String], state: String?, nonce: String?,
+        codeChallenge: PKCEChallenge?, maxAge: Seconds?, prompt: PromptSet, idTokenHint: String?,
+        loginHint: String?, acrValues: [String], action: String?, receivedAt: UnixTime
+    ) {
+        self.clientID = clientID
+        self.redirectURI = redirectURI
+        self.scopes = scopes
+        self.state = state
+        self.nonce = nonce
+        self.codeChallenge = codeChallenge
+        self.maxAge = maxAge
+        self.prompt = prompt
+        self.idTokenHint = idTokenHint
+        self.loginHint = loginHint
+        self.acrValues = acrValues
+        self.action = action
+        self.receivedAt = receivedAt
+    }
+
+    /// The freshness the client demands: the tighter of `max_age` and the named action's maximum age.
+    public func effectiveMaxAge(client: RegisteredClient) -> (Seconds, ReauthReason)? {
+        let actionAge = action.flatMap { client.actions[$0]?.maxAge }
+        switch (maxAge, actionAge) {
+        case let (m?, a?): return a < m ? (a, .action) : (m, .maxAge)
+        case let (m?, nil): return (m, .maxAge)
+        case let (nil, a?): return (a, .action)
+        case (nil, nil): return nil
+        }
+    }
+
+    /// OIDC Core 3.1.2.1: `max_age=0` is equivalent to `prompt=login`.
+    public var demandsLogin: Bool { prompt.forcesLogin || maxAge == Seconds(0) }
+
+    /// The earliest `auth_time` a code issued for this request may rest on, if any.
+    public func minimumAuthTime(client: RegisteredClient) -> UnixTime? {
+        if demandsLogin { return receivedAt }
+        return effectiveMaxAge(client: client).map { receivedAt - $0.0 }
+    }
+}

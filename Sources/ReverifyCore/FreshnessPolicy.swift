@@ -1,0 +1,72 @@
+/// The state of the browser's session as far as freshness is concerned.
+public struct SessionSnapshot: Equatable, Sendable {
+    public let sessionID: SessionID
+    public let userID: UserID
+    public let authTime: UnixTime
+
+    public init(sessionID: SessionID, userID: UserID, authTime: UnixTime) {
+        self.sessionID = sessionID
+        self.userID = userID
+        self.authTime = authTime
+    }
+}
+
+/// What the authorization endpoint must do next.
+public enum FreshnessDecision: Equatable, Sendable {
+    /// The session is fresh enough: issue a code without showing a page.
+    case proceed
+    /// No session: show the sign-in page (pinned to a user when an `id_token_hint` named one).
+    case signIn(pinnedUser: UserID?)
+    /// The session is too old for this request: show "Confirm it's you".
+    case reauthenticate(ReauthReason)
+    /// Return this error to the redirect URI.
+    case fail(OAuthError)
+}
+
+/// Decides whether the user's last *active* authentication is fresh enough (OIDC Core 3.1.2.1).
+public enum FreshnessPolicy {
+    /// - Parameters:
+    ///   - hintedUser: the subject of a verified `id_token_hint`, if one was sent.
+    public static func decide(
+        request: AuthorizeRequest, client: RegisteredClient, session: SessionSnapshot?, hintedUser: UserID?,
+        now: UnixTime
+    ) -> FreshnessDecision {
+        guard let session else {
+            // OIDC Core 3.1.2.6: prompt=none and no session → login_required.
+            if request.prompt.isNone { return .fail(.loginRequired("the user is not signed in")) }
+            return .signIn(pinnedUser: hintedUser)
+        }
+        // DESIGN 2: a hint for another user never silently switches the session's user.
+        if let hintedUser, hintedUser != session.userID {
+            return .fail(.loginRequired("id_token_hint names a different user than the current session"))
+        }
+        guard let reason = staleness(request: request, client: client, authTime: session.authTime, now: now) else {
+            return .proceed
+        }
+        if request.prompt.isNone {
+            return .fail(.loginRequired("the session requires re-authentication (\(reason.rawValue))"))
+        }
+        return .reauthenticate(reason)
+    }
+
+    /// Why the session's `auth_time` does not satisfy the request, or `nil` when it does.
+    public static func staleness(
+        request: AuthorizeRequest, client: RegisteredClient, authTime: UnixTime, now: UnixTime
+    ) -> ReauthReason? {
+        // OIDC Core 3.1.2.1: prompt=login, and max_age=0 treated as prompt=login.
+        if request.demandsLogin { return .promptLogin }
+        // OIDC Core 3.1.2.1: "If the elapsed time is greater than this value, the OP MUST attempt to
+        // actively re-authenticate the End-User."
+        if let (maxAge, reason) = request.effectiveMaxAge(client: client), now - authTime > maxAge {
+            return reason
+        }
+        return nil
+    }
+
+    /// DESIGN 2: refuse a code whose session `auth_time` predates what its request demanded,
+    /// so a stripped or bypassed re-authentication can never yield a token that looks fresh.
+    public static func codeIsRedeemable(minimumAuthTime: UnixTime?, sessionAuthTime: UnixTime) -> Bool {
+        guard let minimumAuthTime else { return true }
+        return sessionAuthTime >= minimumAuthTime
+    }
+}

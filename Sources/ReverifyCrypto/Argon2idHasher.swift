@@ -1,0 +1,117 @@
+import CArgon2
+import Foundation
+import NIOPosix
+
+/// Argon2id cost parameters (RFC 9106). The default is OWASP's minimum: m=19 MiB, t=2, p=1.
+public struct Argon2Parameters: Equatable, Sendable, Codable {
+    public var memoryKiB: UInt32
+    public var iterations: UInt32
+    public var parallelism: UInt32
+
+    public init(memoryKiB: UInt32 = 19_456, iterations: UInt32 = 2, parallelism: UInt32 = 1) {
+        self.memoryKiB = memoryKiB
+        self.iterations = iterations
+        self.parallelism = parallelism
+    }
+
+    public static let owaspMinimum = Argon2Parameters()
+}
+
+/// The outcome of checking a password against a stored PHC string.
+public enum PasswordVerification: Equatable, Sendable {
+    case invalid
+    case valid
+    /// Valid, but hashed with other parameters than today's: store a fresh hash.
+    case validNeedsRehash
+}
+
+/// Errors from hashing (never from verification, which only says valid or not).
+public enum PasswordHashingError: Error, CustomStringConvertible {
+    case argon2(Int32)
+    case emptyPassword
+    case tooLong
+
+    public var description: String {
+        switch self {
+        case .argon2(let code): "argon2 failed: \(String(cString: argon2_error_message(code)))"
+        case .emptyPassword: "the password is empty"
+        case .tooLong: "the password is longer than 1024 bytes"
+        }
+    }
+}
+
+/// Password hashing with Argon2id in PHC string format, through libargon2.
+///
+/// Hashing is deliberately slow and memory-hard, so it runs on NIO's blocking thread pool,
+/// never on an event loop or the cooperative pool.
+public struct Argon2idHasher: Sendable {
+    public let parameters: Argon2Parameters
+    private let threadPool: NIOThreadPool
+
+    public static let saltLength = 16
+    public static let hashLength = 32
+    public static let maximumPasswordBytes = 1024
+
+    public init(parameters: Argon2Parameters = .owaspMinimum, threadPool: NIOThreadPool = .singleton) {
+        self.parameters = parameters
+        self.threadPool = threadPool
+    }
+
+    /// Hashes a password into a `$argon2id$v=19$m=…,t=…,p=…$salt$hash` string.
+    public func hash(_ password: String) async throws -> String {
+        let params = parameters
+        return try await threadPool.runIfActive { try Self.hashBlocking(password, parameters: params) }
+    }
+
+    /// Checks a password; libargon2 compares the digests in constant time (`argon2_verify`).
+    public func verify(_ password: String, against phc: String) async -> PasswordVerification {
+        let params = parameters
+        let result = try? await threadPool.runIfActive { () -> PasswordVerification in
+            guard Self.verifyBlocking(password, phc: phc) else { return .invalid }
+            return Self.parameters(of: phc) == params ? .valid : .validNeedsRehash
+        }
+        return result ?? .invalid
+    }
+
+    /// A hash of a random password, to verify against when the account does not exist, so that
+    /// response time does not reveal which emails are registered.
+    public func decoyHash() async throws -> String {
+        try await hash(OpaqueToken.generate().value)
+    }
+
+    static func hashBlocking(_ password: String, parameters: Argon2Parameters) throws -> String {
+        let pwd = Array(password.utf8)
+        guard !pwd.isEmpty else { throw PasswordHashingError.emptyPassword }
+        guard pwd.count <= maximumPasswordBytes else { throw PasswordHashingError.tooLong }
+        let salt = SecureRandom.bytes(saltLength)
+        let encodedLength = argon2_encodedlen(
+            parameters.iterations, parameters.memoryKiB, parameters.parallelism,
+            UInt32(saltLength), UInt32(hashLength), Argon2_id)
+        var encoded = [CChar](repeating: 0, count: encodedLength)
+        let status = argon2id_hash_encoded(
+            parameters.iterations, parameters.memoryKiB, parameters.parallelism,
+            pwd, pwd.count, salt, salt.count, hashLength, &encoded, encodedLength)
+        guard status == ARGON2_OK.rawValue else { throw PasswordHashingError.argon2(status) }
+        return String(decoding: encoded.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    static func verifyBlocking(_ password: String, phc: String) -> Bool {
+        let pwd = Array(password.utf8)
+        guard !pwd.isEmpty, pwd.count <= maximumPasswordBytes, phc.hasPrefix("$argon2id$") else { return false }
+        return argon2id_verify(phc, pwd, pwd.count) == ARGON2_OK.rawValue
+    }
+
+    /// Reads `m`, `t` and `p` back out of a PHC string.
+    public static func parameters(of phc: String) -> Argon2Parameters? {
+        let fields = phc.split(separator: "$")
+        guard fields.count == 5, fields[0] == "argon2id" else { return nil }
+        var values: [Substring: UInt32] = [:]
+        for pair in fields[2].split(separator: ",") {
+            let kv = pair.split(separator: "=", maxSplits: 1)
+            guard kv.count == 2, let v = UInt32(kv[1]) else { return nil }
+            values[kv[0]] = v
+        }
+        guard let m = values["m"], let t = values["t"], let p = values["p"] else { return nil }
+        return Argon2Parameters(memoryKiB: m, iterations: t, parallelism: p)
+    }
+}

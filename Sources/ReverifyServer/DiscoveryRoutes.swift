@@ -1,0 +1,66 @@
+import Foundation
+import Hummingbird
+import ReverifyCore
+
+/// `/.well-known/openid-configuration` (OIDC Discovery 1.0 section 3), `/.well-known/jwks.json` and `/healthz`.
+struct DiscoveryRoutes {
+    let services: Services
+
+    func register(on router: Router<ReverifyRequestContext>) {
+        router.get("/.well-known/openid-configuration") { _, _ in
+            try ProtocolResponse.json(self.document, cacheable: true)
+        }
+        router.get("/.well-known/jwks.json") { _, _ in
+            try ProtocolResponse.json(try await self.services.keys.current().jwks(), cacheable: true)
+        }
+        router.get("/healthz") { _, _ in
+            _ = try await self.services.store.publishedSigningKeys()
+            return try ProtocolResponse.json(["status": "ok"])
+        }
+    }
+
+    /// The provider metadata. Field names are the registered ones, hence the snake-case keys.
+    struct Document: Encodable {
+        let issuer: String
+        let authorization_endpoint: String
+        let token_endpoint: String
+        let userinfo_endpoint: String
+        let jwks_uri: String
+        let introspection_endpoint: String
+        let revocation_endpoint: String
+        let end_session_endpoint: String
+        let scopes_supported = ["openid", "profile", "email", "offline_access"]
+        let response_types_supported = ["code"]
+        let response_modes_supported = ["query"]
+        let grant_types_supported = ["authorization_code", "refresh_token"]
+        let subject_types_supported = ["public"]
+        let id_token_signing_alg_values_supported = ["ES256"]
+        let token_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "none"]
+        let introspection_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post"]
+        let revocation_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "none"]
+        let code_challenge_methods_supported = ["S256"]
+        let claims_supported = [
+            "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr", "sid", "azp", "at_hash",
+            "email", "email_verified", "name",
+        ]
+        let claims_parameter_supported = false
+        let request_parameter_supported = false
+        let request_uri_parameter_supported = false
+        let prompt_values_supported = ["none", "login", "consent", "select_account"]
+        let acr_values_supported = ACR.allCases.map(\.rawValue)
+        let authorization_response_iss_parameter_supported = true
+    }
+
+    var document: Document {
+        let c = services.configuration
+        return Document(
+            issuer: c.issuer,
+            authorization_endpoint: c.url("/oauth2/authorize"),
+            token_endpoint: c.url("/oauth2/token"),
+            userinfo_endpoint: c.url("/oauth2/userinfo"),
+            jwks_uri: c.url("/.well-known/jwks.json"),
+            introspection_endpoint: c.url("/oauth2/introspect"),
+            revocation_endpoint: c.url("/oauth2/revoke"),
+            end_session_endpoint: c.url("/oauth2/logout"))
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Hummingbird
+import ReverifyCore
+
+/// Response builders for the protocol endpoints: JSON bodies, OAuth errors, redirects.
+enum ProtocolResponse {
+    static let jsonEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// A JSON body; token-bearing responses must not be cached (RFC 6749 5.1).
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, cacheable: Bool = false) throws
+        -> Response
+    {
+        let data = try jsonEncoder.encode(value)
+        var headers: HTTPFields = [.contentType: "application/json;charset=utf-8"]
+        headers[.cacheControl] = cacheable ? "public, max-age=60" : "no-store"
+        if !cacheable { headers[.pragma] = "no-cache" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: data)))
+    }
+
+    /// RFC 6749 5.2 error body. `invalid_client` via Basic gets a `WWW-Authenticate` challenge.
+    static func error(_ error: OAuthError, challenge: String? = nil) -> Response {
+        let body = ["error": error.code.rawValue, "error_description": error.description]
+        var response = (try? json(body, status: .init(code: error.httpStatus)))
+            ?? Response(status: .internalServerError)
+        if let challenge { response.headers[.wwwAuthenticate] = challenge }
+        return response
+    }
+
+    /// A 302 to `base` with parameters appended to its query (RFC 6749 4.1.2), keeping any query it had.
+    static func redirect(to base: String, parameters: [(String, String?)]) -> Response {
+        var components = URLComponents(string: base) ?? URLComponents()
+        var items = components.queryItems ?? []
+        for (name, value) in parameters { if let value { items.append(URLQueryItem(name: name, value: value)) } }
+        components.queryItems = items
+        // URLComponents leaves '+' alone in queries, but form decoders read it as a space.
+        components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        return Response(
+            status: .found,
+            headers: [.location: components.string ?? base, .cacheControl: "no-store"])
+    }
+}
+
+/// Parsing of `application/x-www-form-urlencoded` query strings and bodies into ordered pairs,
+/// keeping duplicates visible so the protocol rules can refuse them (RFC 6749 3.1, 3.2).
+enum FormParameters {
+    /// Pairs in order; a value that is not valid percent-encoding is `nil`, so the rules reject it
+    /// rather than guess.
+    static func pairs(_ encoded: String) -> [(String, String?)] {
+        encoded.split(separator: "&", omittingEmptySubsequences: true).map { field in
+            let parts = field.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return (decode(parts[0]) ?? String(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
+        }
+    }
+
+    /// `+` is a space in form encoding (HTML 4.01 17.13.4.1); anything else is percent-decoded.
+    private static func decode(_ text: Substring) -> String? {
+        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+    }
+
+    static func query(of request: Request) -> RequestParameters {
+        RequestParameters(pairs(request.uri.query ?? ""))
+    }
+
+    static func body(of request: Request, context: ReverifyRequestContext) async throws -> RequestParameters {
+        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        return RequestParameters(pairs(String(buffer: buffer)))
+    }
+}

@@ -1,0 +1,26 @@
+import Hummingbird
+import Logging
+import ReverifyCore
+import ReverifyStore
+
+/// Builds the Hummingbird application: every route family on one router.
+public enum ReverifyApplication {
+    public static func router(services: Services) -> Router<ReverifyRequestContext> {
+        let router = Router(context: ReverifyRequestContext.self)
+        router.add(middleware: LogRequestsMiddleware(.debug))
+        DiscoveryRoutes(services: services).register(on: router)
+        return router
+    }
+
+    /// The application bound to the configured host and port.
+    public static func make(services: Services, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> some ApplicationProtocol
+    {
+        let c = services.configuration
+        return Application(
+            router: router(services: services),
+            configuration: .init(address: .hostname(c.host, port: c.port), serverName: "Reverify"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? c.port) },
+            logger: services.logger)
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import ReverifyCore
+import ReverifyCrypto
+
+/// Everything the HTTP application is configured with. Defaults are the secure ones.
+public struct ServerConfiguration: Sendable {
+    /// The `iss` of every token and the base of every URL we publish (OIDC Discovery 3).
+    public var issuer: String
+    public var host: String
+    public var port: Int
+
+    public var authorizationCodeLifetime: Seconds = 60
+    public var accessTokenLifetime: Seconds = .minutes(10)
+    public var idTokenLifetime: Seconds = .minutes(10)
+    public var refreshTokenLifetime: Seconds = .days(14)
+    /// How long a hosted page stays usable.
+    public var interactionLifetime: Seconds = .minutes(15)
+    public var sessionIdleTimeout: Seconds = .hours(8)
+    public var sessionAbsoluteLifetime: Seconds = .days(7)
+    /// The window in which two different methods make `mfa` (DESIGN 2).
+    public var mfaWindow: Seconds = .minutes(15)
+    /// Failed verifications per user within `lockoutWindow` before further attempts are refused.
+    public var maximumFailedAttempts = 10
+    public var lockoutWindow: Seconds = .minutes(15)
+    public var argon2: Argon2Parameters = .owaspMinimum
+    /// Mounts the demo relying party under `/demo`.
+    public var demo = false
+    /// Where templates and static files are read from.
+    public var resourcesDirectory: String
+
+    public init(issuer: String, host: String = "127.0.0.1", port: Int = 8080, resourcesDirectory: String? = nil) {
+        self.issuer = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
+        self.host = host
+        self.port = port
+        self.resourcesDirectory = resourcesDirectory ?? ServerConfiguration.bundledResources
+    }
+
+    /// Served over HTTPS: cookies get `Secure` and the `__Host-` prefix.
+    public var isSecure: Bool { issuer.hasPrefix("https://") }
+
+    public func url(_ path: String) -> String { issuer + path }
+
+    public static var bundledResources: String {
+        Bundle.module.url(forResource: "Resources", withExtension: nil)?.path ?? "Resources"
+    }
+}

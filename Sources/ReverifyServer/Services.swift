@@ -1,0 +1,28 @@
+import Logging
+import ReverifyCore
+import ReverifyCrypto
+import ReverifyStore
+
+/// The shared dependencies every route family is built from.
+public struct Services: Sendable {
+    public let configuration: ServerConfiguration
+    public let store: any Store
+    public let time: any TimeSource
+    public let hasher: Argon2idHasher
+    public let keys: KeyRingProvider
+    public let pages: PageRenderer
+    public let logger: Logger
+
+    public init(
+        configuration: ServerConfiguration, store: any Store, time: any TimeSource = SystemTimeSource(),
+        logger: Logger = Logger(label: "reverify")
+    ) async throws {
+        self.configuration = configuration
+        self.store = store
+        self.time = time
+        self.hasher = Argon2idHasher(parameters: configuration.argon2)
+        self.keys = KeyRingProvider(store: store, time: time)
+        self.pages = try await PageRenderer(directory: configuration.resourcesDirectory + "/templates")
+        self.logger = logger
+    }
+}

@@ -1,0 +1,142 @@
+import GRDB
+import ReverifyCore
+
+/// A row of `authorization_requests`: a hosted flow waiting for the user to verify.
+public struct AuthorizationRequestRecord: SnakeCaseRecord, Equatable {
+    public static let databaseTableName = "authorization_requests"
+
+    public var id: AuthorizationRequestID
+    /// SHA-256 of the browser cookie that started the flow; another browser cannot finish it.
+    public var browserHash: String
+    public var csrfHash: String
+    public var clientId: ClientID
+    public var request: AuthorizeRequest
+    /// The session being re-verified; `nil` for sign-in.
+    public var sessionId: SessionID?
+    /// The only user this flow may authenticate (session user or `id_token_hint` subject).
+    public var pinnedUserId: UserID?
+    public var reason: ReauthReason
+    public var createdAt: UnixTime
+    public var expiresAt: UnixTime
+    public var completedAt: UnixTime?
+
+    public init(
+        id: AuthorizationRequestID, browserHash: String, csrfHash: String, clientId: ClientID,
+        request: AuthorizeRequest, sessionId: SessionID?, pinnedUserId: UserID?, reason: ReauthReason,
+        createdAt: UnixTime, expiresAt: UnixTime
+    ) {
+        self.id = id
+        self.browserHash = browserHash
+        self.csrfHash = csrfHash
+        self.clientId = clientId
+        self.request = request
+        self.sessionId = sessionId
+        self.pinnedUserId = pinnedUserId
+        self.reason = reason
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// A row of `grants`: the family of tokens that one code redemption produced.
+public struct GrantRecord: SnakeCaseRecord, Equatable {
+    public static let databaseTableName = "grants"
+
+    public var id: GrantID
+    public var clientId: ClientID
+    public var userId: UserID
+    public var sessionId: SessionID
+    public var scope: String
+    public var nonce: String?
+    public var createdAt: UnixTime
+    public var revokedAt: UnixTime?
+    public var revokedReason: String?
+
+    public init(
+        id: GrantID, clientId: ClientID, userId: UserID, sessionId: SessionID, scope: String, nonce: String?,
+        createdAt: UnixTime
+    ) {
+        self.id = id
+        self.clientId = clientId
+        self.userId = userId
+        self.sessionId = sessionId
+        self.scope = scope
+        self.nonce = nonce
+        self.createdAt = createdAt
+    }
+}
+
+/// A row of `authorization_codes` (RFC 6749 4.1.2): single use, short-lived, bound to everything.
+public struct AuthorizationCodeRecord: SnakeCaseRecord, Equatable {
+    public static let databaseTableName = "authorization_codes"
+
+    public var codeHash: String
+    public var clientId: ClientID
+    public var redirectUri: String
+    public var sessionId: SessionID
+    public var userId: UserID
+    public var scope: String
+    public var nonce: String?
+    public var codeChallenge: String?
+    /// DESIGN 2: the session's `auth_time` must be at least this when the code is redeemed.
+    public var minAuthTime: UnixTime?
+    public var createdAt: UnixTime
+    public var expiresAt: UnixTime
+    public var usedAt: UnixTime?
+    public var grantId: GrantID?
+
+    public init(
+        codeHash: String, clientId: ClientID, redirectUri: String, sessionId: SessionID, userId: UserID,
+        scope: String, nonce: String?, codeChallenge: String?, minAuthTime: UnixTime?, createdAt: UnixTime,
+        expiresAt: UnixTime
+    ) {
+        self.codeHash = codeHash
+        self.clientId = clientId
+        self.redirectUri = redirectUri
+        self.sessionId = sessionId
+        self.userId = userId
+        self.scope = scope
+        self.nonce = nonce
+        self.codeChallenge = codeChallenge
+        self.minAuthTime = minAuthTime
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// A row of `refresh_tokens`. Rotation marks the old row used; presenting a used one again
+/// revokes the whole grant (RFC 9700 4.14.2).
+public struct RefreshTokenRecord: SnakeCaseRecord, Equatable {
+    public static let databaseTableName = "refresh_tokens"
+
+    public var tokenHash: String
+    public var grantId: GrantID
+    public var parentHash: String?
+    public var createdAt: UnixTime
+    public var expiresAt: UnixTime
+    public var usedAt: UnixTime?
+
+    public init(tokenHash: String, grantId: GrantID, parentHash: String?, createdAt: UnixTime, expiresAt: UnixTime) {
+        self.tokenHash = tokenHash
+        self.grantId = grantId
+        self.parentHash = parentHash
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// A row of `access_tokens`: the `jti` of each JWT access token, so it can be revoked and introspected.
+public struct AccessTokenRecord: SnakeCaseRecord, Equatable {
+    public static let databaseTableName = "access_tokens"
+
+    public var jti: String
+    public var grantId: GrantID
+    public var expiresAt: UnixTime
+    public var revokedAt: UnixTime?
+
+    public init(jti: String, grantId: GrantID, expiresAt: UnixTime) {
+        self.jti = jti
+        self.grantId = grantId
+        self.expiresAt = expiresAt
+    }
+}

@@ -1,0 +1,64 @@
+import GRDB
+import ReverifyCore
+
+/// A row of `clients`.
+public struct ClientRecord: SnakeCaseRecord, Equatable {
+    public static let databaseTableName = "clients"
+
+    public var id: ClientID
+    public var name: String
+    /// SHA-256 (hex) of the client secret; `nil` for public clients.
+    public var secretHash: String?
+    public var tokenEndpointAuthMethod: ClientAuthMethod
+    public var actions: [String: ActionPolicy]
+    public var createdAt: UnixTime
+    public var secretRotatedAt: UnixTime?
+
+    public init(
+        id: ClientID, name: String, secretHash: String?, tokenEndpointAuthMethod: ClientAuthMethod,
+        actions: [String: ActionPolicy] = [:], createdAt: UnixTime, secretRotatedAt: UnixTime? = nil
+    ) {
+        self.id = id
+        self.name = name
+        self.secretHash = secretHash
+        self.tokenEndpointAuthMethod = tokenEndpointAuthMethod
+        self.actions = actions
+        self.createdAt = createdAt
+        self.secretRotatedAt = secretRotatedAt
+    }
+}
+
+/// A row of `client_redirect_uris`.
+public struct ClientRedirectURIRecord: SnakeCaseRecord, Equatable {
+    public static let databaseTableName = "client_redirect_uris"
+
+    /// Whether the URI receives authorization responses or post-logout redirects.
+    public enum Kind: String, Codable, Sendable, DatabaseValueConvertible {
+        case login
+        case postLogout = "post_logout"
+    }
+
+    public var clientId: ClientID
+    public var kind: Kind
+    public var uri: String
+    public var position: Int
+}
+
+/// A client with its registered URIs, as the protocol layer sees it.
+public struct StoredClient: Sendable, Equatable {
+    public var record: ClientRecord
+    public var redirectURIs: [String]
+    public var postLogoutRedirectURIs: [String]
+
+    public init(record: ClientRecord, redirectURIs: [String], postLogoutRedirectURIs: [String]) {
+        self.record = record
+        self.redirectURIs = redirectURIs
+        self.postLogoutRedirectURIs = postLogoutRedirectURIs
+    }
+
+    public var registered: RegisteredClient {
+        RegisteredClient(
+            id: record.id, name: record.name, authMethod: record.tokenEndpointAuthMethod,
+            redirectURIs: redirectURIs, postLogoutRedirectURIs: postLogoutRedirectURIs, actions: record.actions)
+    }
+}

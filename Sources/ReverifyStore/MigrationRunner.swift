@@ -1,0 +1,77 @@
+import Foundation
+import GRDB
+
+/// One numbered schema file from `migrations/NNNN_name.sql`.
+public struct SQLMigration: Sendable, Equatable {
+    public let identifier: String
+    public let sql: String
+}
+
+/// Applies the `migrations/*.sql` files in order through GRDB's `DatabaseMigrator`, which records
+/// each applied identifier in `grdb_migrations` and runs each file in its own transaction.
+public struct MigrationRunner: Sendable {
+    public let migrations: [SQLMigration]
+
+    public init(migrations: [SQLMigration]) {
+        self.migrations = migrations.sorted { $0.identifier < $1.identifier }
+    }
+
+    /// The migrations shipped inside this binary.
+    public static let bundled: MigrationRunner = {
+        guard let directory = Bundle.module.url(forResource: "Migrations", withExtension: nil) else {
+            preconditionFailure("the Migrations resource is missing from the ReverifyStore bundle")
+        }
+        do {
+            return MigrationRunner(migrations: try load(directory: directory))
+        } catch {
+            preconditionFailure("cannot read bundled migrations: \(error)")
+        }
+    }()
+
+    /// Reads `NNNN_name.sql` files; anything else in the folder is ignored.
+    public static func load(directory: URL) throws -> [SQLMigration] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        return try names.filter { $0.range(of: #"^\d{4}_[a-z0-9_]+\.sql$"#, options: .regularExpression) != nil }
+            .sorted()
+            .map { name in
+                SQLMigration(
+                    identifier: String(name.dropLast(4)),
+                    sql: try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8))
+            }
+    }
+
+    var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        for migration in migrations {
+            migrator.registerMigration(migration.identifier) { db in
+                try db.execute(sql: migration.sql)
+            }
+        }
+        return migrator
+    }
+
+    /// Brings the schema up to date. Idempotent; refuses a database that a newer binary migrated.
+    /// - Returns: the identifiers applied by this call.
+    @discardableResult
+    public func migrate(_ writer: some DatabaseWriter) throws -> [String] {
+        let migrator = self.migrator
+        let before = try writer.read { db in
+            if try migrator.hasBeenSuperseded(db) {
+                let known = Set(migrations.map(\.identifier))
+                throw StoreError.schemaNewerThanBinary(
+                    applied: try migrator.appliedIdentifiers(db).filter { !known.contains($0) }.sorted())
+            }
+            return try migrator.appliedIdentifiers(db)
+        }
+        try migrator.migrate(writer)
+        return migrations.map(\.identifier).filter { !before.contains($0) }
+    }
+
+    /// Identifiers not yet applied to this database.
+    public func pending(_ reader: some DatabaseReader) throws -> [String] {
+        try reader.read { db in
+            let applied = try migrator.appliedIdentifiers(db)
+            return migrations.map(\.identifier).filter { !applied.contains($0) }
+        }
+    }
+}

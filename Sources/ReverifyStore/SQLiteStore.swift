@@ -1,0 +1,374 @@
+import Foundation
+import GRDB
+import ReverifyCore
+
+/// The embedded SQLite implementation of ``Store``. It owns the `DatabaseWriter`; every method
+/// is one transaction, and no caller ever writes SQL.
+public final class SQLiteStore: Store {
+    public let writer: any DatabaseWriter
+
+    /// Opens the database at `path` and brings its schema up to date.
+    public convenience init(path: String, migrations: MigrationRunner = .bundled) throws {
+        let pool = try DatabaseConnection.open(path: path)
+        try self.init(writer: pool, migrations: migrations)
+    }
+
+    public init(writer: any DatabaseWriter, migrations: MigrationRunner = .bundled) throws {
+        self.writer = writer
+        try migrations.migrate(writer)
+    }
+
+    // MARK: Users
+
+    public func createUser(_ user: UserRecord) async throws {
+        do {
+            try await writer.write { db in try user.insert(db) }
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+            throw StoreError.duplicateEmail(user.email)
+        }
+    }
+
+    public func user(id: UserID) async throws -> UserRecord? {
+        try await writer.read { db in try UserRecord.fetchOne(db, key: id) }
+    }
+
+    public func user(email: String) async throws -> UserRecord? {
+        // `email` is declared COLLATE NOCASE, so this comparison ignores ASCII case.
+        try await writer.read { db in try UserRecord.filter(Column("email") == email).fetchOne(db) }
+    }
+
+    public func users() async throws -> [UserRecord] {
+        try await writer.read { db in try UserRecord.order(Column("created_at"), Column("email")).fetchAll(db) }
+    }
+
+    public func setPasswordHash(_ hash: String, for user: UserID, at: UnixTime) async throws {
+        try await updateUser(user) { db in
+            try UserRecord.filter(key: user).updateAll(db, Column("password_hash").set(to: hash), Column("updated_at").set(to: at))
+        }
+    }
+
+    public func setDisabled(_ disabled: Bool, user: UserID, at: UnixTime) async throws {
+        try await updateUser(user) { db in
+            try UserRecord.filter(key: user).updateAll(
+                db, Column("disabled_at").set(to: disabled ? at : nil), Column("updated_at").set(to: at))
+            if disabled {
+                // A disabled account keeps no live session.
+                try SessionRecord.filter(Column("user_id") == user && Column("revoked_at") == nil)
+                    .updateAll(db, Column("revoked_at").set(to: at))
+            }
+        }
+    }
+
+    private func updateUser(_ id: UserID, _ change: @escaping @Sendable (Database) throws -> Void) async throws {
+        try await writer.write { db in
+            guard try UserRecord.exists(db, key: id) else { throw StoreError.notFound("user \(id)") }
+            try change(db)
+        }
+    }
+
+    // MARK: Clients
+
+    public func createClient(_ client: StoredClient) async throws {
+        try await writer.write { db in
+            try client.record.insert(db)
+            try Self.insertURIs(client, db: db)
+        }
+    }
+
+    private static func insertURIs(_ client: StoredClient, db: Database) throws {
+        for (i, uri) in client.redirectURIs.enumerated() {
+            try ClientRedirectURIRecord(clientId: client.record.id, kind: .login, uri: uri, position: i).insert(db)
+        }
+        for (i, uri) in client.postLogoutRedirectURIs.enumerated() {
+            try ClientRedirectURIRecord(clientId: client.record.id, kind: .postLogout, uri: uri, position: i).insert(db)
+        }
+    }
+
+    public func client(id: ClientID) async throws -> StoredClient? {
+        try await writer.read { db in
+            guard let record = try ClientRecord.fetchOne(db, key: id) else { return nil }
+            return try Self.assemble(record, db: db)
+        }
+    }
+
+    public func clients() async throws -> [StoredClient] {
+        try await writer.read { db in
+            try ClientRecord.order(Column("created_at"), Column("name")).fetchAll(db).map { try Self.assemble($0, db: db) }
+        }
+    }
+
+    private static func assemble(_ record: ClientRecord, db: Database) throws -> StoredClient {
+        let uris = try ClientRedirectURIRecord.filter(Column("client_id") == record.id).order(Column("position"))
+            .fetchAll(db)
+        return StoredClient(
+            record: record,
+            redirectURIs: uris.filter { $0.kind == .login }.map(\.uri),
+            postLogoutRedirectURIs: uris.filter { $0.kind == .postLogout }.map(\.uri))
+    }
+
+    public func setClientSecretHash(_ hash: String, for client: ClientID, at: UnixTime) async throws {
+        try await writer.write { db in
+            let changed = try ClientRecord.filter(key: client).updateAll(
+                db, Column("secret_hash").set(to: hash), Column("secret_rotated_at").set(to: at))
+            if changed == 0 { throw StoreError.notFound("client \(client)") }
+        }
+    }
+
+    public func deleteClient(id: ClientID) async throws {
+        try await writer.write { db in
+            guard try ClientRecord.deleteOne(db, key: id) else { throw StoreError.notFound("client \(id)") }
+        }
+    }
+
+    // MARK: Signing keys
+
+    public func publishedSigningKeys() async throws -> [SigningKeyRecord] {
+        try await writer.read { db in
+            try SigningKeyRecord.filter(Column("removed_at") == nil).order(Column("created_at").desc, Column("kid"))
+                .fetchAll(db)
+        }
+    }
+
+    public func allSigningKeys() async throws -> [SigningKeyRecord] {
+        try await writer.read { db in
+            try SigningKeyRecord.order(Column("created_at").desc, Column("kid")).fetchAll(db)
+        }
+    }
+
+    public func addActiveSigningKey(_ key: SigningKeyRecord) async throws {
+        try await writer.write { db in
+            try SigningKeyRecord.filter(Column("retired_at") == nil && Column("removed_at") == nil)
+                .updateAll(db, Column("retired_at").set(to: key.createdAt))
+            try key.insert(db)
+        }
+    }
+
+    public func removeSigningKey(kid: String, at: UnixTime) async throws {
+        try await writer.write { db in
+            guard let key = try SigningKeyRecord.fetchOne(db, key: kid), key.removedAt == nil else {
+                throw StoreError.notFound("published key \(kid)")
+            }
+            guard key.retiredAt != nil else {
+                throw StoreError.invalid("key \(kid) is the active signing key; rotate first")
+            }
+            try SigningKeyRecord.filter(key: kid).updateAll(db, Column("removed_at").set(to: at))
+        }
+    }
+
+    // MARK: Sessions
+
+    public func createSession(_ session: SessionRecord, audit: AuditRecord) async throws {
+        try await writer.write { db in
+            try session.insert(db)
+            try audit.insert(db)
+        }
+    }
+
+    public func session(secretHash: String) async throws -> SessionRecord? {
+        try await writer.read { db in try SessionRecord.filter(Column("secret_hash") == secretHash).fetchOne(db) }
+    }
+
+    public func session(id: SessionID) async throws -> SessionRecord? {
+        try await writer.read { db in try SessionRecord.fetchOne(db, key: id) }
+    }
+
+    public func sessions(user: UserID?) async throws -> [SessionRecord] {
+        try await writer.read { db in
+            var request = SessionRecord.order(Column("created_at").desc)
+            if let user { request = request.filter(Column("user_id") == user) }
+            return try request.fetchAll(db)
+        }
+    }
+
+    public func touchSession(id: SessionID, at: UnixTime, idleExpiresAt: UnixTime) async throws {
+        try await writer.write { db in
+            _ = try SessionRecord.filter(key: id).updateAll(
+                db, Column("last_seen_at").set(to: at), Column("idle_expires_at").set(to: idleExpiresAt))
+        }
+    }
+
+    public func recordReauthentication(
+        session: SessionID, authTime: UnixTime, amr: [AMR], acr: ACR, verifications: VerificationHistory,
+        audit: AuditRecord
+    ) async throws {
+        let amrJSON = String(decoding: try JSONEncoder().encode(amr), as: UTF8.self)
+        let verificationsJSON = String(decoding: try JSONEncoder().encode(verifications), as: UTF8.self)
+        try await writer.write { db in
+            let changed = try SessionRecord.filter(key: session).filter(Column("revoked_at") == nil).updateAll(
+                db,
+                Column("auth_time").set(to: authTime),
+                Column("amr").set(to: amrJSON),
+                Column("acr").set(to: acr),
+                Column("verifications").set(to: verificationsJSON))
+            if changed == 0 { throw StoreError.notFound("live session \(session)") }
+            try audit.insert(db)
+        }
+    }
+
+    public func revokeSession(id: SessionID, at: UnixTime, audit: AuditRecord) async throws -> Bool {
+        try await writer.write { db in
+            let changed = try SessionRecord.filter(key: id).filter(Column("revoked_at") == nil)
+                .updateAll(db, Column("revoked_at").set(to: at))
+            guard changed > 0 else { return false }
+            try Self.revokeGrants(GrantRecord.filter(Column("session_id") == id), at: at, reason: "session_revoked", db: db)
+            try audit.insert(db)
+            return true
+        }
+    }
+
+    // MARK: Audit
+
+    public func appendAudit(_ record: AuditRecord) async throws {
+        try await writer.write { db in try record.insert(db) }
+    }
+
+    public func auditLog(user: UserID?, limit: Int) async throws -> [AuditRecord] {
+        try await writer.read { db in
+            var request = AuditRecord.order(Column("id").desc).limit(limit)
+            if let user { request = request.filter(Column("user_id") == user) }
+            return try request.fetchAll(db)
+        }
+    }
+
+    public func failedAttempts(user: UserID, since: UnixTime) async throws -> Int {
+        try await writer.read { db in
+            try AuditRecord.filter(
+                Column("user_id") == user && Column("outcome") == AuditOutcome.failure && Column("at") >= since
+                    && [AuditEvent.signIn, AuditEvent.reauthentication].contains(Column("event"))
+            ).fetchCount(db)
+        }
+    }
+
+    // MARK: Authorization
+
+    public func saveAuthorizationRequest(_ request: AuthorizationRequestRecord) async throws {
+        try await writer.write { db in try request.insert(db) }
+    }
+
+    public func authorizationRequest(id: AuthorizationRequestID) async throws -> AuthorizationRequestRecord? {
+        try await writer.read { db in try AuthorizationRequestRecord.fetchOne(db, key: id) }
+    }
+
+    public func completeAuthorizationRequest(id: AuthorizationRequestID, code: AuthorizationCodeRecord, at: UnixTime)
+        async throws -> Bool
+    {
+        try await writer.write { db in
+            let changed = try AuthorizationRequestRecord.filter(key: id).filter(Column("completed_at") == nil)
+                .updateAll(db, Column("completed_at").set(to: at))
+            guard changed == 1 else { return false }
+            try code.insert(db)
+            return true
+        }
+    }
+
+    public func insertCode(_ code: AuthorizationCodeRecord) async throws {
+        try await writer.write { db in try code.insert(db) }
+    }
+
+    public func redeemCode(
+        hash: String, at now: UnixTime, issuance: TokenIssuance,
+        validate: @Sendable (AuthorizationCodeRecord, SessionRecord) -> OAuthError?
+    ) async throws -> CodeRedemption {
+        try await writer.write { db in
+            guard var code = try AuthorizationCodeRecord.fetchOne(db, key: hash) else { return .unknown }
+            if code.usedAt != nil {
+                // RFC 6749 4.1.2 / RFC 9700 4.5: a replayed code revokes what it issued.
+                if let grantId = code.grantId {
+                    try Self.revokeGrants(GrantRecord.filter(key: grantId), at: now, reason: "code_replay", db: db)
+                }
+                return .replayed(revokedGrant: code.grantId)
+            }
+            // Burn the code on every first presentation, valid or not: it never works twice.
+            code.usedAt = now
+            if now >= code.expiresAt {
+                try code.update(db)
+                return .expired
+            }
+            guard let session = try SessionRecord.fetchOne(db, key: code.sessionId), session.revokedAt == nil else {
+                try code.update(db)
+                return .rejected(.invalidGrant("the session that issued this code has ended"))
+            }
+            if let error = validate(code, session) {
+                try code.update(db)
+                return .rejected(error)
+            }
+            let grant = GrantRecord(
+                id: issuance.grantID, clientId: code.clientId, userId: code.userId, sessionId: code.sessionId,
+                scope: code.scope, nonce: code.nonce, createdAt: now)
+            try grant.insert(db)
+            code.grantId = grant.id
+            try code.update(db)
+            try issuance.refreshToken?.insert(db)
+            try issuance.accessToken.insert(db)
+            return .redeemed(code: code, grant: grant, session: session)
+        }
+    }
+
+    public func rotateRefreshToken(
+        hash: String, at now: UnixTime, issuance: TokenIssuance, validate: @Sendable (GrantRecord) -> OAuthError?
+    ) async throws -> RefreshRotation {
+        try await writer.write { db in
+            guard var token = try RefreshTokenRecord.fetchOne(db, key: hash),
+                let grant = try GrantRecord.fetchOne(db, key: token.grantId)
+            else { return .unknown }
+            if let error = validate(grant) { return .rejected(error) }
+            if token.usedAt != nil || grant.revokedAt != nil {
+                // RFC 9700 4.14.2: reuse of a rotated refresh token revokes the whole family.
+                try Self.revokeGrants(GrantRecord.filter(key: grant.id), at: now, reason: "refresh_reuse", db: db)
+                return token.usedAt != nil ? .reused(revokedGrant: grant.id) : .rejected(.invalidGrant("the grant was revoked"))
+            }
+            if now >= token.expiresAt { return .expired }
+            guard let session = try SessionRecord.fetchOne(db, key: grant.sessionId), session.revokedAt == nil else {
+                return .rejected(.invalidGrant("the session behind this refresh token has ended"))
+            }
+            token.usedAt = now
+            try token.update(db)
+            if var next = issuance.refreshToken {
+                next.grantId = grant.id
+                next.parentHash = token.tokenHash
+                try next.insert(db)
+            }
+            var access = issuance.accessToken
+            access.grantId = grant.id
+            try access.insert(db)
+            return .rotated(grant: grant, session: session)
+        }
+    }
+
+    public func grant(id: GrantID) async throws -> GrantRecord? {
+        try await writer.read { db in try GrantRecord.fetchOne(db, key: id) }
+    }
+
+    public func revokeGrant(id: GrantID, at: UnixTime, reason: String) async throws {
+        try await writer.write { db in
+            try Self.revokeGrants(GrantRecord.filter(key: id), at: at, reason: reason, db: db)
+        }
+    }
+
+    /// Revoking a grant revokes its access tokens too; its refresh tokens die with it (checked on use).
+    private static func revokeGrants(_ grants: QueryInterfaceRequest<GrantRecord>, at: UnixTime, reason: String, db: Database)
+        throws
+    {
+        let ids = try grants.filter(Column("revoked_at") == nil).fetchAll(db).map(\.id)
+        guard !ids.isEmpty else { return }
+        try GrantRecord.filter(keys: ids).updateAll(
+            db, Column("revoked_at").set(to: at), Column("revoked_reason").set(to: reason))
+        try AccessTokenRecord.filter(ids.contains(Column("grant_id")) && Column("revoked_at") == nil)
+            .updateAll(db, Column("revoked_at").set(to: at))
+    }
+
+    public func refreshToken(hash: String) async throws -> RefreshTokenRecord? {
+        try await writer.read { db in try RefreshTokenRecord.fetchOne(db, key: hash) }
+    }
+
+    public func accessToken(jti: String) async throws -> AccessTokenRecord? {
+        try await writer.read { db in try AccessTokenRecord.fetchOne(db, key: jti) }
+    }
+
+    public func revokeAccessToken(jti: String, at: UnixTime) async throws {
+        try await writer.write { db in
+            _ = try AccessTokenRecord.filter(key: jti).filter(Column("revoked_at") == nil)
+                .updateAll(db, Column("revoked_at").set(to: at))
+        }
+    }
+}

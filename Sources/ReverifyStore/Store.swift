@@ -1,0 +1,125 @@
+import ReverifyCore
+
+/// Errors the store reports in terms an operator or a route can act on.
+public enum StoreError: Error, Equatable, CustomStringConvertible {
+    case duplicateEmail(String)
+    case notFound(String)
+    case schemaNewerThanBinary(applied: [String])
+    case notAReverifyDatabase(String)
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .duplicateEmail(let email): "a user with email \(email) already exists"
+        case .notFound(let what): "\(what) not found"
+        case .schemaNewerThanBinary(let applied):
+            "the database was migrated by a newer Reverify (unknown migrations: \(applied.joined(separator: ", ")))"
+        case .notAReverifyDatabase(let path): "\(path) is not a Reverify database"
+        case .invalid(let detail): detail
+        }
+    }
+}
+
+/// What happened when a code was presented.
+public enum CodeRedemption: Sendable, Equatable {
+    case unknown
+    case expired
+    /// Presented a second time: the grant it produced has now been revoked (RFC 9700 4.5).
+    case replayed(revokedGrant: GrantID?)
+    case rejected(OAuthError)
+    case redeemed(code: AuthorizationCodeRecord, grant: GrantRecord, session: SessionRecord)
+}
+
+/// What happened when a refresh token was presented.
+public enum RefreshRotation: Sendable, Equatable {
+    case unknown
+    case expired
+    /// A rotated-away token came back: the whole family is revoked (RFC 9700 4.14.2).
+    case reused(revokedGrant: GrantID)
+    case rejected(OAuthError)
+    case rotated(grant: GrantRecord, session: SessionRecord)
+}
+
+/// The tokens to mint alongside a redemption, generated before the transaction so the
+/// transaction can store their hashes atomically.
+public struct TokenIssuance: Sendable {
+    public var grantID: GrantID
+    public var refreshToken: RefreshTokenRecord?
+    public var accessToken: AccessTokenRecord
+
+    public init(grantID: GrantID, refreshToken: RefreshTokenRecord?, accessToken: AccessTokenRecord) {
+        self.grantID = grantID
+        self.refreshToken = refreshToken
+        self.accessToken = accessToken
+    }
+}
+
+/// The persistence boundary. Routes and the CLI speak to this protocol only; each method is one
+/// intention and one transaction, so a PostgreSQL backend can implement it later.
+public protocol Store: Sendable {
+    // MARK: Users
+    func createUser(_ user: UserRecord) async throws
+    func user(id: UserID) async throws -> UserRecord?
+    func user(email: String) async throws -> UserRecord?
+    func users() async throws -> [UserRecord]
+    func setPasswordHash(_ hash: String, for user: UserID, at: UnixTime) async throws
+    func setDisabled(_ disabled: Bool, user: UserID, at: UnixTime) async throws
+
+    // MARK: Clients
+    func createClient(_ client: StoredClient) async throws
+    func client(id: ClientID) async throws -> StoredClient?
+    func clients() async throws -> [StoredClient]
+    func setClientSecretHash(_ hash: String, for client: ClientID, at: UnixTime) async throws
+    func deleteClient(id: ClientID) async throws
+
+    // MARK: Signing keys
+    /// Every key still published, newest first.
+    func publishedSigningKeys() async throws -> [SigningKeyRecord]
+    func allSigningKeys() async throws -> [SigningKeyRecord]
+    /// Adds a key that becomes the active signer; the previous active key is retired but stays published.
+    func addActiveSigningKey(_ key: SigningKeyRecord) async throws
+    /// Stops publishing a retired key.
+    func removeSigningKey(kid: String, at: UnixTime) async throws
+
+    // MARK: Sessions
+    func createSession(_ session: SessionRecord, audit: AuditRecord) async throws
+    func session(secretHash: String) async throws -> SessionRecord?
+    func session(id: SessionID) async throws -> SessionRecord?
+    func sessions(user: UserID?) async throws -> [SessionRecord]
+    func touchSession(id: SessionID, at: UnixTime, idleExpiresAt: UnixTime) async throws
+    /// Moves `auth_time` forward after an active verification, with its audit row, in one transaction.
+    func recordReauthentication(
+        session: SessionID, authTime: UnixTime, amr: [AMR], acr: ACR, verifications: VerificationHistory,
+        audit: AuditRecord
+    ) async throws
+    /// Revokes a session and every grant issued from it. Returns `false` if it was not live.
+    @discardableResult
+    func revokeSession(id: SessionID, at: UnixTime, audit: AuditRecord) async throws -> Bool
+
+    // MARK: Audit
+    func appendAudit(_ record: AuditRecord) async throws
+    func auditLog(user: UserID?, limit: Int) async throws -> [AuditRecord]
+    func failedAttempts(user: UserID, since: UnixTime) async throws -> Int
+
+    // MARK: Authorization
+    func saveAuthorizationRequest(_ request: AuthorizationRequestRecord) async throws
+    func authorizationRequest(id: AuthorizationRequestID) async throws -> AuthorizationRequestRecord?
+    /// Marks the hosted flow complete and stores its code atomically; `false` if it was already complete.
+    func completeAuthorizationRequest(id: AuthorizationRequestID, code: AuthorizationCodeRecord, at: UnixTime)
+        async throws -> Bool
+    func insertCode(_ code: AuthorizationCodeRecord) async throws
+    /// Redeems a code once: `validate` sees the stored binding (client, redirect URI, PKCE) and the session
+    /// before anything is written; on success the grant and its tokens are stored in the same transaction.
+    func redeemCode(
+        hash: String, at: UnixTime, issuance: TokenIssuance,
+        validate: @Sendable (AuthorizationCodeRecord, SessionRecord) -> OAuthError?
+    ) async throws -> CodeRedemption
+    func rotateRefreshToken(
+        hash: String, at: UnixTime, issuance: TokenIssuance, validate: @Sendable (GrantRecord) -> OAuthError?
+    ) async throws -> RefreshRotation
+    func grant(id: GrantID) async throws -> GrantRecord?
+    func revokeGrant(id: GrantID, at: UnixTime, reason: String) async throws
+    func refreshToken(hash: String) async throws -> RefreshTokenRecord?
+    func accessToken(jti: String) async throws -> AccessTokenRecord?
+    func revokeAccessToken(jti: String, at: UnixTime) async throws
+}
