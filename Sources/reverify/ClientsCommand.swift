@@ -1,0 +1,170 @@
+import ArgumentParser
+import ReverifyCore
+import ReverifyCrypto
+import ReverifyStore
+
+struct Clients: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage relying-party applications (OAuth clients).",
+        subcommands: [Create.self, List.self, Show.self, RotateSecret.self, Delete.self])
+
+    struct View: Encodable {
+        let client_id: String
+        let name: String
+        let token_endpoint_auth_method: String
+        let redirect_uris: [String]
+        let post_logout_redirect_uris: [String]
+        let actions: [String: Int64]
+        let created_at: Int64
+        /// Present only in the output of `create` and `rotate-secret`: shown once, never stored.
+        let client_secret: String?
+
+        init(_ c: StoredClient, secret: String? = nil) {
+            client_id = c.record.id.rawValue
+            name = c.record.name
+            token_endpoint_auth_method = c.record.tokenEndpointAuthMethod.rawValue
+            redirect_uris = c.redirectURIs
+            post_logout_redirect_uris = c.postLogoutRedirectURIs
+            actions = c.record.actions.mapValues(\.maxAge.rawValue)
+            created_at = c.record.createdAt.rawValue
+            client_secret = secret
+        }
+
+        var text: String {
+            var lines = [
+                "client_id: \(client_id)", "name: \(name)", "token_endpoint_auth_method: \(token_endpoint_auth_method)",
+            ]
+            lines += redirect_uris.map { "redirect_uri: \($0)" }
+            lines += post_logout_redirect_uris.map { "post_logout_redirect_uri: \($0)" }
+            lines += actions.sorted { $0.key < $1.key }.map { "action: \($0.key) (max_age \($0.value)s)" }
+            if let client_secret { lines.append("client_secret: \(client_secret)   (shown once; store it now)") }
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    static func find(_ id: String, in store: some Store) async throws -> StoredClient {
+        guard let clientID = ClientID(validating: id), let client = try await store.client(id: clientID) else {
+            throw CLIError("no client with id \(id)")
+        }
+        return client
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Register a client; prints its secret once.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Option(help: "Display name shown on the hosted pages.") var name: String
+        @Option(name: .customLong("redirect-uri"), help: "Registered redirect URI (repeatable; exact match).")
+        var redirectURIs: [String] = []
+        @Option(name: .customLong("post-logout-redirect-uri"), help: "Allowed post-logout redirect URI (repeatable).")
+        var postLogoutRedirectURIs: [String] = []
+        @Flag(help: "A public client (no secret; PKCE required).") var `public` = false
+        @Option(help: "client_secret_basic or client_secret_post.") var authMethod: String = "client_secret_basic"
+        @Option(name: .customLong("action"), help: "A sensitive action and its maximum age, e.g. billing.change=300 (repeatable).")
+        var actions: [String] = []
+
+        func run() async throws {
+            guard name.contains(where: { !$0.isWhitespace }), name.count <= 200 else {
+                throw CLIError("--name must be 1 to 200 characters")
+            }
+            guard !redirectURIs.isEmpty else { throw CLIError("at least one --redirect-uri is required") }
+            for uri in redirectURIs + postLogoutRedirectURIs {
+                if let problem = RedirectURIRules.problem(with: uri) { throw CLIError("invalid redirect URI '\(uri)': \(problem)") }
+            }
+            let method: ClientAuthMethod
+            if `public` {
+                method = .none
+            } else {
+                guard let m = ClientAuthMethod(rawValue: authMethod), m == .clientSecretBasic || m == .clientSecretPost else {
+                    throw CLIError("--auth-method must be client_secret_basic or client_secret_post")
+                }
+                method = m
+            }
+            let policies = try Dictionary(actions.map(parseAction), uniquingKeysWith: { _, _ in
+                throw CLIError("an --action is given twice")
+            })
+            let store = try database.openExisting()
+            let secret = `public` ? nil : OpaqueToken.generate(prefix: "rvs")
+            let client = StoredClient(
+                record: ClientRecord(
+                    id: ClientID(rawValue: IdentifierGenerator.make(prefix: ClientID.prefix)), name: name,
+                    secretHash: secret?.hash.hex, tokenEndpointAuthMethod: method, actions: policies, createdAt: now()),
+                redirectURIs: uniqued(redirectURIs),
+                postLogoutRedirectURIs: uniqued(postLogoutRedirectURIs))
+            try await store.createClient(client)
+            try output.print(json: View(client, secret: secret?.value)) { View(client, secret: secret?.value).text }
+        }
+
+        func parseAction(_ text: String) throws -> (String, ActionPolicy) {
+            let parts = text.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, let age = Int64(parts[1]), age >= 0,
+                parts[0].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-" })
+            else { throw CLIError("--action must look like name=seconds, e.g. billing.change=300") }
+            return (String(parts[0]), ActionPolicy(maxAge: Seconds(age)))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List clients.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let clients = try await database.openExisting().clients().map { View($0) }
+            try output.print(json: clients) {
+                clients.isEmpty
+                    ? "no clients"
+                    : clients.map { "\($0.client_id)  \($0.name)  \($0.token_endpoint_auth_method)" }.joined(separator: "\n")
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one client.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Client id.") var id: String
+
+        func run() async throws {
+            let client = View(try await find(id, in: database.openExisting()))
+            try output.print(json: client) { client.text }
+        }
+    }
+
+    struct RotateSecret: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Issue a new client secret; the old one stops working.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Client id.") var id: String
+
+        func run() async throws {
+            let store = try database.openExisting()
+            let client = try await find(id, in: store)
+            guard !client.record.tokenEndpointAuthMethod.isPublic else { throw CLIError("client \(id) is public and has no secret") }
+            let secret = OpaqueToken.generate(prefix: "rvs")
+            try await store.setClientSecretHash(secret.hash.hex, for: client.record.id, at: now())
+            try output.print(json: ["client_id": id, "client_secret": secret.value]) {
+                "client_secret: \(secret.value)   (shown once; store it now)"
+            }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a client and everything issued to it.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "Client id.") var id: String
+
+        func run() async throws {
+            let store = try database.openExisting()
+            let client = try await find(id, in: store)
+            try await store.deleteClient(id: client.record.id)
+            print("deleted client \(id)")
+        }
+    }
+}
+
+/// De-duplicates while keeping the operator's order.
+private func uniqued(_ values: [String]) -> [String] {
+    var seen = Set<String>()
+    return values.filter { seen.insert($0).inserted }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import ReverifyCore
+import ReverifyServer
+import ReverifyStore
+
+/// `--database`, shared by every command.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: "SQLite database file (env REVERIFY_DATABASE).")
+    var database: String = ProcessInfo.processInfo.environment["REVERIFY_DATABASE"] ?? "./data/reverify.sqlite"
+
+    /// Opens and migrates the database (for `migrate` and `serve`).
+    func openMigrating() throws -> SQLiteStore {
+        try SQLiteStore(path: database)
+    }
+
+    /// Opens an existing, up-to-date database; administration commands never create one by accident.
+    func openExisting() throws -> SQLiteStore {
+        guard FileManager.default.fileExists(atPath: database) else {
+            throw CLIError("no database at \(database); run `reverify migrate` first or pass --database")
+        }
+        let pool = try DatabaseConnection.open(path: database)
+        let pending = try MigrationRunner.bundled.pending(pool)
+        guard pending.isEmpty else {
+            throw CLIError("the database at \(database) needs migrating (\(pending.joined(separator: ", "))); run `reverify migrate`")
+        }
+        return try SQLiteStore(writer: pool)
+    }
+}
+
+/// `--json`, for commands that list or create.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print machine-readable JSON.")
+    var json = false
+
+    func print(json value: some Encodable, text: () -> String) throws {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
+        } else {
+            Swift.print(text())
+        }
+    }
+}
+
+/// A one-line error for the operator; ArgumentParser prints it and exits non-zero.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Reads a secret from standard input, dropping only the final newline.
+func readSecretFromStandardInput(what: String) throws -> String {
+    let data = FileHandle.standardInput.readDataToEndOfFile()
+    var text = String(decoding: data, as: UTF8.self)
+    if text.hasSuffix("\r\n") { text.removeLast(2) } else if text.hasSuffix("\n") { text.removeLast() }
+    guard !text.isEmpty else { throw CLIError("no \(what) on standard input") }
+    return text
+}
+
+func now() -> UnixTime { SystemTimeSource().now() }
+
+/// ISO 8601 for human output.
+func formatted(_ time: UnixTime?) -> String {
+    guard let time else { return "-" }
+    return ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(time.rawValue)))
+}

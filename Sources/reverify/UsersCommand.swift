@@ -1,0 +1,133 @@
+import ArgumentParser
+import ReverifyCore
+import ReverifyCrypto
+import ReverifyStore
+
+struct Users: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage user accounts.",
+        subcommands: [Create.self, List.self, Show.self, SetPassword.self, Disable.self, Enable.self])
+
+    /// What `users` prints: never the password hash.
+    struct View: Encodable {
+        let id: String
+        let email: String
+        let name: String?
+        let email_verified: Bool
+        let has_password: Bool
+        let disabled: Bool
+        let created_at: Int64
+
+        init(_ u: UserRecord) {
+            id = u.id.rawValue
+            email = u.email
+            name = u.name
+            email_verified = u.emailVerified
+            has_password = u.passwordHash != nil
+            disabled = u.isDisabled
+            created_at = u.createdAt.rawValue
+        }
+
+        var line: String {
+            "\(id)  \(email)  \(name ?? "-")  \(disabled ? "disabled" : "active")  \(has_password ? "password" : "no-password")"
+        }
+    }
+
+    static func find(_ email: String, in store: some Store) async throws -> UserRecord {
+        guard let user = try await store.user(email: email) else { throw CLIError("no user with email \(email)") }
+        return user
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a user.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Option(help: "Email address (unique).") var email: String
+        @Option(help: "Display name.") var name: String?
+        @Flag(help: "Read the password from standard input.") var passwordStdin = false
+        @Flag(help: "Mark the email address as verified.") var emailVerified = false
+
+        func run() async throws {
+            guard let email = AccountRules.normalizedEmail(email) else { throw CLIError("'\(self.email)' is not a valid email address") }
+            var hash: String?
+            if passwordStdin {
+                let password = try readSecretFromStandardInput(what: "password")
+                if let problem = AccountRules.passwordProblem(password) { throw CLIError(problem) }
+                hash = try await Argon2idHasher().hash(password)
+            }
+            let store = try database.openExisting()
+            let t = now()
+            let user = UserRecord(
+                id: UserID(rawValue: IdentifierGenerator.make(prefix: UserID.prefix)), email: email, name: name,
+                passwordHash: hash, emailVerified: emailVerified, createdAt: t, updatedAt: t)
+            try await store.createUser(user)
+            try output.print(json: View(user)) { "created user \(user.id) <\(email)>" }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List users.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let users = try await database.openExisting().users().map(View.init)
+            try output.print(json: users) { users.isEmpty ? "no users" : users.map(\.line).joined(separator: "\n") }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one user.")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Email address.") var email: String
+
+        func run() async throws {
+            let user = View(try await find(email, in: database.openExisting()))
+            try output.print(json: user) { user.line }
+        }
+    }
+
+    struct SetPassword: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set a user's password.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "Email address.") var email: String
+        @Flag(help: "Read the password from standard input.") var passwordStdin = false
+
+        func run() async throws {
+            guard passwordStdin else { throw CLIError("pass --password-stdin and the password on standard input") }
+            let store = try database.openExisting()
+            let user = try await find(email, in: store)
+            let password = try readSecretFromStandardInput(what: "password")
+            if let problem = AccountRules.passwordProblem(password) { throw CLIError(problem) }
+            try await store.setPasswordHash(try await Argon2idHasher().hash(password), for: user.id, at: now())
+            print("password updated for \(user.email)")
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable a user and end their sessions.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "Email address.") var email: String
+
+        func run() async throws {
+            let store = try database.openExisting()
+            let user = try await find(email, in: store)
+            try await store.setDisabled(true, user: user.id, at: now())
+            print("disabled \(user.email)")
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Re-enable a disabled user.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "Email address.") var email: String
+
+        func run() async throws {
+            let store = try database.openExisting()
+            let user = try await find(email, in: store)
+            try await store.setDisabled(false, user: user.id, at: now())
+            print("enabled \(user.email)")
+        }
+    }
+}
