@@ -9,6 +9,16 @@ public enum ReverifyApplication {
         let router = Router(context: ReverifyRequestContext.self)
         router.add(middleware: LogRequestsMiddleware(.debug))
         DiscoveryRoutes(services: services).register(on: router)
+        AuthorizeRoutes(services: services).register(on: router)
+        HostedPageRoutes(services: services).register(on: router)
+        TokenRoutes(services: services).register(on: router)
+        UserInfoRoutes(services: services).register(on: router)
+        IntrospectionRoutes(services: services).register(on: router)
+        RevocationRoutes(services: services).register(on: router)
+        LogoutRoutes(services: services).register(on: router)
+        if services.configuration.demo {
+            DemoRelyingParty(services: services).register(on: router)
+        }
         return router
     }
 

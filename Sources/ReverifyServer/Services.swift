@@ -12,6 +12,9 @@ public struct Services: Sendable {
     public let keys: KeyRingProvider
     public let pages: PageRenderer
     public let logger: Logger
+    /// A hash of a random password at today's cost, verified against when an account has none,
+    /// so response time does not reveal which accounts exist.
+    let decoyPasswordHash: String
 
     public init(
         configuration: ServerConfiguration, store: any Store, time: any TimeSource = SystemTimeSource(),
@@ -24,5 +27,6 @@ public struct Services: Sendable {
         self.keys = KeyRingProvider(store: store, time: time)
         self.pages = try await PageRenderer(directory: configuration.resourcesDirectory + "/templates")
         self.logger = logger
+        self.decoyPasswordHash = try await hasher.decoyHash()
     }
 }

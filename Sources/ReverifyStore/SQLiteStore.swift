@@ -261,6 +261,18 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func cancelAuthorizationRequest(id: AuthorizationRequestID, at: UnixTime, audit: AuditRecord) async throws
+        -> Bool
+    {
+        try await writer.write { db in
+            let changed = try AuthorizationRequestRecord.filter(key: id).filter(Column("completed_at") == nil)
+                .updateAll(db, Column("completed_at").set(to: at))
+            guard changed == 1 else { return false }
+            try audit.insert(db)
+            return true
+        }
+    }
+
     public func insertCode(_ code: AuthorizationCodeRecord) async throws {
         try await writer.write { db in try code.insert(db) }
     }

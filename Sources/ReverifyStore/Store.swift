@@ -107,6 +107,8 @@ public protocol Store: Sendable {
     /// Marks the hosted flow complete and stores its code atomically; `false` if it was already complete.
     func completeAuthorizationRequest(id: AuthorizationRequestID, code: AuthorizationCodeRecord, at: UnixTime)
         async throws -> Bool
+    /// Ends a hosted flow without a code (cancelled); `false` if it was already complete.
+    func cancelAuthorizationRequest(id: AuthorizationRequestID, at: UnixTime, audit: AuditRecord) async throws -> Bool
     func insertCode(_ code: AuthorizationCodeRecord) async throws
     /// Redeems a code once: `validate` sees the stored binding (client, redirect URI, PKCE) and the session
     /// before anything is written; on success the grant and its tokens are stored in the same transaction.

@@ -1,0 +1,101 @@
+import Crypto
+import Foundation
+import Hummingbird
+import ReverifyCore
+import ReverifyCrypto
+import ReverifyStore
+
+/// What the authorization endpoint and the hosted pages share: finding the browser's session,
+/// answering the client by redirect, and issuing codes.
+struct AuthorizationFlow {
+    let services: Services
+    var cookies: BrowserCookies { BrowserCookies(configuration: services.configuration) }
+
+    /// The browser's live session with an enabled user, if any.
+    func currentSession(_ request: Request) async throws -> (SessionRecord, UserRecord)? {
+        guard let secret = cookies.sessionSecret(in: request), !secret.isEmpty, secret.utf8.count <= 256 else { return nil }
+        let now = services.time.now()
+        guard let session = try await services.store.session(secretHash: TokenHash(of: secret).hex),
+            session.isActive(at: now),
+            let user = try await services.store.user(id: session.userId), !user.isDisabled
+        else { return nil }
+        // Idle expiry slides with use; auth_time does not (OIDC Core 12.2).
+        let idle = min(now + services.configuration.sessionIdleTimeout, session.expiresAt)
+        if idle.rawValue - session.idleExpiresAt.rawValue > 60 {
+            try await services.store.touchSession(id: session.id, at: now, idleExpiresAt: idle)
+        }
+        return (session, user)
+    }
+
+    /// An error response to the client's redirect URI (RFC 6749 4.1.2.1 with RFC 9207 `iss`).
+    func redirectError(_ error: OAuthError, to redirectURI: String, state: String?) -> Response {
+        ProtocolResponse.redirect(
+            to: redirectURI,
+            parameters: [
+                ("error", error.code.rawValue), ("error_description", error.description), ("state", state),
+                ("iss", services.configuration.issuer),
+            ])
+    }
+
+    /// Issues a single-use code bound to the client, redirect URI, PKCE challenge, nonce and session,
+    /// then redirects back (RFC 6749 4.1.2, RFC 9207).
+    func issueCode(
+        for request: AuthorizeRequest, client: RegisteredClient, session: SessionRecord,
+        completing pending: AuthorizationRequestID? = nil
+    ) async throws -> Response {
+        let now = services.time.now()
+        let code = OpaqueToken.generate(prefix: "rvc")
+        let record = AuthorizationCodeRecord(
+            codeHash: code.hash.hex, clientId: client.id, redirectUri: request.redirectURI, sessionId: session.id,
+            userId: session.userId, scope: request.scopes.joined(separator: " "), nonce: request.nonce,
+            codeChallenge: request.codeChallenge?.value, minAuthTime: request.minimumAuthTime(client: client),
+            createdAt: now, expiresAt: now + services.configuration.authorizationCodeLifetime)
+        if let pending {
+            guard try await services.store.completeAuthorizationRequest(id: pending, code: record, at: now) else {
+                throw FlowError.alreadyCompleted
+            }
+        } else {
+            try await services.store.insertCode(record)
+        }
+        return ProtocolResponse.redirect(
+            to: request.redirectURI,
+            parameters: [("code", code.value), ("state", request.state), ("iss", services.configuration.issuer)])
+    }
+
+    /// The CSRF token of a hosted flow: derived from the browser secret and the flow id, so only the
+    /// browser that started the flow can produce it (OWASP CSRF "signed double-submit").
+    static func csrfToken(browserSecret: String, purpose: String) -> String {
+        Data(SHA256.hash(data: Data("reverify-csrf:\(purpose):\(browserSecret)".utf8))).base64URLEncodedString()
+    }
+
+    /// Verifies an `id_token_hint`: our signature and issuer; expiry deliberately ignored (OIDC Core 3.1.2.1).
+    func hintedUser(_ idTokenHint: String?) async throws(OAuthError) -> (UserID, IDTokenClaims)? {
+        guard let idTokenHint else { return nil }
+        let claims: IDTokenClaims
+        do {
+            claims = try await services.keys.current().verify(idTokenHint, as: IDTokenClaims.self)
+        } catch {
+            throw .invalidRequest("id_token_hint is not a valid ID token issued by this server")
+        }
+        guard claims.iss == services.configuration.issuer, let user = UserID(validating: claims.sub) else {
+            throw .invalidRequest("id_token_hint was not issued by this server")
+        }
+        return (user, claims)
+    }
+
+    func audit(
+        _ event: AuditEvent, _ outcome: AuditOutcome, request: Request, context: ReverifyRequestContext,
+        user: UserID? = nil, session: SessionID? = nil, client: ClientID? = nil, method: AuthMethod? = nil,
+        reason: String? = nil, detail: [String: String] = [:]
+    ) -> AuditRecord {
+        AuditRecord(
+            at: services.time.now(), event: event, outcome: outcome, userId: user, sessionId: session,
+            clientId: client, method: method, reason: reason, ipAddress: context.ipAddress,
+            userAgent: request.userAgent, detail: detail)
+    }
+}
+
+/// Failures of a hosted flow that end on a page, never a redirect.
+enum FlowError: Error {
+    case alreadyCompleted
+}

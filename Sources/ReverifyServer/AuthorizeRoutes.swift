@@ -1,0 +1,122 @@
+import Foundation
+import Hummingbird
+import ReverifyCore
+import ReverifyCrypto
+import ReverifyStore
+
+/// `GET`/`POST /oauth2/authorize` (OIDC Core 3.1.2): validate, decide freshness, then answer with a code,
+/// an error, or a hosted page.
+struct AuthorizeRoutes {
+    let services: Services
+    var flow: AuthorizationFlow { AuthorizationFlow(services: services) }
+
+    func register(on router: Router<ReverifyRequestContext>) {
+        router.get("/oauth2/authorize") { request, context in
+            try await self.authorize(FormParameters.query(of: request), request: request, context: context)
+        }
+        // OIDC Core 3.1.2.1: the endpoint MUST support GET and POST.
+        router.post("/oauth2/authorize") { request, context in
+            try await self.authorize(
+                FormParameters.body(of: request, context: context), request: request, context: context)
+        }
+    }
+
+    func authorize(_ params: RequestParameters, request: Request, context: ReverifyRequestContext) async throws
+        -> Response
+    {
+        let now = services.time.now()
+        // 1. Client and redirect URI first: until both check out, errors are shown, never redirected.
+        let client = try await lookUpClient(params)
+        let redirectURI: String
+        do {
+            redirectURI = try AuthorizeRequestValidator.trustedRedirectURI(params, client: client?.registered)
+        } catch {
+            return services.pages.error(error.message)
+        }
+        guard let client = client?.registered else { return services.pages.error(UntrustedRedirectError.unknownClient.message) }
+        let state = params.isUsable("state") ? params["state"] : nil
+
+        // 2. The remaining rules, answered by redirect.
+        let authorizeRequest: AuthorizeRequest
+        let hinted: UserID?
+        do {
+            authorizeRequest = try AuthorizeRequestValidator.validate(
+                params, client: client, redirectURI: redirectURI, now: now)
+            hinted = try await flow.hintedUser(authorizeRequest.idTokenHint)?.0
+        } catch {
+            return flow.redirectError(error, to: redirectURI, state: state)
+        }
+
+        // 3. Freshness.
+        let current = try await flow.currentSession(request)
+        let decision = FreshnessPolicy.decide(
+            request: authorizeRequest, client: client, session: current?.0.snapshot, hintedUser: hinted, now: now)
+        try await auditDecision(decision, request: authorizeRequest, session: current?.0, http: request, context: context)
+
+        switch decision {
+        case .proceed:
+            guard let session = current?.0 else { throw HTTPError(.internalServerError) }
+            return try await flow.issueCode(for: authorizeRequest, client: client, session: session)
+        case .fail(let error):
+            return flow.redirectError(error, to: redirectURI, state: authorizeRequest.state)
+        case .signIn(let pinned):
+            return try await startInteraction(
+                authorizeRequest, client: client, session: nil, pinnedUser: pinned, reason: .noSession, request: request)
+        case .reauthenticate(let reason):
+            return try await startInteraction(
+                authorizeRequest, client: client, session: current?.0, pinnedUser: current?.0.userId, reason: reason,
+                request: request)
+        }
+    }
+
+    private func lookUpClient(_ params: RequestParameters) async throws -> StoredClient? {
+        guard params.isUsable("client_id"), let raw = params["client_id"], let id = ClientID(validating: raw) else {
+            return nil
+        }
+        return try await services.store.client(id: id)
+    }
+
+    /// Stores the pending flow bound to this browser and sends the user to the hosted page.
+    private func startInteraction(
+        _ authorizeRequest: AuthorizeRequest, client: RegisteredClient, session: SessionRecord?, pinnedUser: UserID?,
+        reason: ReauthReason, request: Request
+    ) async throws -> Response {
+        let now = services.time.now()
+        let existingBrowser = flow.cookies.browserSecret(in: request).flatMap { $0.utf8.count == 43 ? $0 : nil }
+        let browserSecret = existingBrowser ?? OpaqueToken.generate().value
+        let id = AuthorizationRequestID(rawValue: IdentifierGenerator.make(prefix: AuthorizationRequestID.prefix))
+        let csrf = AuthorizationFlow.csrfToken(browserSecret: browserSecret, purpose: id.rawValue)
+        try await services.store.saveAuthorizationRequest(
+            AuthorizationRequestRecord(
+                id: id, browserHash: TokenHash(of: browserSecret).hex, csrfHash: TokenHash(of: csrf).hex,
+                clientId: client.id, request: authorizeRequest, sessionId: session?.id, pinnedUserId: pinnedUser,
+                reason: reason, createdAt: now, expiresAt: now + services.configuration.interactionLifetime))
+        var response = Response(
+            status: .found, headers: [.location: "/reauth/\(id.rawValue)", .cacheControl: "no-store"])
+        if existingBrowser == nil { response.setCookie(flow.cookies.browser(browserSecret)) }
+        return response
+    }
+
+    /// DESIGN 5: every decision is audited with its trigger and the session state before it.
+    private func auditDecision(
+        _ decision: FreshnessDecision, request: AuthorizeRequest, session: SessionRecord?, http: Request,
+        context: ReverifyRequestContext
+    ) async throws {
+        let outcome: String
+        switch decision {
+        case .proceed: outcome = "fresh"
+        case .signIn: outcome = "sign_in"
+        case .reauthenticate(let reason): outcome = "reauthenticate:\(reason.rawValue)"
+        case .fail(let error): outcome = error.code.rawValue
+        }
+        var detail = ["decision": outcome]
+        if let maxAge = request.maxAge { detail["max_age"] = String(maxAge.rawValue) }
+        if let prompt = request.prompt.rawValue { detail["prompt"] = prompt }
+        if let action = request.action { detail["action"] = action }
+        if let session { detail["auth_time_before"] = String(session.authTime.rawValue) }
+        try await services.store.appendAudit(
+            flow.audit(
+                .authorizeDecision, .info, request: http, context: context, user: session?.userId,
+                session: session?.id, client: request.clientID, reason: outcome, detail: detail))
+    }
+}

@@ -1,0 +1,261 @@
+import Foundation
+import Hummingbird
+import ReverifyCore
+import ReverifyCrypto
+import ReverifyStore
+
+/// The hosted pages under `/reauth/…`: sign-in when there is no session, "Confirm it's you" when the
+/// session is not fresh enough. Plain HTML forms; the user being verified is fixed by the flow.
+struct HostedPageRoutes {
+    let services: Services
+    var flow: AuthorizationFlow { AuthorizationFlow(services: services) }
+    var pages: PageRenderer { services.pages }
+
+    func register(on router: Router<ReverifyRequestContext>) {
+        let stylesheet = (try? String(contentsOfFile: services.configuration.resourcesDirectory + "/static/style.css", encoding: .utf8)) ?? ""
+        router.get("/reauth/static/style.css") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                body: .init(byteBuffer: ByteBuffer(string: stylesheet)))
+        }
+        router.get("/reauth/:id") { request, context in
+            try await self.withPending(request, context) { pending in
+                try await self.render(pending, error: nil)
+            }
+        }
+        router.post("/reauth/:id/password") { request, context in
+            try await self.withPending(request, context) { pending in
+                try await self.verifyPassword(pending, request: request, context: context)
+            }
+        }
+        router.post("/reauth/:id/cancel") { request, context in
+            try await self.withPending(request, context) { pending in
+                try await self.cancel(pending, request: request, context: context)
+            }
+        }
+    }
+
+    /// A pending flow that this browser may act on, with what the page needs.
+    struct Pending {
+        let record: AuthorizationRequestRecord
+        let client: RegisteredClient
+        let browserSecret: String
+        /// The session being re-verified and its user; `nil` for sign-in.
+        let session: (SessionRecord, UserRecord)?
+        let pinnedUser: UserRecord?
+        var csrf: String { AuthorizationFlow.csrfToken(browserSecret: browserSecret, purpose: record.id.rawValue) }
+        var isReauthentication: Bool { record.sessionId != nil }
+    }
+
+    /// Loads the flow named in the path and checks it belongs to this browser and is still open.
+    private func withPending(
+        _ request: Request, _ context: ReverifyRequestContext, _ body: (Pending) async throws -> Response
+    ) async throws -> Response {
+        let expired = "This sign-in page has expired or was already used. Go back to the application and try again."
+        guard let raw = context.parameters.get("id"), let id = AuthorizationRequestID(validating: raw),
+            let record = try await services.store.authorizationRequest(id: id)
+        else { return pages.error(expired, title: "Page expired", status: .notFound) }
+        let now = services.time.now()
+        guard record.completedAt == nil, now < record.expiresAt else {
+            return pages.error(expired, title: "Page expired", status: .gone)
+        }
+        // Bound to the browser that started the flow: a forwarded or leaked link is useless elsewhere.
+        guard let browserSecret = flow.cookies.browserSecret(in: request),
+            ConstantTime.equals(TokenHash(of: browserSecret).hex, record.browserHash)
+        else {
+            return pages.error(
+                "This page was opened in a different browser from the one that started signing in. Return to the original browser tab, or start again from the application.",
+                title: "Wrong browser", status: .forbidden)
+        }
+        guard let client = try await services.store.client(id: record.clientId)?.registered else {
+            return pages.error("The application is no longer registered.", status: .gone)
+        }
+        var session: (SessionRecord, UserRecord)?
+        if let expected = record.sessionId {
+            guard let current = try await flow.currentSession(request), current.0.id == expected else {
+                return pages.error(
+                    "You signed out or switched accounts since this page opened. Go back to the application and try again.",
+                    title: "Session changed", status: .conflict)
+            }
+            session = current
+        }
+        let pinned = try await record.pinnedUserId.asyncMap { try await services.store.user(id: $0) }
+        return try await body(
+            Pending(record: record, client: client, browserSecret: browserSecret, session: session, pinnedUser: pinned ?? nil))
+    }
+
+    private func render(_ pending: Pending, error: String?, status: HTTPResponse.Status = .ok, email: String? = nil)
+        async throws -> Response
+    {
+        var values: [String: Any] = [
+            "clientName": pending.client.name, "requestID": pending.record.id.rawValue, "csrf": pending.csrf,
+        ]
+        if let error { values["error"] = error }
+        let formTargets = [Self.origin(of: pending.record.request.redirectURI)].compactMap { $0 }
+        if let (_, user) = pending.session {
+            values["email"] = user.email
+            values["initial"] = String(user.email.prefix(1))
+            values["purpose"] = Self.purpose(of: pending.record)
+            return pages.page("reauth", title: "Confirm it's you", values: values, status: status, formTargets: formTargets)
+        }
+        if let pinned = pending.pinnedUser {
+            values["email"] = pinned.email
+            values["emailLocked"] = true
+        } else {
+            values["email"] = email ?? pending.record.request.loginHint ?? ""
+        }
+        return pages.page("signin", title: "Sign in", values: values, status: status, formTargets: formTargets)
+    }
+
+    static func purpose(of record: AuthorizationRequestRecord) -> String {
+        if let action = record.request.action { return "you continue with “\(action)”" }
+        return "you continue"
+    }
+
+    /// `scheme://host[:port]` of a URI, for CSP `form-action` (which also governs redirects after a POST).
+    static func origin(of uri: String) -> String? {
+        guard let c = URLComponents(string: uri), let scheme = c.scheme, let host = c.host else { return nil }
+        let hostPart = host.contains(":") ? "[\(host)]" : host
+        return "\(scheme)://\(hostPart)" + (c.port.map { ":\($0)" } ?? "")
+    }
+
+    private func checkCSRF(_ form: RequestParameters, _ pending: Pending) -> Bool {
+        guard form.isUsable("csrf_token"), let token = form["csrf_token"] else { return false }
+        return ConstantTime.equals(token, pending.csrf)
+    }
+
+    private func verifyPassword(_ pending: Pending, request: Request, context: ReverifyRequestContext) async throws
+        -> Response
+    {
+        let form = try await FormParameters.body(of: request, context: context)
+        guard checkCSRF(form, pending) else {
+            return pages.error("This form expired. Go back to the application and try again.", status: .forbidden)
+        }
+        let now = services.time.now()
+        let method = AuthMethod.password
+        let password = form.isUsable("password") ? form["password"] ?? "" : ""
+        let typedEmail = form.isUsable("email") ? form["email"] ?? "" : ""
+
+        // The user is fixed by the session (re-auth) or the hint (pinned sign-in); never by what was typed.
+        let user: UserRecord?
+        if let (_, sessionUser) = pending.session {
+            user = sessionUser
+        } else if let pinned = pending.pinnedUser {
+            user = pinned
+            if AccountRules.normalizedEmail(typedEmail)?.lowercased() != pinned.email.lowercased() {
+                try await services.store.appendAudit(
+                    flow.audit(
+                        pending.isReauthentication ? .reauthentication : .signIn, .failure, request: request,
+                        context: context, user: pinned.id, client: pending.client.id, method: method,
+                        reason: "subject_mismatch"))
+                return try await render(
+                    pending, error: "Sign in as \(pinned.email) to continue.", status: .unauthorized)
+            }
+        } else {
+            user = try await AccountRules.normalizedEmail(typedEmail).asyncMap { try await services.store.user(email: $0) } ?? nil
+        }
+        let event: AuditEvent = pending.isReauthentication ? .reauthentication : .signIn
+
+        if let user {
+            let failures = try await services.store.failedAttempts(
+                user: user.id, since: now - services.configuration.lockoutWindow)
+            if failures >= services.configuration.maximumFailedAttempts {
+                try await services.store.appendAudit(
+                    flow.audit(
+                        event, .failure, request: request, context: context, user: user.id,
+                        session: pending.session?.0.id, client: pending.client.id, method: method, reason: "locked_out"))
+                return try await render(
+                    pending, error: "Too many failed attempts. Wait a few minutes, then try again.",
+                    status: .tooManyRequests, email: typedEmail)
+            }
+        }
+
+        let verification: PasswordVerification
+        if let user, let hash = user.passwordHash, !user.isDisabled {
+            verification = await services.hasher.verify(password, against: hash)
+        } else {
+            // Same cost whether or not the account exists, so timing does not reveal it.
+            _ = await services.hasher.verify(password, against: services.decoyPasswordHash)
+            verification = .invalid
+        }
+        guard verification != .invalid, let user else {
+            try await services.store.appendAudit(
+                flow.audit(
+                    event, .failure, request: request, context: context, user: user?.id,
+                    session: pending.session?.0.id, client: pending.client.id, method: method,
+                    reason: user == nil ? "unknown_user" : (user!.isDisabled ? "disabled" : "wrong_password")))
+            let message = pending.isReauthentication ? "That password is not correct." : "The email or password is not correct."
+            return try await render(pending, error: message, status: .unauthorized, email: typedEmail)
+        }
+        if verification == .validNeedsRehash {
+            try await services.store.setPasswordHash(try await services.hasher.hash(password), for: user.id, at: now)
+        }
+        return try await complete(pending, user: user, method: method, request: request, context: context)
+    }
+
+    /// A verification succeeded: record it on the session (one transaction with its audit row), then
+    /// continue the authorization exactly as if the session had been fresh.
+    func complete(
+        _ pending: Pending, user: UserRecord, method: AuthMethod, request: Request, context: ReverifyRequestContext
+    ) async throws -> Response {
+        let now = services.time.now()
+        let c = services.configuration
+        do {
+            if let (session, _) = pending.session {
+                var history = session.verifications
+                let (amr, acr) = history.record(method, at: now, window: c.mfaWindow)
+                try await services.store.recordReauthentication(
+                    session: session.id, authTime: now, amr: amr, acr: acr, verifications: history,
+                    audit: flow.audit(
+                        .reauthentication, .success, request: request, context: context, user: user.id,
+                        session: session.id, client: pending.client.id, method: method,
+                        reason: pending.record.reason.rawValue,
+                        detail: ["previous_auth_time": String(session.authTime.rawValue), "auth_time": String(now.rawValue)]))
+                return try await flow.issueCode(
+                    for: pending.record.request, client: pending.client, session: session, completing: pending.record.id)
+            }
+            var history = VerificationHistory()
+            let (amr, acr) = history.record(method, at: now, window: c.mfaWindow)
+            let secret = OpaqueToken.generate()
+            let session = SessionRecord(
+                id: SessionID(rawValue: IdentifierGenerator.make(prefix: SessionID.prefix)), secretHash: secret.hash.hex,
+                userId: user.id, createdAt: now, authTime: now, amr: amr, acr: acr, verifications: history,
+                ipAddress: context.ipAddress, userAgent: request.userAgent,
+                deviceId: TokenHash(of: pending.browserSecret).hex, lastSeenAt: now,
+                idleExpiresAt: now + c.sessionIdleTimeout, expiresAt: now + c.sessionAbsoluteLifetime)
+            try await services.store.createSession(
+                session,
+                audit: flow.audit(
+                    .signIn, .success, request: request, context: context, user: user.id, session: session.id,
+                    client: pending.client.id, method: method, reason: pending.record.reason.rawValue))
+            var response = try await flow.issueCode(
+                for: pending.record.request, client: pending.client, session: session, completing: pending.record.id)
+            response.setCookie(flow.cookies.session(secret))
+            return response
+        } catch FlowError.alreadyCompleted {
+            return pages.error("This request was already completed. Return to the application.", status: .conflict)
+        }
+    }
+
+    private func cancel(_ pending: Pending, request: Request, context: ReverifyRequestContext) async throws -> Response {
+        let form = try await FormParameters.body(of: request, context: context)
+        guard checkCSRF(form, pending) else {
+            return pages.error("This form expired. Go back to the application and try again.", status: .forbidden)
+        }
+        let audit = flow.audit(
+            .accessDenied, .info, request: request, context: context, user: pending.session?.1.id,
+            session: pending.session?.0.id, client: pending.client.id, reason: "user_cancelled")
+        guard try await services.store.cancelAuthorizationRequest(id: pending.record.id, at: services.time.now(), audit: audit)
+        else { return pages.error("This request was already completed.", status: .conflict) }
+        return flow.redirectError(
+            .accessDenied("the user cancelled"), to: pending.record.request.redirectURI, state: pending.record.request.state)
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}

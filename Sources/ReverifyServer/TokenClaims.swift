@@ -1,0 +1,43 @@
+import JWTKit
+import ReverifyCore
+
+/// ID token claims (OIDC Core 2). `auth_time` is always present: Reverify's whole point.
+struct IDTokenClaims: JWTPayload, Equatable {
+    let iss: String
+    let sub: String
+    let aud: String
+    let azp: String?
+    let exp: Int64
+    let iat: Int64
+    let auth_time: Int64
+    let nonce: String?
+    let amr: [String]
+    let acr: String
+    let sid: String
+    let at_hash: String?
+    let email: String?
+    let email_verified: Bool?
+    let name: String?
+
+    /// Signature only: expiry is checked by the caller where it matters (an `id_token_hint` may be expired,
+    /// OIDC Core 3.1.2.1).
+    func verify(using algorithm: some JWTAlgorithm) async throws {}
+}
+
+/// JWT access token claims (RFC 9068 2.2), plus the freshness claims a resource server needs (RFC 9470).
+struct AccessTokenClaims: JWTPayload, Equatable {
+    let iss: String
+    let exp: Int64
+    let aud: String
+    let sub: String
+    let client_id: String
+    let iat: Int64
+    let jti: String
+    let auth_time: Int64
+    let acr: String
+    let amr: [String]
+    let sid: String
+    let scope: String
+
+    func verify(using algorithm: some JWTAlgorithm) async throws {}
+}

@@ -1,0 +1,77 @@
+import Crypto
+import Foundation
+import ReverifyCore
+import ReverifyCrypto
+import ReverifyStore
+
+/// The token *strategy* (after fosite): how ID and access tokens are minted, separate from where
+/// grants are stored. Every token takes `auth_time`, `amr` and `acr` from the session as it is now,
+/// so a refresh never moves `auth_time` and a re-authentication shows in every later token.
+struct TokenMinter {
+    let services: Services
+
+    struct Minted: Encodable {
+        let access_token: String
+        let token_type = "Bearer"
+        let expires_in: Int64
+        let id_token: String
+        let refresh_token: String?
+        let scope: String
+    }
+
+    /// New identifiers and secrets for a token response, made before the store transaction.
+    struct Prepared {
+        let issuance: TokenIssuance
+        let refreshToken: OpaqueToken
+        let jti: String
+    }
+
+    func prepare(now: UnixTime, grantID: GrantID? = nil) -> Prepared {
+        let c = services.configuration
+        let grantID = grantID ?? GrantID(rawValue: IdentifierGenerator.make(prefix: GrantID.prefix))
+        let refresh = OpaqueToken.generate(prefix: "rvr")
+        let jti = IdentifierGenerator.make(prefix: "at")
+        return Prepared(
+            issuance: TokenIssuance(
+                grantID: grantID,
+                refreshToken: RefreshTokenRecord(
+                    tokenHash: refresh.hash.hex, grantId: grantID, parentHash: nil, createdAt: now,
+                    expiresAt: now + c.refreshTokenLifetime),
+                accessToken: AccessTokenRecord(jti: jti, grantId: grantID, expiresAt: now + c.accessTokenLifetime)),
+            refreshToken: refresh, jti: jti)
+    }
+
+    func mint(prepared: Prepared, grant: GrantRecord, session: SessionRecord, nonce: String?, now: UnixTime) async throws
+        -> Minted
+    {
+        let c = services.configuration
+        let keys = try await services.keys.current()
+        let user = try await services.store.user(id: grant.userId)
+        let scopes = Set(grant.scope.split(separator: " ").map(String.init))
+        let access = AccessTokenClaims(
+            iss: c.issuer, exp: (now + c.accessTokenLifetime).rawValue, aud: c.issuer, sub: grant.userId.rawValue,
+            client_id: grant.clientId.rawValue, iat: now.rawValue, jti: prepared.jti,
+            auth_time: session.authTime.rawValue, acr: session.acr.rawValue, amr: session.amr.map(\.rawValue),
+            sid: session.id.rawValue, scope: grant.scope)
+        let accessToken = try await keys.sign(access, type: "at+jwt")
+        let id = IDTokenClaims(
+            iss: c.issuer, sub: grant.userId.rawValue, aud: grant.clientId.rawValue, azp: grant.clientId.rawValue,
+            exp: (now + c.idTokenLifetime).rawValue, iat: now.rawValue, auth_time: session.authTime.rawValue,
+            nonce: nonce, amr: session.amr.map(\.rawValue), acr: session.acr.rawValue, sid: session.id.rawValue,
+            at_hash: Self.atHash(accessToken),
+            email: scopes.contains("email") ? user?.email : nil,
+            email_verified: scopes.contains("email") ? user?.emailVerified : nil,
+            name: scopes.contains("profile") ? user?.name : nil)
+        return Minted(
+            access_token: accessToken, expires_in: c.accessTokenLifetime.rawValue,
+            id_token: try await keys.sign(id, type: "JWT"),
+            refresh_token: prepared.issuance.refreshToken == nil ? nil : prepared.refreshToken.value,
+            scope: grant.scope)
+    }
+
+    /// OIDC Core 3.3.2.11: base64url of the left half of SHA-256 of the access token (ES256 → SHA-256).
+    static func atHash(_ accessToken: String) -> String {
+        let digest = Array(SHA256.hash(data: Data(accessToken.utf8)))
+        return Data(digest.prefix(digest.count / 2)).base64URLEncodedString()
+    }
+}

@@ -1,0 +1,50 @@
+import Hummingbird
+import ReverifyCore
+import ReverifyStore
+
+/// `POST /oauth2/token` (RFC 6749 3.2): authenticate the client, then dispatch on `grant_type`.
+struct TokenRoutes {
+    let services: Services
+    let handlers: [String: any GrantHandler]
+
+    init(services: Services) {
+        self.services = services
+        let all: [any GrantHandler] = [AuthorizationCodeGrant(services: services), RefreshTokenGrant(services: services)]
+        self.handlers = Dictionary(uniqueKeysWithValues: all.map { ($0.grantType, $0) })
+    }
+
+    func register(on router: Router<ReverifyRequestContext>) {
+        router.post("/oauth2/token") { request, context in
+            try await self.token(request, context: context)
+        }
+    }
+
+    func token(_ request: Request, context: ReverifyRequestContext) async throws -> Response {
+        guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else {
+            return ProtocolResponse.error(.invalidRequest("the body must be application/x-www-form-urlencoded"))
+        }
+        let form = try await FormParameters.body(of: request, context: context)
+        // RFC 6749 3.2: parameters sent without a value are treated as omitted; repeated ones are an error.
+        if let repeated = form.duplicated.sorted().first {
+            return ProtocolResponse.error(.invalidRequest("parameter '\(repeated.prefix(40))' is repeated"))
+        }
+        if let malformed = form.malformed.sorted().first {
+            return ProtocolResponse.error(.invalidRequest("parameter '\(malformed.prefix(40))' is too long or badly encoded"))
+        }
+        let client: StoredClient
+        switch try await ClientAuthenticator(store: services.store).authenticate(request, form: form) {
+        case .failure(let failure): return failure.response
+        case .success(let c): client = c
+        }
+        guard let grantType = form["grant_type"] else {
+            return ProtocolResponse.error(.invalidRequest("grant_type is required"))
+        }
+        guard let handler = handlers[grantType] else {
+            return ProtocolResponse.error(OAuthError(.unsupportedGrantType, "grant_type '\(grantType.prefix(40))' is not supported"))
+        }
+        switch try await handler.handle(form, client: client, request: request, context: context) {
+        case .success(let minted): return try ProtocolResponse.json(minted)
+        case .failure(let error): return ProtocolResponse.error(error)
+        }
+    }
+}
