@@ -89,13 +89,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ReverifyCoreTests", dependencies: ["ReverifyCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "ReverifyCryptoTests", dependencies: ["ReverifyCrypto"], swiftSettings: swiftSettings),
-        .testTarget(name: "ReverifyStoreTests", dependencies: ["ReverifyStore", "ReverifyCrypto"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ReverifyCryptoTests",
+            dependencies: ["ReverifyCrypto", .product(name: "JWTKit", package: "jwt-kit")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ReverifyStoreTests",
+            dependencies: ["ReverifyStore", "ReverifyCrypto", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings),
+        .testTarget(name: "ReverifyCLITests", swiftSettings: swiftSettings),
         .testTarget(
             name: "ReverifyServerTests",
             dependencies: [
                 "ReverifyServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,181 @@
+import Foundation
+import XCTest
+
+/// Runs the built `reverify` binary against a temporary database, as an operator would.
+final class CLITests: XCTestCase {
+    var directory: URL!
+    var database: String { directory.appendingPathComponent("cli.sqlite").path }
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("reverify-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// The binary sits next to the test bundle in the build folder (or at $REVERIFY_BIN).
+    var binary: URL {
+        if let path = ProcessInfo.processInfo.environment["REVERIFY_BIN"] { return URL(fileURLWithPath: path) }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("reverify").path) && dir.path != "/" {
+            dir.deleteLastPathComponent()
+        }
+        return dir.appendingPathComponent("reverify")
+    }
+
+    @discardableResult
+    func reverify(_ args: [String], stdin: String? = nil, database: String? = nil) throws -> Run {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = args + ["--database", database ?? self.database]
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+    }
+
+    func json(_ run: Run) throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(run.stdout.utf8))
+    }
+
+    func testMigrateCreatesTheDatabaseAndIsIdempotent() throws {
+        let first = try reverify(["migrate"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(first.stdout.contains("0001_foundation"))
+        let second = try reverify(["migrate"])
+        XCTAssertEqual(second.status, 0)
+        XCTAssertTrue(second.stdout.contains("up to date"))
+    }
+
+    func testCommandsRefuseAMissingDatabaseInsteadOfCreatingOne() throws {
+        let run = try reverify(["users", "list"])
+        XCTAssertNotEqual(run.status, 0)
+        XCTAssertTrue(run.stderr.contains("no database"), run.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: database))
+    }
+
+    func testUserLifecycle() throws {
+        try reverify(["migrate"])
+        let created = try reverify(
+            ["users", "create", "--email", "alice@example.com", "--name", "Alice", "--password-stdin", "--json"],
+            stdin: "correct horse battery staple\n")
+        XCTAssertEqual(created.status, 0, created.stderr)
+        let user = try XCTUnwrap(json(created) as? [String: Any])
+        XCTAssertEqual(user["email"] as? String, "alice@example.com")
+        XCTAssertEqual(user["has_password"] as? Bool, true)
+        XCTAssertNil(user["password_hash"], "the hash must never be printed")
+
+        XCTAssertEqual(try reverify(["users", "disable", "alice@example.com"]).status, 0)
+        let shown = try XCTUnwrap(json(try reverify(["users", "show", "alice@example.com", "--json"])) as? [String: Any])
+        XCTAssertEqual(shown["disabled"] as? Bool, true)
+        XCTAssertEqual(try reverify(["users", "enable", "alice@example.com"]).status, 0)
+        XCTAssertEqual(try reverify(["users", "set-password", "alice@example.com", "--password-stdin"], stdin: "another long password").status, 0)
+    }
+
+    func testDuplicateEmailFailsWithOneLineAndChangesNothing() throws {
+        try reverify(["migrate"])
+        try reverify(["users", "create", "--email", "alice@example.com"])
+        let duplicate = try reverify(["users", "create", "--email", "ALICE@example.com"])
+        XCTAssertNotEqual(duplicate.status, 0)
+        XCTAssertEqual(duplicate.stderr.split(separator: "\n").count, 1, duplicate.stderr)
+        XCTAssertTrue(duplicate.stderr.contains("already exists"))
+        let users = try XCTUnwrap(json(try reverify(["users", "list", "--json"])) as? [[String: Any]])
+        XCTAssertEqual(users.count, 1)
+    }
+
+    func testInvalidEmailAndShortPasswordAreRefused() throws {
+        try reverify(["migrate"])
+        XCTAssertNotEqual(try reverify(["users", "create", "--email", "not-an-email"]).status, 0)
+        let short = try reverify(["users", "create", "--email", "b@example.com", "--password-stdin"], stdin: "short")
+        XCTAssertNotEqual(short.status, 0)
+        XCTAssertTrue(short.stderr.contains("at least 8"))
+        XCTAssertTrue(try reverify(["users", "list"]).stdout.contains("no users"))
+    }
+
+    func testClientCreatePrintsTheSecretOnceAndStoresOnlyItsHash() throws {
+        try reverify(["migrate"])
+        let created = try reverify([
+            "clients", "create", "--name", "Billing", "--redirect-uri", "https://billing.example/cb",
+            "--action", "billing.change=300", "--json",
+        ])
+        XCTAssertEqual(created.status, 0, created.stderr)
+        let client = try XCTUnwrap(json(created) as? [String: Any])
+        let secret = try XCTUnwrap(client["client_secret"] as? String)
+        let id = try XCTUnwrap(client["client_id"] as? String)
+        let shown = try reverify(["clients", "show", id, "--json"])
+        XCTAssertFalse(shown.stdout.contains(secret))
+        XCTAssertFalse(try String(contentsOfFile: database, encoding: .isoLatin1).contains(secret))
+        let rotated = try XCTUnwrap(json(try reverify(["clients", "rotate-secret", id, "--json"])) as? [String: String])
+        XCTAssertNotEqual(rotated["client_secret"], secret)
+        XCTAssertEqual(try reverify(["clients", "delete", id]).status, 0)
+        XCTAssertNotEqual(try reverify(["clients", "show", id]).status, 0)
+    }
+
+    func testPublicClientHasNoSecret() throws {
+        try reverify(["migrate"])
+        let client = try XCTUnwrap(
+            json(try reverify(["clients", "create", "--name", "SPA", "--redirect-uri", "http://localhost:5173/cb", "--public", "--json"]))
+                as? [String: Any])
+        XCTAssertNil(client["client_secret"])
+        XCTAssertEqual(client["token_endpoint_auth_method"] as? String, "none")
+    }
+
+    func testMalformedRedirectURIIsRefused() throws {
+        try reverify(["migrate"])
+        for uri in ["not a uri", "http://example.com/cb", "https://app.example/cb#frag"] {
+            let run = try reverify(["clients", "create", "--name", "X", "--redirect-uri", uri])
+            XCTAssertNotEqual(run.status, 0, uri)
+            XCTAssertTrue(run.stderr.contains("invalid redirect URI"), run.stderr)
+        }
+        XCTAssertTrue(try reverify(["clients", "list"]).stdout.contains("no clients"))
+    }
+
+    func testUnknownIdsFailCleanly() throws {
+        try reverify(["migrate"])
+        XCTAssertNotEqual(try reverify(["clients", "show", "cli_nope"]).status, 0)
+        XCTAssertNotEqual(try reverify(["users", "show", "nobody@example.com"]).status, 0)
+        XCTAssertNotEqual(try reverify(["sessions", "revoke", "ses_nope"]).status, 0)
+    }
+
+    func testKeyRotationKeepsTheOldKeyPublished() throws {
+        try reverify(["migrate"])
+        let first = try XCTUnwrap(json(try reverify(["keys", "rotate", "--json"])) as? [String: Any])
+        let second = try XCTUnwrap(json(try reverify(["keys", "rotate", "--json"])) as? [String: Any])
+        let keys = try XCTUnwrap(json(try reverify(["keys", "list", "--json"])) as? [[String: Any]])
+        let status = Dictionary(uniqueKeysWithValues: keys.map { ($0["kid"] as! String, $0["status"] as! String) })
+        XCTAssertEqual(status[second["kid"] as! String], "active")
+        XCTAssertEqual(status[first["kid"] as! String], "retired")
+        XCTAssertNotEqual(try reverify(["keys", "retire", second["kid"] as! String]).status, 0, "the active key cannot be retired")
+        XCTAssertEqual(try reverify(["keys", "retire", first["kid"] as! String]).status, 0)
+    }
+
+    func testAFileThatIsNotAReverifyDatabaseIsRefused() throws {
+        let other = directory.appendingPathComponent("notes.txt").path
+        try "just some notes, definitely not SQLite, long enough for a header".write(toFile: other, atomically: true, encoding: .utf8)
+        let run = try reverify(["migrate"], database: other)
+        XCTAssertNotEqual(run.status, 0)
+        XCTAssertTrue(run.stderr.contains("not a Reverify database"), run.stderr)
+        XCTAssertEqual(try String(contentsOfFile: other, encoding: .utf8), "just some notes, definitely not SQLite, long enough for a header")
+    }
+
+    func testAuditAndSessionsListOnAnEmptyDatabase() throws {
+        try reverify(["migrate"])
+        XCTAssertEqual(try json(try reverify(["audit", "--json"])) as? [Any] as? [String], [])
+        XCTAssertEqual(try json(try reverify(["sessions", "list", "--json"])) as? [Any] as? [String], [])
+    }
+}

@@ -1,0 +1,235 @@
+import GRDB
+import ReverifyCore
+import ReverifyCrypto
+@testable import ReverifyStore
+import Testing
+import Foundation
+
+@Suite final class SQLiteStoreTests {
+    let fixture: StoreFixture
+    var store: SQLiteStore { fixture.store }
+
+    init() throws { fixture = try StoreFixture() }
+    deinit { fixture.remove() }
+
+    // MARK: Users
+
+    @Test func testDuplicateEmailIsRefusedIgnoringCase() async throws {
+        _ = try await fixture.user("alice@example.com")
+        do {
+            _ = try await fixture.user("ALICE@example.com")
+            Issue.record("expected a duplicate error")
+        } catch {
+            #expect(error as? StoreError == .duplicateEmail("ALICE@example.com"))
+        }
+        #expect(try await store.users().count == 1)
+    }
+
+    @Test func testUserIsFoundByEmailIgnoringCase() async throws {
+        let user = try await fixture.user("alice@example.com")
+        #expect(try await store.user(email: "Alice@Example.com")?.id == user.id)
+    }
+
+    @Test func testDisablingAUserRevokesTheirSessions() async throws {
+        let user = try await fixture.user()
+        let session = try await fixture.session(for: user)
+        try await store.setDisabled(true, user: user.id, at: fixture.now)
+        #expect(try await store.session(id: session.id)?.revokedAt != nil)
+        #expect(try await store.user(id: user.id)!.isDisabled)
+    }
+
+    @Test func testChangingAnUnknownUserIsNotFound() async {
+        do {
+            try await store.setPasswordHash("x", for: UserID(rawValue: "usr_nobody"), at: fixture.now)
+            Issue.record("expected not found")
+        } catch {
+            #expect(error as? StoreError == .notFound("user usr_nobody"))
+        }
+    }
+
+    // MARK: Clients
+
+    @Test func testClientRoundTripsWithRedirectURIsInOrder() async throws {
+        let client = try await fixture.client()
+        let loaded = try await store.client(id: client.record.id)
+        #expect(loaded == client)
+        #expect(loaded?.redirectURIs == ["https://rp.example/cb", "https://rp.example/cb2"])
+    }
+
+    @Test func testDeletingAClientRemovesItsURIs() async throws {
+        let client = try await fixture.client()
+        try await store.deleteClient(id: client.record.id)
+        #expect(try await store.client(id: client.record.id) == nil)
+        let orphans = try await store.writer.read { db in try ClientRedirectURIRecord.fetchCount(db) }
+        #expect(orphans == 0)
+    }
+
+    // MARK: Signing keys
+
+    @Test func testRotationRetiresButKeepsPublishingTheOldKey() async throws {
+        let first = SigningKeyRecord(kid: "k1", algorithm: "ES256", privateKeyPem: "pem1", createdAt: fixture.now)
+        let second = SigningKeyRecord(kid: "k2", algorithm: "ES256", privateKeyPem: "pem2", createdAt: fixture.now + 10)
+        try await store.addActiveSigningKey(first)
+        try await store.addActiveSigningKey(second)
+        let published = try await store.publishedSigningKeys()
+        #expect(published.map(\.kid) == ["k2", "k1"])
+        #expect(published.map(\.status) == [.active, .retired])
+    }
+
+    @Test func testActiveKeyCannotBeRemovedButARetiredOneCan() async throws {
+        try await store.addActiveSigningKey(SigningKeyRecord(kid: "k1", algorithm: "ES256", privateKeyPem: "p", createdAt: fixture.now))
+        do {
+            try await store.removeSigningKey(kid: "k1", at: fixture.now)
+            Issue.record("the active key must not be removable")
+        } catch {}
+        try await store.addActiveSigningKey(SigningKeyRecord(kid: "k2", algorithm: "ES256", privateKeyPem: "p", createdAt: fixture.now + 1))
+        try await store.removeSigningKey(kid: "k1", at: fixture.now + 2)
+        #expect(try await store.publishedSigningKeys().map(\.kid) == ["k2"])
+    }
+
+    // MARK: Sessions
+
+    @Test func testReauthenticationMovesAuthTimeAndWritesItsAuditRowTogether() async throws {
+        let user = try await fixture.user()
+        let session = try await fixture.session(for: user, authTime: fixture.now - 600)
+        try await store.recordReauthentication(
+            session: session.id, authTime: fixture.now, amr: [.pwd], acr: .singleFactor,
+            verifications: VerificationHistory([.password: fixture.now]),
+            audit: AuditRecord(at: fixture.now, event: .reauthentication, outcome: .success, userId: user.id, sessionId: session.id))
+        #expect(try await store.session(id: session.id)?.authTime == fixture.now)
+        #expect(try await store.auditLog(user: user.id, limit: 10).first?.event == .reauthentication)
+    }
+
+    @Test func testReauthenticationOfARevokedSessionChangesNothing() async throws {
+        let user = try await fixture.user()
+        let session = try await fixture.session(for: user, authTime: fixture.now - 600)
+        _ = try await store.revokeSession(id: session.id, at: fixture.now, audit: AuditRecord(at: fixture.now, event: .sessionRevoked, outcome: .success))
+        let auditBefore = try await store.auditLog(user: nil, limit: 100).count
+        do {
+            try await store.recordReauthentication(
+                session: session.id, authTime: fixture.now, amr: [.pwd], acr: .singleFactor, verifications: .init(),
+                audit: AuditRecord(at: fixture.now, event: .reauthentication, outcome: .success))
+            Issue.record("expected not found")
+        } catch {}
+        #expect(try await store.session(id: session.id)?.authTime == fixture.now - 600)
+        #expect(try await store.auditLog(user: nil, limit: 100).count == auditBefore)
+    }
+
+    @Test func testFailedAttemptsCountOnlyRecentFailures() async throws {
+        let user = try await fixture.user()
+        for (offset, outcome) in [(-1000, AuditOutcome.failure), (-10, .failure), (-5, .failure), (-1, .success)] {
+            try await store.appendAudit(
+                AuditRecord(at: fixture.now + Seconds(Int64(offset)), event: .signIn, outcome: outcome, userId: user.id))
+        }
+        #expect(try await store.failedAttempts(user: user.id, since: fixture.now - 60) == 2)
+    }
+
+    // MARK: Codes and grants
+
+    @Test func testCodeRedeemsOnceAndCreatesTheGrant() async throws {
+        let user = try await fixture.user()
+        let client = try await fixture.client()
+        let session = try await fixture.session(for: user)
+        let code = try await fixture.code(client: client, session: session)
+        let (issuance, _) = fixture.issuance()
+        let result = try await store.redeemCode(hash: code.codeHash, at: fixture.now + 1, issuance: issuance) { _, _ in nil }
+        guard case .redeemed(_, let grant, let redeemedSession) = result else { Issue.record("\(result)"); return }
+        #expect(grant.id == issuance.grantID)
+        #expect(redeemedSession.id == session.id)
+        #expect(try await store.accessToken(jti: issuance.accessToken.jti) != nil)
+    }
+
+    @Test func testReplayedCodeRevokesTheGrantAndItsAccessTokens() async throws {
+        let user = try await fixture.user()
+        let client = try await fixture.client()
+        let code = try await fixture.code(client: client, session: try await fixture.session(for: user))
+        let (first, _) = fixture.issuance()
+        _ = try await store.redeemCode(hash: code.codeHash, at: fixture.now + 1, issuance: first) { _, _ in nil }
+        let (second, _) = fixture.issuance()
+        let replay = try await store.redeemCode(hash: code.codeHash, at: fixture.now + 2, issuance: second) { _, _ in nil }
+        #expect(replay == .replayed(revokedGrant: first.grantID))
+        #expect(try await store.grant(id: first.grantID)?.revokedAt != nil)
+        #expect(try await store.accessToken(jti: first.accessToken.jti)?.revokedAt != nil)
+        #expect(try await store.grant(id: second.grantID) == nil)
+    }
+
+    @Test func testRejectedCodeIsBurnedAndIssuesNothing() async throws {
+        let user = try await fixture.user()
+        let client = try await fixture.client()
+        let code = try await fixture.code(client: client, session: try await fixture.session(for: user))
+        let (issuance, _) = fixture.issuance()
+        let result = try await store.redeemCode(hash: code.codeHash, at: fixture.now + 1, issuance: issuance) { _, _ in
+            .invalidGrant("nope")
+        }
+        #expect(result == .rejected(.invalidGrant("nope")))
+        #expect(try await store.grant(id: issuance.grantID) == nil)
+        let again = try await store.redeemCode(hash: code.codeHash, at: fixture.now + 2, issuance: fixture.issuance().0) { _, _ in nil }
+        #expect(again == .replayed(revokedGrant: nil))
+    }
+
+    @Test func testExpiredCodeIsRefused() async throws {
+        let user = try await fixture.user()
+        let client = try await fixture.client()
+        let code = try await fixture.code(client: client, session: try await fixture.session(for: user))
+        let result = try await store.redeemCode(hash: code.codeHash, at: fixture.now + 60, issuance: fixture.issuance().0) { _, _ in nil }
+        #expect(result == .expired)
+    }
+
+    @Test func testRefreshRotationThenReuseRevokesTheFamily() async throws {
+        let user = try await fixture.user()
+        let client = try await fixture.client()
+        let code = try await fixture.code(client: client, session: try await fixture.session(for: user))
+        let (issuance, firstRefresh) = fixture.issuance()
+        _ = try await store.redeemCode(hash: code.codeHash, at: fixture.now, issuance: issuance) { _, _ in nil }
+
+        let (next, secondRefresh) = fixture.issuance()
+        let rotated = try await store.rotateRefreshToken(hash: firstRefresh, at: fixture.now + 5, issuance: next) { _ in nil }
+        guard case .rotated(let grant, _) = rotated else { Issue.record("\(rotated)"); return }
+        #expect(grant.id == issuance.grantID)
+        #expect(try await store.refreshToken(hash: secondRefresh)?.parentHash == firstRefresh)
+
+        let reuse = try await store.rotateRefreshToken(hash: firstRefresh, at: fixture.now + 6, issuance: fixture.issuance().0) { _ in nil }
+        #expect(reuse == .reused(revokedGrant: issuance.grantID))
+        let afterReuse = try await store.rotateRefreshToken(hash: secondRefresh, at: fixture.now + 7, issuance: fixture.issuance().0) { _ in nil }
+        #expect(afterReuse == .rejected(.invalidGrant("the grant was revoked")))
+    }
+
+    @Test func testRevokingASessionRevokesItsGrants() async throws {
+        let user = try await fixture.user()
+        let client = try await fixture.client()
+        let session = try await fixture.session(for: user)
+        let code = try await fixture.code(client: client, session: session)
+        let (issuance, _) = fixture.issuance()
+        _ = try await store.redeemCode(hash: code.codeHash, at: fixture.now, issuance: issuance) { _, _ in nil }
+        let revoked = try await store.revokeSession(
+            id: session.id, at: fixture.now + 1, audit: AuditRecord(at: fixture.now, event: .sessionRevoked, outcome: .success))
+        #expect(revoked)
+        #expect(try await store.grant(id: issuance.grantID)?.revokedReason == "session_revoked")
+        #expect(!(try await store.revokeSession(id: session.id, at: fixture.now + 2, audit: AuditRecord(at: fixture.now, event: .sessionRevoked, outcome: .success))))
+    }
+
+    @Test func testPendingFlowCompletesOnlyOnce() async throws {
+        let user = try await fixture.user()
+        let client = try await fixture.client()
+        let session = try await fixture.session(for: user)
+        let request = AuthorizeRequest(
+            clientID: client.record.id, redirectURI: "https://rp.example/cb", scopes: ["openid"], state: nil, nonce: nil,
+            codeChallenge: nil, maxAge: 0, prompt: PromptSet(), idTokenHint: nil, loginHint: nil, acrValues: [], action: nil,
+            receivedAt: fixture.now)
+        let id = AuthorizationRequestID(rawValue: "req_1")
+        try await store.saveAuthorizationRequest(
+            AuthorizationRequestRecord(
+                id: id, browserHash: "b", csrfHash: "c", clientId: client.record.id, request: request, sessionId: session.id,
+                pinnedUserId: user.id, reason: .promptLogin, createdAt: fixture.now, expiresAt: fixture.now + 900))
+        #expect(try await store.authorizationRequest(id: id)?.request == request)
+        func code(_ hash: String) -> AuthorizationCodeRecord {
+            AuthorizationCodeRecord(
+                codeHash: hash, clientId: client.record.id, redirectUri: "https://rp.example/cb", sessionId: session.id,
+                userId: user.id, scope: "openid", nonce: nil, codeChallenge: nil, minAuthTime: nil, createdAt: fixture.now,
+                expiresAt: fixture.now + 60)
+        }
+        #expect(try await store.completeAuthorizationRequest(id: id, code: code("c1"), at: fixture.now))
+        #expect(!(try await store.completeAuthorizationRequest(id: id, code: code("c2"), at: fixture.now)))
+        #expect(try await store.redeemCode(hash: "c2", at: fixture.now, issuance: fixture.issuance().0) { _, _ in nil } == .unknown)
+    }
+}
