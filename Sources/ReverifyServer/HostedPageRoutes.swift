@@ -211,7 +211,8 @@ struct HostedPageRoutes {
                         .reauthentication, .success, request: request, context: context, user: user.id,
                         session: session.id, client: pending.client.id, method: method,
                         reason: pending.record.reason.rawValue,
-                        detail: ["previous_auth_time": String(session.authTime.rawValue), "auth_time": String(now.rawValue)]))
+                        detail: Self.eventDetail(
+                            pending.record, authTime: now, previousAuthTime: session.authTime, amr: amr, acr: acr)))
                 return try await flow.issueCode(
                     for: pending.record.request, client: pending.client, session: session, completing: pending.record.id)
             }
@@ -228,7 +229,8 @@ struct HostedPageRoutes {
                 session,
                 audit: flow.audit(
                     .signIn, .success, request: request, context: context, user: user.id, session: session.id,
-                    client: pending.client.id, method: method, reason: pending.record.reason.rawValue))
+                    client: pending.client.id, method: method, reason: pending.record.reason.rawValue,
+                    detail: Self.eventDetail(pending.record, authTime: now, previousAuthTime: nil, amr: amr, acr: acr)))
             var response = try await flow.issueCode(
                 for: pending.record.request, client: pending.client, session: session, completing: pending.record.id)
             response.setCookie(flow.cookies.session(secret))
@@ -236,6 +238,21 @@ struct HostedPageRoutes {
         } catch FlowError.alreadyCompleted {
             return pages.error("This request was already completed. Return to the application.", status: .conflict)
         }
+    }
+
+    /// What audit (and the events derived from it) records about a successful verification: the new and
+    /// previous `auth_time`, the resulting `amr`/`acr`, and what triggered it (DESIGN 3 `trigger`).
+    static func eventDetail(
+        _ record: AuthorizationRequestRecord, authTime: UnixTime, previousAuthTime: UnixTime?, amr: [AMR], acr: ACR
+    ) -> [String: String] {
+        var detail = [
+            "auth_time": String(authTime.rawValue), "amr": amr.map(\.rawValue).joined(separator: " "), "acr": acr.rawValue,
+            "trigger_reason": record.reason.rawValue,
+        ]
+        if let previousAuthTime { detail["previous_auth_time"] = String(previousAuthTime.rawValue) }
+        if let maxAge = record.request.maxAge { detail["trigger_max_age"] = String(maxAge.rawValue) }
+        if let action = record.request.action { detail["trigger_action"] = action }
+        return detail
     }
 
     private func cancel(_ pending: Pending, request: Request, context: ReverifyRequestContext) async throws -> Response {

@@ -277,7 +277,7 @@ def test_refresh_token_reuse_is_refused_and_revokes_the_family(server, rp, brows
     token_error(rp.refresh_raw(newest), "invalid_grant")
     assert rp.introspect(newest)["active"] is False
     events = [r for r in server.audit() if r["event"] == "token.refresh_reuse"]
-    assert any(r["client_id"] == rp.client.client_id and r["outcome"] == "failure" for r in events), events
+    assert any(r.get("client_id") == rp.client.client_id and r["outcome"] == "failure" for r in events), events
 
 
 def test_revoked_refresh_token_is_inactive_and_cannot_refresh(server, rp, browser, user):
@@ -318,7 +318,7 @@ def test_code_replay_is_refused_and_revokes_tokens_from_the_first_redemption(ser
     assert "invalid_token" in info.headers.get("WWW-Authenticate", "")
     token_error(rp.refresh_raw(tokens["refresh_token"]), "invalid_grant")
     events = [r for r in server.audit() if r["event"] == "token.code_replay"]
-    assert any(r["client_id"] == rp.client.client_id for r in events), events
+    assert any(r.get("client_id") == rp.client.client_id for r in events), events
 
 
 def test_code_is_bound_to_the_redirect_uri(server, rp, browser, user):
@@ -598,7 +598,7 @@ def test_logout_with_id_token_hint_signs_out_and_redirects_with_state(server, rp
     assert redirect.params.get("state") == "bye-123"
 
     sessions = server.sessions(user.email)
-    assert sessions[0]["active"] is False and sessions[0]["revoked_at"] is not None
+    assert sessions[0]["active"] is False and sessions[0].get("revoked_at") is not None
     assert any(r["event"] == "session.signed_out" for r in server.audit(user.email))
 
     # Even a browser that kept the old cookie is no longer signed in.
@@ -641,14 +641,14 @@ def test_cli_sessions_and_audit_show_sign_in_and_reauth(server, rp, browser, use
     session = sessions[0]
     assert session["id"] == first.claims["sid"] == again.claims["sid"]
     assert session["user_id"] == user.id
-    assert session["active"] is True and session["revoked_at"] is None
+    assert session["active"] is True and session.get("revoked_at") is None
     assert session["auth_time"] == again.claims["auth_time"]
     assert session["amr"] == ["pwd"]
     assert session["ip_address"] == "127.0.0.1"
     assert session["user_agent"] == USER_AGENT
 
     audit = server.audit(user.email)
-    assert all(record["user_id"] == user.id for record in audit if record["user_id"])
+    assert all(record["user_id"] == user.id for record in audit if record.get("user_id"))
 
     def one(event):
         matches = [r for r in audit if r["event"] == event and r["outcome"] == "success"]
@@ -665,4 +665,4 @@ def test_cli_sessions_and_audit_show_sign_in_and_reauth(server, rp, browser, use
     sign = one("authentication.sign_in")
     assert reauth["at"] >= sign["at"]
     decisions = [r for r in audit if r["event"] == "authorize.decision"]
-    assert any(r["outcome"] == "info" and "reauthenticate" in (r["reason"] or "") for r in decisions), decisions
+    assert any(r["outcome"] == "info" and "reauthenticate" in (r.get("reason") or "") for r in decisions), decisions
