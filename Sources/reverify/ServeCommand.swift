@@ -12,10 +12,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Issuer URL (default http://HOST:PORT).") var issuer: String?
     @Flag(help: "Mount the demo relying party at /demo.") var demo = false
     @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel: String = "info"
+    @OptionGroup var webhooks: WebhookServeOptions
 
     func run() async throws {
         guard (0...65535).contains(port) else { throw CLIError("--port must be between 0 and 65535") }
         guard let level = Logger.Level(rawValue: logLevel) else { throw CLIError("unknown --log-level \(logLevel)") }
+        let webhookConfiguration = try webhooks.configuration()
         let issuer = issuer ?? "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
         guard issuer.hasPrefix("https://") || issuer.hasPrefix("http://") else { throw CLIError("--issuer must be an http(s) URL") }
         var logger = Logger(label: "reverify")
@@ -26,7 +28,8 @@ struct Serve: AsyncParsableCommand {
         configuration.demo = demo
         let services = try await Services(configuration: configuration, store: store, logger: logger)
         try await KeyRingProvider.ensureSigningKey(store: store, now: services.time.now())
-        let app = ReverifyApplication.make(services: services) { boundPort in
+        let worker = WebhookWorker(store: store, configuration: webhookConfiguration, logger: logger)
+        let app = ReverifyApplication.make(services: services, background: [worker]) { boundPort in
             print("Reverify listening on http://\(host):\(boundPort) (issuer \(issuer))")
             if demo { print("Demo relying party: \(issuer)/demo") }
         }
