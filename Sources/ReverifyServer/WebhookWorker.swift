@@ -115,36 +115,61 @@ public struct WebhookWorker: Service {
 
     /// Sends one endpoint's claimed deliveries in order, stopping early when the endpoint is disabled or
     /// throttled, and gives back whatever it did not attempt.
+    ///
+    /// Recording attempt *k* overlaps with sending attempt *k+1* (at most one record in flight), so the
+    /// store write does not add to every delivery's time. The decision is known before it is recorded,
+    /// so a `410` or a throttle still stops the next send.
     func deliver(_ claim: WebhookClaim, sender: WebhookSender, stop: StopFlag) async {
         let endpoint = claim.endpoint
-        for item in claim.deliveries {
-            if stop.isSet || Task.isCancelled { break }
-            let started = UnixMilliseconds.wallClock()
-            let response = await sender.send(item.event, to: endpoint)
-            let finished = UnixMilliseconds.wallClock()
-            let verdict: DeliveryVerdict =
-                response.status.map {
-                    DeliveryVerdict.classify(status: $0, retryAfter: response.retryAfter, now: finished.unixTime)
-                } ?? .failed
-            let decision = configuration.policy.decide(
-                verdict, attempt: item.attempt, now: finished,
-                jitter: (Double.random(in: 0...1), Double.random(in: 0...1)))
-            let report = WebhookAttemptReport(
-                deliveryId: item.delivery.id ?? 0, endpointId: endpoint.id, owner: workerID, attempt: item.attempt,
-                startedAt: started, finishedAt: finished, httpStatus: response.status, error: response.error,
-                decision: decision, renewLeaseUntil: finished + configuration.leaseDuration)
-            do {
-                try await store.recordWebhookAttempt(report)
-            } catch {
-                // The lease expires and another attempt follows: at worst a duplicate with the same webhook-id.
-                logger.error(
-                    "recording a webhook attempt failed",
-                    metadata: ["event": "\(item.event.id)", "endpoint": "\(endpoint.id)", "error": "\(error)"])
-                break
+        var leaseExpiry = claim.deliveries.first?.delivery.leaseExpiresAtMs ?? .wallClock()
+        await withTaskGroup(of: Bool.self) { records in
+            var recording = false
+            for item in claim.deliveries {
+                if stop.isSet || Task.isCancelled { break }
+                let started = UnixMilliseconds.wallClock()
+                let response = await sender.send(item.event, to: endpoint)
+                let finished = UnixMilliseconds.wallClock()
+                let verdict: DeliveryVerdict =
+                    response.status.map {
+                        DeliveryVerdict.classify(status: $0, retryAfter: response.retryAfter, now: finished.unixTime)
+                    } ?? .failed
+                let decision = configuration.policy.decide(
+                    verdict, attempt: item.attempt, now: finished,
+                    jitter: (Double.random(in: 0...1), Double.random(in: 0...1)))
+                // Keep the rest of the claim leased for at least one more full attempt; renewing only past
+                // the half-way mark keeps the common case at one row written per attempt.
+                var renewal: UnixMilliseconds?
+                if finished + configuration.leaseDuration / 2 > leaseExpiry {
+                    renewal = finished + configuration.leaseDuration
+                    leaseExpiry = finished + configuration.leaseDuration
+                }
+                let report = WebhookAttemptReport(
+                    deliveryId: item.delivery.id ?? 0, endpointId: endpoint.id, owner: workerID, attempt: item.attempt,
+                    startedAt: started, finishedAt: finished, httpStatus: response.status, error: response.error,
+                    decision: decision, renewLeaseUntil: renewal)
+                if recording, await records.next() == false {
+                    // The store is failing: stop; the unrecorded send is retried after its lease expires, with
+                    // the same webhook-id, so at worst the receiver sees a duplicate.
+                    recording = false
+                    break
+                }
+                recording = true
+                records.addTask {
+                    do {
+                        try await store.recordWebhookAttempt(report)
+                        return true
+                    } catch {
+                        logger.error(
+                            "recording a webhook attempt failed",
+                            metadata: ["event": "\(item.event.id)", "endpoint": "\(endpoint.id)", "error": "\(error)"])
+                        return false
+                    }
+                }
+                log(decision, item: item, endpoint: endpoint, response: response)
+                if case .disableEndpoint = decision { break }
+                if case .retry(_, let pause) = decision, pause != nil { break }
             }
-            log(decision, item: item, endpoint: endpoint, response: response)
-            if case .disableEndpoint = decision { break }
-            if case .retry(_, let pause) = decision, pause != nil { break }
+            for await _ in records {}
         }
         do {
             try await store.releaseWebhookDeliveries(endpoint: endpoint.id, owner: workerID)

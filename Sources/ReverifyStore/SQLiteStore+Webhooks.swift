@@ -160,33 +160,32 @@ extension SQLiteStore {
         }
         guard anyDue else { return [] }
         return try await writer.write { db in
-            let scan = request.maximumEndpoints * request.deliveriesPerEndpoint + request.excludingEndpoints.count * 4
-            let candidates = try WebhookDeliveryRecord.fetchAll(
-                db, sql: "SELECT d.* \(dueSQL) ORDER BY d.event_seq, d.id LIMIT \(max(scan, 64))", arguments: arguments)
-            var order: [WebhookEndpointID] = []
-            var chosen: [WebhookEndpointID: [WebhookDeliveryRecord]] = [:]
-            for candidate in candidates where !request.excludingEndpoints.contains(candidate.endpointId) {
-                if chosen[candidate.endpointId] == nil {
-                    guard order.count < request.maximumEndpoints else { continue }
-                    order.append(candidate.endpointId)
-                }
-                if chosen[candidate.endpointId, default: []].count < request.deliveriesPerEndpoint {
-                    chosen[candidate.endpointId, default: []].append(candidate)
-                }
-            }
+            // The endpoints whose oldest due delivery is oldest, then each one's first deliveries in event order.
+            let endpointIDs = try WebhookEndpointID.fetchAll(
+                db,
+                sql: "SELECT d.endpoint_id \(dueSQL) GROUP BY d.endpoint_id ORDER BY MIN(d.event_seq) LIMIT :limit",
+                arguments: ["now": now, "limit": request.maximumEndpoints + request.excludingEndpoints.count]
+            ).filter { !request.excludingEndpoints.contains($0) }.prefix(request.maximumEndpoints)
             var claims: [WebhookClaim] = []
-            for endpointID in order {
+            for endpointID in endpointIDs {
                 guard let endpoint = try WebhookEndpointRecord.fetchOne(db, key: endpointID) else { continue }
-                var items: [ClaimedDelivery] = []
-                for var delivery in chosen[endpointID] ?? [] {
-                    delivery.status = .delivering
-                    delivery.leaseOwner = request.owner
-                    delivery.leaseExpiresAtMs = request.leaseUntil
-                    try delivery.update(db)
-                    guard let event = try OutboxEventRecord.filter(Column("id") == delivery.eventId).fetchOne(db) else {
-                        continue
-                    }
-                    items.append(ClaimedDelivery(delivery: delivery, event: event))
+                let chosen = try WebhookDeliveryRecord.fetchAll(
+                    db,
+                    sql: "SELECT d.* \(dueSQL) AND d.endpoint_id = :endpoint ORDER BY d.event_seq, d.id LIMIT :limit",
+                    arguments: ["now": now, "endpoint": endpointID, "limit": request.deliveriesPerEndpoint])
+                let ids = chosen.compactMap(\.id)
+                try WebhookDeliveryRecord.filter(keys: ids).updateAll(
+                    db, Column("status").set(to: WebhookDeliveryStatus.delivering),
+                    Column("lease_owner").set(to: request.owner), Column("lease_expires_at_ms").set(to: request.leaseUntil))
+                let events = Dictionary(
+                    try OutboxEventRecord.filter(chosen.map(\.eventId).contains(Column("id"))).fetchAll(db).map { ($0.id, $0) },
+                    uniquingKeysWith: { first, _ in first })
+                let items = chosen.compactMap { delivery -> ClaimedDelivery? in
+                    var claimed = delivery
+                    claimed.status = .delivering
+                    claimed.leaseOwner = request.owner
+                    claimed.leaseExpiresAtMs = request.leaseUntil
+                    return events[delivery.eventId].map { ClaimedDelivery(delivery: claimed, event: $0) }
                 }
                 if !items.isEmpty { claims.append(WebhookClaim(endpoint: endpoint, deliveries: items)) }
             }
@@ -203,10 +202,12 @@ extension SQLiteStore {
                 latencyMs: max(0, (report.finishedAt - report.startedAt).wholeMilliseconds), httpStatus: report.httpStatus,
                 error: report.error
             ).insert(db)
-            try WebhookDeliveryRecord.filter(
-                Column("endpoint_id") == report.endpointId && Column("lease_owner") == report.owner
-                    && Column("status") == WebhookDeliveryStatus.delivering && Column("id") != report.deliveryId
-            ).updateAll(db, Column("lease_expires_at_ms").set(to: report.renewLeaseUntil))
+            if let renewal = report.renewLeaseUntil {
+                try WebhookDeliveryRecord.filter(
+                    Column("endpoint_id") == report.endpointId && Column("lease_owner") == report.owner
+                        && Column("status") == WebhookDeliveryStatus.delivering && Column("id") != report.deliveryId
+                ).updateAll(db, Column("lease_expires_at_ms").set(to: renewal))
+            }
             // A worker whose lease expired and was taken over must not overwrite the new owner's state.
             guard delivery.status == .delivering, delivery.leaseOwner == report.owner else { return }
             delivery.attempts = report.attempt

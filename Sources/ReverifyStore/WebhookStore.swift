@@ -35,7 +35,7 @@ public protocol WebhookStore: Sendable {
     /// events in order from one worker at a time.
     func claimWebhookDeliveries(_ request: WebhookClaimRequest) async throws -> [WebhookClaim]
     /// Records an attempt and its consequence for the delivery and the endpoint, and extends the lease on
-    /// the rest of the worker's claim for that endpoint.
+    /// the rest of the worker's claim for that endpoint when asked to.
     func recordWebhookAttempt(_ report: WebhookAttemptReport) async throws
     /// Gives back what a worker claimed for an endpoint but did not attempt.
     func releaseWebhookDeliveries(endpoint: WebhookEndpointID, owner: String) async throws
@@ -102,13 +102,13 @@ public struct WebhookAttemptReport: Sendable, Equatable {
     public var httpStatus: Int?
     public var error: String?
     public var decision: DeliveryDecision
-    /// The new lease expiry for the rest of this worker's claim on the endpoint.
-    public var renewLeaseUntil: UnixMilliseconds
+    /// A new lease expiry for the rest of this worker's claim on the endpoint, when it needs extending.
+    public var renewLeaseUntil: UnixMilliseconds?
 
     public init(
         deliveryId: Int64, endpointId: WebhookEndpointID, owner: String, attempt: Int, startedAt: UnixMilliseconds,
         finishedAt: UnixMilliseconds, httpStatus: Int?, error: String?, decision: DeliveryDecision,
-        renewLeaseUntil: UnixMilliseconds
+        renewLeaseUntil: UnixMilliseconds? = nil
     ) {
         self.deliveryId = deliveryId
         self.endpointId = endpointId
