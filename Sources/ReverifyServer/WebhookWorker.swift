@@ -42,7 +42,11 @@ public struct WebhookWorker: Service {
     }
 
     public func run() async throws {
-        guard configuration.enabled else { return }
+        guard configuration.enabled else {
+            // Returning early would end the whole service group: idle until shutdown instead.
+            try? await gracefulShutdown()
+            return
+        }
         let sender = WebhookSender(configuration: configuration)
         let stop = StopFlag()
         let (signals, mailbox) = AsyncStream.makeStream(of: Signal.self)

@@ -11,8 +11,8 @@ enum Outbox {
         guard !events.isEmpty else { return }
         let now = UnixMilliseconds.wallClock()
         let encoder = JSONEncoder()
-        // The stored text is the signed body; escaped slashes would only make user agents harder to read.
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        // The stored text is the signed body: deterministic key order, and unescaped slashes in user agents.
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let endpoints = try endpoint.map { [$0] } ?? WebhookEndpointRecord.filter(Column("disabled_at") == nil).fetchAll(db)
         for event in events {
             let record = OutboxEventRecord(

@@ -29,7 +29,8 @@ struct Serve: AsyncParsableCommand {
         let services = try await Services(configuration: configuration, store: store, logger: logger)
         try await KeyRingProvider.ensureSigningKey(store: store, now: services.time.now())
         let worker = WebhookWorker(store: store, configuration: webhookConfiguration, logger: logger)
-        let app = ReverifyApplication.make(services: services, background: [worker]) { boundPort in
+        let app = ReverifyApplication.make(services: services, background: webhookConfiguration.enabled ? [worker] : []) {
+            boundPort in
             print("Reverify listening on http://\(host):\(boundPort) (issuer \(issuer))")
             if demo { print("Demo relying party: \(issuer)/demo") }
         }
