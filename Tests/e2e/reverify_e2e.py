@@ -110,7 +110,16 @@ class ReverifyServer:
     def cli(self, *args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
         """Runs `reverify ARGS --database DB`; with check, a non-zero exit fails the test with stderr."""
         command = [str(self.binary), *map(str, args), "--database", self.db]
-        result = subprocess.run(command, input=input, capture_output=True, text=True, timeout=60)
+        # The binary may be relinked while the suite runs; wait briefly for it to reappear.
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                result = subprocess.run(command, input=input, capture_output=True, text=True, timeout=60)
+                break
+            except OSError:  # missing or busy (ETXTBSY) while being rebuilt
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
         if check and result.returncode != 0:
             raise AssertionError(
                 f"`reverify {' '.join(map(str, args))}` exited {result.returncode}\n"
@@ -234,6 +243,13 @@ class ReverifyServer:
         with sqlite3.connect(self.db, timeout=10) as db:
             row = db.execute("SELECT password_hash FROM users WHERE email = ?", (email,)).fetchone()
         assert row is not None, f"no users row for {email}"
+        return row[0]
+
+    def signing_key_pem(self, kid: str) -> str:
+        """The private key behind a kid, straight from the database (to mint an old-looking token)."""
+        with sqlite3.connect(self.db, timeout=10) as db:
+            row = db.execute("SELECT private_key_pem FROM signing_keys WHERE kid = ?", (kid,)).fetchone()
+        assert row is not None, f"no signing key {kid}"
         return row[0]
 
     def set_password_hash(self, email: str, phc: str) -> None:
