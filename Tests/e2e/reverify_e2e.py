@@ -91,7 +91,8 @@ class Client:
 class ReverifyServer:
     """One ``reverify serve`` process on a free 127.0.0.1 port with its own SQLite database."""
 
-    def __init__(self, workdir: Path, *, demo: bool = False, port: int | None = None):
+    def __init__(self, workdir: Path, *, demo: bool = False, port: int | None = None,
+                 extra_args: tuple[str, ...] = ()):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.db = str(self.workdir / "reverify.sqlite")
@@ -100,6 +101,7 @@ class ReverifyServer:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.issuer = self.base_url
         self.demo = demo
+        self.extra_args = tuple(extra_args)
         self.binary = reverify_bin()
         self.process: subprocess.Popen | None = None
         self._log_file = None
@@ -140,6 +142,7 @@ class ReverifyServer:
                    "--port", str(self.port), "--issuer", self.issuer]
         if self.demo:
             command.append("--demo")
+        command.extend(self.extra_args)
         self._log_file = open(self.log_path, "ab")
         self.process = subprocess.Popen(command, stdout=self._log_file, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL, cwd=self.workdir)
