@@ -15,6 +15,8 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Development pages (/dev/mail shows the local outbox, codes included). Never in production.")
     var dev = false
     @Option(help: "Minutes an emailed link and code stay valid.") var magicLinkMinutes: Int64 = 10
+    @Option(help: "Minutes of inactivity after which a browser session ends.") var sessionIdleMinutes: Int64 = 480
+    @Option(help: "Hours after sign-in at which a browser session ends regardless of use.") var sessionMaxHours: Int64 = 168
     @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel: String = "info"
 
     func run() async throws {
@@ -32,6 +34,11 @@ struct Serve: AsyncParsableCommand {
         configuration.mail = try mail.settings()
         guard (1...1440).contains(magicLinkMinutes) else { throw CLIError("--magic-link-minutes must be 1 to 1440") }
         configuration.oneTimeCodes.lifetime = .minutes(magicLinkMinutes)
+        guard sessionIdleMinutes > 0, sessionMaxHours > 0, sessionIdleMinutes <= sessionMaxHours * 60 else {
+            throw CLIError("--session-idle-minutes must be positive and no longer than --session-max-hours")
+        }
+        configuration.sessionIdleTimeout = .minutes(sessionIdleMinutes)
+        configuration.sessionAbsoluteLifetime = .hours(sessionMaxHours)
         let usesOutbox = if case .outbox = configuration.mail.transport { true } else { false }
         let services = try await Services(configuration: configuration, store: store, logger: logger)
         try await KeyRingProvider.ensureSigningKey(store: store, now: services.time.now())
