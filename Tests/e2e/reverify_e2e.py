@@ -82,6 +82,7 @@ class Client:
     post_logout_redirect_uri: str | None
     auth_method: str  # client_secret_basic | client_secret_post | none
     name: str
+    id_token_alg: str = "ES256"  # id_token_signed_response_alg
 
     @property
     def is_public(self) -> bool:
@@ -212,7 +213,8 @@ class ReverifyServer:
 
     def create_client(self, *, public: bool = False, auth_method: str = "client_secret_basic",
                       redirect_uri: str | None = None, post_logout_redirect_uri: str | None = "default",
-                      name: str | None = None, actions: tuple[str, ...] = ()) -> Client:
+                      name: str | None = None, actions: tuple[str, ...] = (),
+                      id_token_alg: str | None = None) -> Client:
         tag = secrets.token_hex(4)
         name = name or unique("e2e-public" if public else "e2e-app")
         redirect_uri = redirect_uri or f"{RP_ORIGIN}/callback/{tag}"
@@ -227,6 +229,8 @@ class ReverifyServer:
             args += ["--auth-method", auth_method]
         for action in actions:
             args += ["--action", action]
+        if id_token_alg:
+            args += ["--id-token-alg", id_token_alg]
         view = self.cli_json(*args)
         if public:
             assert view["token_endpoint_auth_method"] == "none" and not view.get("client_secret")
@@ -234,7 +238,8 @@ class ReverifyServer:
             assert view["client_secret"], view
         return Client(client_id=view["client_id"], client_secret=view.get("client_secret"),
                       redirect_uri=redirect_uri, post_logout_redirect_uri=post_logout_redirect_uri,
-                      auth_method="none" if public else auth_method, name=name)
+                      auth_method="none" if public else auth_method, name=name,
+                      id_token_alg=view["id_token_signed_response_alg"])
 
     def sessions(self, email: str) -> list[dict]:
         return self.cli_json("sessions", "list", "--user", email)
@@ -559,8 +564,9 @@ class RelyingParty:
 
         ``nonce=None`` is for refreshed ID tokens (OIDC Core 12.2), whose nonce the caller checks itself.
         """
-        token = jwt.decode(id_token, self.server.jwks(), algorithms=["ES256"])
-        assert token.header["alg"] == "ES256" and token.header.get("kid"), token.header
+        alg = self.client.id_token_alg
+        token = jwt.decode(id_token, self.server.jwks(), algorithms=[alg])
+        assert token.header["alg"] == alg and token.header.get("kid"), token.header
         options: dict[str, Any] = {
             "iss": {"essential": True, "value": self.server.issuer},
             "aud": {"essential": True, "value": self.client.client_id},

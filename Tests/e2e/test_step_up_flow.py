@@ -885,3 +885,16 @@ def test_registered_action_demands_its_own_max_age(server, make_client, browser,
 def test_unregistered_action_is_invalid_request(server, rp, browser):
     request = rp.authorization_request(action="account.delete")
     expect_error_redirect(browser.open(request.url), rp, "invalid_request", request.state, server)
+
+
+def test_client_registered_for_rs256_gets_rs256_id_tokens_that_verify_against_jwks(server, browser, user):
+    client = server.create_client(id_token_alg="RS256")
+    rp = RelyingParty(server, client)
+
+    signed = sign_in(rp, browser, user)
+
+    assert jwt.decode(signed.tokens["id_token"], server.jwks(), algorithms=["RS256"]).header["alg"] == "RS256"
+    assert signed.claims["auth_time"] and signed.claims["amr"] == ["pwd"]
+    # The access token stays ES256 whatever the client's ID token algorithm.
+    header, _ = rp.validate_access_token(signed.tokens["access_token"])
+    assert header["alg"] == "ES256"
