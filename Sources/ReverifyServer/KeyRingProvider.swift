@@ -37,6 +37,7 @@ public actor KeyRingProvider {
     }
 
     /// Adds a new active key; the previous one of that algorithm keeps being published.
+    @discardableResult
     public static func rotate(store: any Store, now: UnixTime, algorithm: SigningAlgorithm = .es256) async throws
         -> SigningKeyRecord
     {
