@@ -9,6 +9,8 @@ public enum AuditEvent: String, Codable, Sendable, CaseIterable {
     case codeReplay = "token.code_replay"
     case refreshTokenReuse = "token.refresh_reuse"
     case accessDenied = "authorize.cancelled"
+    /// A verification email (link + code) was requested; outcome says whether it was sent.
+    case magicLinkSent = "magic_auth.created"
 }
 
 /// Whether an audited attempt succeeded.

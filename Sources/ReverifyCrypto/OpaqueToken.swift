@@ -1,4 +1,5 @@
 import Crypto
+import ReverifyCore
 import Foundation
 
 /// Cryptographically secure random bytes from swift-crypto's system RNG.
@@ -49,20 +50,6 @@ public struct TokenHash: Hashable, Sendable, Codable, CustomStringConvertible {
 public enum IdentifierGenerator {
     public static func make(prefix: String) -> String {
         prefix + "_" + SecureRandom.bytes(16).map { String(format: "%02x", $0) }.joined()
-    }
-}
-
-/// Constant-time comparison for secrets (DESIGN: every secret comparison is constant-time).
-public enum ConstantTime {
-    public static func equals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for i in a.indices { difference |= a[i] ^ b[i] }
-        return difference == 0
-    }
-
-    public static func equals(_ a: String, _ b: String) -> Bool {
-        equals(Array(a.utf8), Array(b.utf8))
     }
 }
 

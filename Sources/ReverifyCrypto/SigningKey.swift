@@ -1,11 +1,11 @@
 import Crypto
+import CryptoExtras
 import Foundation
 import JWTKit
+import ReverifyCore
 
-/// JWS algorithms Reverify signs with. ES256 is the default (DESIGN 2).
-public enum SigningAlgorithm: String, Codable, Sendable, CaseIterable {
-    case es256 = "ES256"
-}
+/// jwt-kit's RSA key (`Insecure` names both a swift-crypto and a jwt-kit namespace).
+typealias RSAPrivateKey = JWTKit.Insecure.RSA.PrivateKey
 
 /// One signing key as stored: its `kid`, algorithm and private key PEM.
 public struct SigningKeyMaterial: Sendable, Equatable {
@@ -26,6 +26,9 @@ public struct SigningKeyMaterial: Sendable, Equatable {
             let key = ES256PrivateKey()
             let kid = try thumbprint(of: key)
             return SigningKeyMaterial(kid: kid, algorithm: .es256, privateKeyPEM: key.pemRepresentation)
+        case .rs256:
+            let key = try RSAPrivateKey(backing: _RSA.Signing.PrivateKey(keySize: .bits2048))
+            return SigningKeyMaterial(kid: try thumbprint(of: key), algorithm: .rs256, privateKeyPEM: key.pemRepresentation)
         }
     }
 
@@ -36,14 +39,28 @@ public struct SigningKeyMaterial: Sendable, Equatable {
             let key = try ES256PrivateKey(pem: privateKeyPEM)
             guard let parameters = key.parameters else { throw JWTError.generic(identifier: "jwk", reason: "no EC parameters") }
             return .ecdsa(.es256, identifier: JWKIdentifier(string: kid), x: parameters.x, y: parameters.y, curve: .p256)
+        case .rs256:
+            let (n, e) = try RSAPrivateKey(pem: privateKeyPEM).publicKey.getKeyPrimitives()
+            return .rsa(
+                .rs256, identifier: JWKIdentifier(string: kid), modulus: n.base64URLEncodedString(),
+                exponent: e.base64URLEncodedString())
         }
     }
 
     /// RFC 7638 3.2: SHA-256 over the required members in lexicographic order, no whitespace.
     static func thumbprint(of key: ES256PrivateKey) throws -> String {
         guard let p = key.parameters else { throw JWTError.generic(identifier: "jwk", reason: "no EC parameters") }
-        let canonical = #"{"crv":"P-256","kty":"EC","x":"\#(p.x)","y":"\#(p.y)"}"#
-        return Data(SHA256.hash(data: Data(canonical.utf8))).base64URLEncodedString()
+        return digest(#"{"crv":"P-256","kty":"EC","x":"\#(p.x)","y":"\#(p.y)"}"#)
+    }
+
+    /// RFC 7638 3.2 for RSA: members `e`, `kty`, `n`.
+    static func thumbprint(of key: RSAPrivateKey) throws -> String {
+        let (n, e) = try key.publicKey.getKeyPrimitives()
+        return digest(#"{"e":"\#(e.base64URLEncodedString())","kty":"RSA","n":"\#(n.base64URLEncodedString())"}"#)
+    }
+
+    private static func digest(_ canonical: String) -> String {
+        Data(SHA256.hash(data: Data(canonical.utf8))).base64URLEncodedString()
     }
 }
 
@@ -52,31 +69,46 @@ public struct SigningKeyMaterial: Sendable, Equatable {
 /// Rotation adds a new active key; older keys stay published until their tokens have expired,
 /// so rotation never invalidates a token in flight (DESIGN 2).
 public struct KeyRing: Sendable {
+    /// The signing key for each algorithm in use; the first one given is the default.
+    public let activeKeys: [SigningAlgorithm: SigningKeyMaterial]
     public let active: SigningKeyMaterial
     public let published: [SigningKeyMaterial]
     private let collection: JWTKeyCollection
 
-    public init(active: SigningKeyMaterial, published: [SigningKeyMaterial]) async throws {
-        self.active = active
+    public init(active: SigningKeyMaterial..., published: [SigningKeyMaterial]) async throws {
+        try await self.init(activeKeys: active, published: published)
+    }
+
+    public init(activeKeys active: [SigningKeyMaterial], published: [SigningKeyMaterial]) async throws {
+        guard let first = active.first else { throw JWTError.generic(identifier: "keys", reason: "no active key") }
+        self.active = first
+        self.activeKeys = Dictionary(active.map { ($0.algorithm, $0) }, uniquingKeysWith: { a, _ in a })
         var all = published
-        if !all.contains(where: { $0.kid == active.kid }) { all.insert(active, at: 0) }
+        for key in active.reversed() where !all.contains(where: { $0.kid == key.kid }) { all.insert(key, at: 0) }
         self.published = all
         let collection = JWTKeyCollection()
         for key in all {
+            let kid = JWKIdentifier(string: key.kid)
             switch key.algorithm {
             case .es256:
-                await collection.add(ecdsa: try ES256PrivateKey(pem: key.privateKeyPEM), kid: JWKIdentifier(string: key.kid))
+                await collection.add(ecdsa: try ES256PrivateKey(pem: key.privateKeyPEM), kid: kid)
+            case .rs256:
+                await collection.add(rsa: try RSAPrivateKey(pem: key.privateKeyPEM), digestAlgorithm: .sha256, kid: kid)
             }
         }
         self.collection = collection
     }
 
-    /// Signs with the active key, setting `kid` and the given `typ` (RFC 9068 2.1 wants `at+jwt`).
-    public func sign(_ payload: some JWTPayload, type: String = "JWT") async throws -> String {
+    /// Signs with the active key of `algorithm` (the default key if none), setting `kid` and the given
+    /// `typ` (RFC 9068 2.1 wants `at+jwt`).
+    public func sign(_ payload: some JWTPayload, type: String = "JWT", algorithm: SigningAlgorithm? = nil) async throws
+        -> String
+    {
+        let key = algorithm.flatMap { activeKeys[$0] } ?? active
         var header = JWTHeader()
         header.typ = type
-        header.alg = active.algorithm.rawValue
-        return try await collection.sign(payload, kid: JWKIdentifier(string: active.kid), header: header)
+        header.alg = key.algorithm.rawValue
+        return try await collection.sign(payload, kid: JWKIdentifier(string: key.kid), header: header)
     }
 
     /// Verifies a token signed by any published key and checks its claims' `verify` rules.

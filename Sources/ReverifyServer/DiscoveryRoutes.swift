@@ -34,7 +34,7 @@ struct DiscoveryRoutes {
         let response_modes_supported = ["query"]
         let grant_types_supported = ["authorization_code", "refresh_token"]
         let subject_types_supported = ["public"]
-        let id_token_signing_alg_values_supported = ["ES256"]
+        let id_token_signing_alg_values_supported = SigningAlgorithm.allCases.map(\.rawValue)
         let token_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "none"]
         let introspection_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post"]
         let revocation_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "none"]

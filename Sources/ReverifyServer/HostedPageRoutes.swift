@@ -49,12 +49,19 @@ struct HostedPageRoutes {
     }
 
     /// Loads the flow named in the path and checks it belongs to this browser and is still open.
-    private func withPending(
+    func withPending(
         _ request: Request, _ context: ReverifyRequestContext, _ body: (Pending) async throws -> Response
     ) async throws -> Response {
+        let id = context.parameters.get("id").flatMap(AuthorizationRequestID.init(validating:))
+        return try await withPending(id: id, request, body)
+    }
+
+    /// Loads a flow and checks it belongs to this browser and is still open.
+    func withPending(
+        id: AuthorizationRequestID?, _ request: Request, _ body: (Pending) async throws -> Response
+    ) async throws -> Response {
         let expired = "This sign-in page has expired or was already used. Go back to the application and try again."
-        guard let raw = context.parameters.get("id"), let id = AuthorizationRequestID(validating: raw),
-            let record = try await services.store.authorizationRequest(id: id)
+        guard let id, let record = try await services.store.authorizationRequest(id: id)
         else { return pages.error(expired, title: "Page expired", status: .notFound) }
         let now = services.time.now()
         guard record.completedAt == nil, now < record.expiresAt else {
@@ -85,13 +92,14 @@ struct HostedPageRoutes {
             Pending(record: record, client: client, browserSecret: browserSecret, session: session, pinnedUser: pinned ?? nil))
     }
 
-    private func render(_ pending: Pending, error: String?, status: HTTPResponse.Status = .ok, email: String? = nil)
+    func render(_ pending: Pending, error: String?, status: HTTPResponse.Status = .ok, email: String? = nil)
         async throws -> Response
     {
         var values: [String: Any] = [
             "clientName": pending.client.name, "requestID": pending.record.id.rawValue, "csrf": pending.csrf,
         ]
         if let error { values["error"] = error }
+        values["offerEmail"] = offersEmail(pending)
         let formTargets = [Self.origin(of: pending.record.request.redirectURI)].compactMap { $0 }
         if let (_, user) = pending.session {
             values["email"] = user.email
@@ -108,6 +116,12 @@ struct HostedPageRoutes {
         return pages.page("signin", title: "Sign in", values: values, status: status, formTargets: formTargets)
     }
 
+    /// Email verification is offered unless the named action restricts methods to others.
+    func offersEmail(_ pending: Pending) -> Bool {
+        guard let action = pending.record.request.action, let policy = pending.client.actions[action] else { return true }
+        return policy.methods.contains(.emailCode) || policy.methods.contains(.magicLink)
+    }
+
     static func purpose(of record: AuthorizationRequestRecord) -> String {
         if let action = record.request.action { return "you continue with “\(action)”" }
         return "you continue"
@@ -120,7 +134,7 @@ struct HostedPageRoutes {
         return "\(scheme)://\(hostPart)" + (c.port.map { ":\($0)" } ?? "")
     }
 
-    private func checkCSRF(_ form: RequestParameters, _ pending: Pending) -> Bool {
+    func checkCSRF(_ form: RequestParameters, _ pending: Pending) -> Bool {
         guard form.isUsable("csrf_token"), let token = form["csrf_token"] else { return false }
         return ConstantTime.equals(token, pending.csrf)
     }

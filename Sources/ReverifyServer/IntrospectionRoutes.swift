@@ -42,8 +42,8 @@ struct IntrospectionRoutes {
             return try ProtocolResponse.json(
                 Active(
                     token_type: "Bearer", iss: c.iss, sub: c.sub, client_id: c.client_id, scope: c.scope, exp: c.exp,
-                    iat: c.iat, auth_time: live.session.authTime.rawValue, acr: live.session.acr.rawValue,
-                    amr: live.session.amr.map(\.rawValue), sid: live.session.id.rawValue))
+                    // RFC 9470 6.2: the authentication *this token* was obtained with, not the session's latest.
+                    iat: c.iat, auth_time: c.auth_time, acr: c.acr, amr: c.amr, sid: c.sid))
         }
         let now = services.time.now()
         if let refresh = try await services.store.refreshToken(hash: TokenHash(of: token).hex), refresh.usedAt == nil,

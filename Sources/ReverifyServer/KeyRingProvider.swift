@@ -24,17 +24,24 @@ public actor KeyRingProvider {
         return ring
     }
 
-    /// Generates the first signing key if the database has none (first start).
+    /// Generates a first signing key for each algorithm that has none (first start).
     @discardableResult
-    public static func ensureSigningKey(store: any Store, now: UnixTime) async throws -> SigningKeyRecord? {
+    public static func ensureSigningKey(store: any Store, now: UnixTime) async throws -> [SigningKeyRecord] {
         let existing = try await store.publishedSigningKeys()
-        guard !existing.contains(where: { $0.status == .active }) else { return nil }
-        return try await rotate(store: store, now: now)
+        var added: [SigningKeyRecord] = []
+        for algorithm in SigningAlgorithm.allCases
+        where !existing.contains(where: { $0.status == .active && $0.algorithm == algorithm.rawValue }) {
+            added.append(try await rotate(store: store, now: now, algorithm: algorithm))
+        }
+        return added
     }
 
-    /// Adds a new active key; the previous one keeps being published.
-    public static func rotate(store: any Store, now: UnixTime) async throws -> SigningKeyRecord {
-        let material = try SigningKeyMaterial.generate(.es256)
+    /// Adds a new active key; the previous one of that algorithm keeps being published.
+    @discardableResult
+    public static func rotate(store: any Store, now: UnixTime, algorithm: SigningAlgorithm = .es256) async throws
+        -> SigningKeyRecord
+    {
+        let material = try SigningKeyMaterial.generate(algorithm)
         let record = SigningKeyRecord(
             kid: material.kid, algorithm: material.algorithm.rawValue, privateKeyPem: material.privateKeyPEM,
             createdAt: now)
@@ -48,11 +55,14 @@ public actor KeyRingProvider {
             guard let algorithm = SigningAlgorithm(rawValue: record.algorithm) else { return nil }
             return SigningKeyMaterial(kid: record.kid, algorithm: algorithm, privateKeyPEM: record.privateKeyPem)
         }
-        guard let activeRecord = records.first(where: { $0.status == .active }),
-            let active = materials.first(where: { $0.kid == activeRecord.kid })
-        else {
-            throw StoreError.notFound("active signing key (run `reverify keys rotate`)")
+        // Newest active key per algorithm; ES256 first, as the default.
+        let active = SigningAlgorithm.allCases.compactMap { algorithm in
+            records.first { $0.status == .active && $0.algorithm == algorithm.rawValue }
+                .flatMap { record in materials.first { $0.kid == record.kid } }
         }
-        return try await KeyRing(active: active, published: materials)
+        guard active.first?.algorithm == .es256 else {
+            throw StoreError.notFound("active ES256 signing key (run `reverify keys rotate`)")
+        }
+        return try await KeyRing(activeKeys: active, published: materials)
     }
 }

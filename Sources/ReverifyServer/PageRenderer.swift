@@ -26,6 +26,11 @@ public struct PageRenderer: Sendable {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
+    /// A template rendered on its own (email bodies).
+    func fragment(_ template: String, values: [String: Any]) -> String {
+        library.render(values, withTemplate: template) ?? ""
+    }
+
     /// The page shown when a request cannot be answered by redirect (RFC 6749 4.1.2.1).
     func error(_ message: String, title: String = "This request can't be completed", status: HTTPResponse.Status = .badRequest)
         -> Response

@@ -12,6 +12,10 @@ public enum ReverifyApplication {
         DiscoveryRoutes(services: services).register(on: router)
         AuthorizeRoutes(services: services).register(on: router)
         HostedPageRoutes(services: services).register(on: router)
+        EmailVerificationRoutes(services: services).register(on: router)
+        if services.configuration.devPages {
+            DevMailRoutes(services: services).register(on: router)
+        }
         TokenRoutes(services: services).register(on: router)
         UserInfoRoutes(services: services).register(on: router)
         IntrospectionRoutes(services: services).register(on: router)

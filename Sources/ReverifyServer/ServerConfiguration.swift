@@ -25,6 +25,12 @@ public struct ServerConfiguration: Sendable {
     public var argon2: Argon2Parameters = .owaspMinimum
     /// Mounts the demo relying party under `/demo`.
     public var demo = false
+    /// Mounts development pages (`/dev/mail`). Never on in production: they show one-time codes.
+    public var devPages = false
+    /// How verification emails leave the server.
+    public var mail = MailSettings()
+    /// Lifetime, attempt and rate rules for emailed links and codes.
+    public var oneTimeCodes = OneTimeCodePolicy()
     /// Where templates and static files are read from.
     public var resourcesDirectory: String
 
@@ -42,5 +48,29 @@ public struct ServerConfiguration: Sendable {
 
     public static var bundledResources: String {
         Bundle.module.url(forResource: "Resources", withExtension: nil)?.path ?? "Resources"
+    }
+}
+
+/// Outgoing mail configuration.
+public struct MailSettings: Sendable {
+    /// Where messages go: a folder of `.eml` files (the embedded default) or an SMTP server.
+    public enum Transport: Sendable {
+        case outbox(directory: String)
+        case smtp(SMTPSettings)
+    }
+
+    public var transport: Transport = .outbox(directory: "./data/mail")
+    public var from = "no-reply@reverify.localhost"
+    public var fromName = "Reverify"
+    /// A request never waits longer than this for the mail server.
+    public var timeout: Seconds = 10
+
+    public init() {}
+
+    public func makeMailer() -> any Mailer {
+        switch transport {
+        case .outbox(let directory): FileOutboxMailer(directory: directory)
+        case .smtp(let settings): SMTPMailer(settings: settings, timeout: .seconds(timeout.rawValue))
+        }
     }
 }

@@ -12,6 +12,7 @@ public struct Services: Sendable {
     public let keys: KeyRingProvider
     public let pages: PageRenderer
     public let logger: Logger
+    public let mailer: any Mailer
     /// A hash of a random password at today's cost, verified against when an account has none,
     /// so response time does not reveal which accounts exist.
     let decoyPasswordHash: String
@@ -27,6 +28,7 @@ public struct Services: Sendable {
         self.keys = KeyRingProvider(store: store, time: time)
         self.pages = try await PageRenderer(directory: configuration.resourcesDirectory + "/templates")
         self.logger = logger
+        self.mailer = configuration.mail.makeMailer()
         self.decoyPasswordHash = try await hasher.decoyHash()
     }
 }

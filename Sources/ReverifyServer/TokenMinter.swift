@@ -64,12 +64,18 @@ struct TokenMinter {
             name: scopes.contains("profile") ? user?.name : nil)
         return Minted(
             access_token: accessToken, expires_in: c.accessTokenLifetime.rawValue,
-            id_token: try await keys.sign(id, type: "JWT"),
+            id_token: try await keys.sign(id, type: "JWT", algorithm: try await idTokenAlgorithm(grant.clientId)),
             refresh_token: prepared.issuance.refreshToken == nil ? nil : prepared.refreshToken.value,
             scope: grant.scope)
     }
 
+    /// The client's registered `id_token_signed_response_alg` (OIDC Registration 2).
+    private func idTokenAlgorithm(_ client: ClientID) async throws -> SigningAlgorithm {
+        try await services.store.client(id: client)?.record.idTokenSignedResponseAlg ?? .es256
+    }
+
     /// OIDC Core 3.3.2.11: base64url of the left half of SHA-256 of the access token (ES256 → SHA-256).
+    /// The hash follows the ID token's `alg`; ES256 and RS256 both use SHA-256.
     static func atHash(_ accessToken: String) -> String {
         let digest = Array(SHA256.hash(data: Data(accessToken.utf8)))
         return Data(digest.prefix(digest.count / 2)).base64URLEncodedString()

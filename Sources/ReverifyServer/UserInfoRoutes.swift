@@ -40,7 +40,7 @@ struct UserInfoRoutes {
                 email: scopes.contains("email") ? user.email : nil,
                 email_verified: scopes.contains("email") ? user.emailVerified : nil,
                 name: scopes.contains("profile") ? user.name : nil,
-                auth_time: live.session.authTime.rawValue, amr: live.session.amr.map(\.rawValue),
-                acr: live.session.acr.rawValue))
+                // The token's own freshness (RFC 9470 6.2), never the session's later re-authentications.
+                auth_time: live.claims.auth_time, amr: live.claims.amr, acr: live.claims.acr))
     }
 }

@@ -13,11 +13,15 @@ public struct ClientRecord: SnakeCaseRecord, Equatable {
     public var actions: [String: ActionPolicy]
     public var createdAt: UnixTime
     public var secretRotatedAt: UnixTime?
+    /// OIDC Registration 2 `id_token_signed_response_alg`.
+    public var idTokenSignedResponseAlg: SigningAlgorithm
 
     public init(
         id: ClientID, name: String, secretHash: String?, tokenEndpointAuthMethod: ClientAuthMethod,
-        actions: [String: ActionPolicy] = [:], createdAt: UnixTime, secretRotatedAt: UnixTime? = nil
+        actions: [String: ActionPolicy] = [:], createdAt: UnixTime, secretRotatedAt: UnixTime? = nil,
+        idTokenSignedResponseAlg: SigningAlgorithm = .es256
     ) {
+        self.idTokenSignedResponseAlg = idTokenSignedResponseAlg
         self.id = id
         self.name = name
         self.secretHash = secretHash

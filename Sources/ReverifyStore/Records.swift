@@ -15,6 +15,7 @@ extension ACR: DatabaseValueConvertible {}
 extension AuditEvent: DatabaseValueConvertible {}
 extension AuditOutcome: DatabaseValueConvertible {}
 extension ReauthReason: DatabaseValueConvertible {}
+extension SigningAlgorithm: DatabaseValueConvertible {}
 
 /// Snake-case columns for every record, so Swift names stay Swift-like.
 public protocol SnakeCaseRecord: Codable, FetchableRecord, PersistableRecord, Sendable {}

@@ -137,8 +137,10 @@ public final class SQLiteStore: Store {
 
     public func addActiveSigningKey(_ key: SigningKeyRecord) async throws {
         try await writer.write { db in
-            try SigningKeyRecord.filter(Column("retired_at") == nil && Column("removed_at") == nil)
-                .updateAll(db, Column("retired_at").set(to: key.createdAt))
+            // One active key per algorithm: the new one retires only its own kind.
+            try SigningKeyRecord.filter(
+                Column("retired_at") == nil && Column("removed_at") == nil && Column("algorithm") == key.algorithm
+            ).updateAll(db, Column("retired_at").set(to: key.createdAt))
             try key.insert(db)
         }
     }

@@ -123,5 +123,19 @@ public protocol Store: WebhookStore, Sendable {
     func revokeGrant(id: GrantID, at: UnixTime, reason: String) async throws
     func refreshToken(hash: String) async throws -> RefreshTokenRecord?
     func accessToken(jti: String) async throws -> AccessTokenRecord?
+
+    // MARK: Emailed one-time secrets
+    /// Stores a new link+code for a pending flow; earlier unconsumed ones for the same flow stop working.
+    func createMagicLink(_ link: MagicLinkRecord) async throws
+    func recordMagicLinkDelivery(id: String, sentAt: UnixTime?, error: String?) async throws
+    func magicLink(tokenHash: String) async throws -> MagicLinkRecord?
+    /// Messages sent for a user and from an IP address since a moment, for rate limiting.
+    func magicLinksSent(user: UserID, ipAddress: String?, since: UnixTime) async throws -> (user: Int, ip: Int)
+    /// Checks a typed code against the newest link of a flow: counts a wrong attempt, or consumes on success.
+    func checkCode(
+        request: AuthorizationRequestID, codeHash: @Sendable (String) -> String, policy: OneTimeCodePolicy, at: UnixTime
+    ) async throws -> CodeCheck
+    /// Consumes a link by its token; `nil` if it was not usable.
+    func consumeMagicLink(tokenHash: String, policy: OneTimeCodePolicy, at: UnixTime) async throws -> MagicLinkRecord?
     func revokeAccessToken(jti: String, at: UnixTime) async throws
 }

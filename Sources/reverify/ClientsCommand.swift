@@ -12,6 +12,7 @@ struct Clients: AsyncParsableCommand {
         let client_id: String
         let name: String
         let token_endpoint_auth_method: String
+        let id_token_signed_response_alg: String
         let redirect_uris: [String]
         let post_logout_redirect_uris: [String]
         let actions: [String: Int64]
@@ -23,6 +24,7 @@ struct Clients: AsyncParsableCommand {
             client_id = c.record.id.rawValue
             name = c.record.name
             token_endpoint_auth_method = c.record.tokenEndpointAuthMethod.rawValue
+            id_token_signed_response_alg = c.record.idTokenSignedResponseAlg.rawValue
             redirect_uris = c.redirectURIs
             post_logout_redirect_uris = c.postLogoutRedirectURIs
             actions = c.record.actions.mapValues(\.maxAge.rawValue)
@@ -33,6 +35,7 @@ struct Clients: AsyncParsableCommand {
         var text: String {
             var lines = [
                 "client_id: \(client_id)", "name: \(name)", "token_endpoint_auth_method: \(token_endpoint_auth_method)",
+                "id_token_signed_response_alg: \(id_token_signed_response_alg)",
             ]
             lines += redirect_uris.map { "redirect_uri: \($0)" }
             lines += post_logout_redirect_uris.map { "post_logout_redirect_uri: \($0)" }
@@ -60,6 +63,7 @@ struct Clients: AsyncParsableCommand {
         var postLogoutRedirectURIs: [String] = []
         @Flag(help: "A public client (no secret; PKCE required).") var `public` = false
         @Option(help: "client_secret_basic or client_secret_post.") var authMethod: String = "client_secret_basic"
+        @Option(help: "ID token signing algorithm: ES256 (default) or RS256.") var idTokenAlg: String = "ES256"
         @Option(name: .customLong("action"), help: "A sensitive action and its maximum age, e.g. billing.change=300 (repeatable).")
         var actions: [String] = []
 
@@ -80,6 +84,9 @@ struct Clients: AsyncParsableCommand {
                 }
                 method = m
             }
+            guard let idTokenAlgorithm = SigningAlgorithm(rawValue: idTokenAlg.uppercased()) else {
+                throw CLIError("--id-token-alg must be ES256 or RS256")
+            }
             let policies = try Dictionary(actions.map(parseAction), uniquingKeysWith: { _, _ in
                 throw CLIError("an --action is given twice")
             })
@@ -88,7 +95,8 @@ struct Clients: AsyncParsableCommand {
             let client = StoredClient(
                 record: ClientRecord(
                     id: ClientID(rawValue: IdentifierGenerator.make(prefix: ClientID.prefix)), name: name,
-                    secretHash: secret?.hash.hex, tokenEndpointAuthMethod: method, actions: policies, createdAt: now()),
+                    secretHash: secret?.hash.hex, tokenEndpointAuthMethod: method, actions: policies, createdAt: now(),
+                    idTokenSignedResponseAlg: idTokenAlgorithm),
                 redirectURIs: uniqued(redirectURIs),
                 postLogoutRedirectURIs: uniqued(postLogoutRedirectURIs))
             try await store.createClient(client)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ReverifyCore
 import ReverifyServer
 import ReverifyStore
 
@@ -45,9 +46,13 @@ struct Keys: AsyncParsableCommand {
             abstract: "Add a new active signing key; older keys stay published until retired.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
+        @Option(help: "ES256 (default) or RS256.") var algorithm: String = "ES256"
 
         func run() async throws {
-            let key = try await KeyRingProvider.rotate(store: database.openExisting(), now: now())
+            guard let algorithm = SigningAlgorithm(rawValue: algorithm.uppercased()) else {
+                throw CLIError("--algorithm must be ES256 or RS256")
+            }
+            let key = try await KeyRingProvider.rotate(store: database.openExisting(), now: now(), algorithm: algorithm)
             try output.print(json: View(key)) { "new active key \(key.kid) (\(key.algorithm))" }
         }
     }

@@ -10,7 +10,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to bind.") var host: String = "127.0.0.1"
     @Option(help: "Port to bind.") var port: Int = 8080
     @Option(help: "Issuer URL (default http://HOST:PORT).") var issuer: String?
+    @OptionGroup var mail: MailOptions
     @Flag(help: "Mount the demo relying party at /demo.") var demo = false
+    @Flag(help: "Development pages (/dev/mail shows the local outbox, codes included). Never in production.")
+    var dev = false
+    @Option(help: "Minutes an emailed link and code stay valid.") var magicLinkMinutes: Int64 = 10
+    @Option(help: "Minutes of inactivity after which a browser session ends.") var sessionIdleMinutes: Int64 = 480
+    @Option(help: "Hours after sign-in at which a browser session ends regardless of use.") var sessionMaxHours: Int64 = 168
     @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel: String = "info"
     @OptionGroup var webhooks: WebhookServeOptions
 
@@ -26,6 +32,16 @@ struct Serve: AsyncParsableCommand {
         let store = try database.openMigrating()
         var configuration = ServerConfiguration(issuer: issuer, host: host, port: port)
         configuration.demo = demo
+        configuration.devPages = dev
+        configuration.mail = try mail.settings()
+        guard (1...1440).contains(magicLinkMinutes) else { throw CLIError("--magic-link-minutes must be 1 to 1440") }
+        configuration.oneTimeCodes.lifetime = .minutes(magicLinkMinutes)
+        guard sessionIdleMinutes > 0, sessionMaxHours > 0, sessionIdleMinutes <= sessionMaxHours * 60 else {
+            throw CLIError("--session-idle-minutes must be positive and no longer than --session-max-hours")
+        }
+        configuration.sessionIdleTimeout = .minutes(sessionIdleMinutes)
+        configuration.sessionAbsoluteLifetime = .hours(sessionMaxHours)
+        let usesOutbox = if case .outbox = configuration.mail.transport { true } else { false }
         let services = try await Services(configuration: configuration, store: store, logger: logger)
         try await KeyRingProvider.ensureSigningKey(store: store, now: services.time.now())
         let worker = WebhookWorker(store: store, configuration: webhookConfiguration, logger: logger)
@@ -33,6 +49,7 @@ struct Serve: AsyncParsableCommand {
             boundPort in
             print("Reverify listening on http://\(host):\(boundPort) (issuer \(issuer))")
             if demo { print("Demo relying party: \(issuer)/demo") }
+            if dev && usesOutbox { print("Outbox: \(issuer)/dev/mail") }
         }
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }

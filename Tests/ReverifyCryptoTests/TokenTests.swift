@@ -88,6 +88,21 @@ final class KeyRingTests: XCTestCase {
         return (header as? [String: String])?["kid"]
     }
 
+    func testRS256KeySignsWhenAskedAndPublishesAnRSAJWK() async throws {
+        let es = try SigningKeyMaterial.generate(.es256)
+        let rs = try SigningKeyMaterial.generate(.rs256)
+        let ring = try await KeyRing(active: es, rs, published: [])
+        let token = try await ring.sign(Claims(sub: "usr_1"), algorithm: .rs256)
+        XCTAssertEqual(try kid(of: token), rs.kid)
+        _ = try await ring.verify(token, as: Claims.self)
+        let defaultSigned = try await ring.sign(Claims(sub: "usr_1"))
+        XCTAssertEqual(try kid(of: defaultSigned), es.kid, "ES256 stays the default")
+        let jwk = try XCTUnwrap(try ring.jwks().keys.first { $0.keyIdentifier?.string == rs.kid })
+        XCTAssertEqual(jwk.keyType, .rsa)
+        XCTAssertEqual(jwk.exponent, "AQAB")
+        XCTAssertNil(jwk.privateExponent)
+    }
+
     func testTokenFromUnknownKeyIsRejected() async throws {
         let stranger = try await KeyRing(active: try SigningKeyMaterial.generate(), published: [])
         let ring = try await KeyRing(active: try SigningKeyMaterial.generate(), published: [])

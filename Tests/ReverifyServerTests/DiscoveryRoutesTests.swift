@@ -22,7 +22,7 @@ import Testing
 
     @Test func jwksPublishesTheActiveES256Key() async throws {
         let app = try await TestApp.make()
-        let kid = try await app.store.publishedSigningKeys().first?.kid
+        let kid = try await app.store.publishedSigningKeys().first { $0.algorithm == "ES256" }?.kid
         try await app.run { client in
             try await client.execute(uri: "/.well-known/jwks.json", method: .get) { response in
                 let keys = try response.json()["keys"] as? [[String: Any]] ?? []

@@ -25,7 +25,8 @@ struct TestApp {
         configuration.argon2 = Argon2Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1)
         let services = try await Services(configuration: configuration, store: store)
         let now = services.time.now()
-        try await KeyRingProvider.ensureSigningKey(store: store, now: now)
+        // ES256 only: RSA key generation is slow and these tests do not need it.
+        try await KeyRingProvider.rotate(store: store, now: now, algorithm: .es256)
         let user = UserRecord(
             id: UserID(rawValue: IdentifierGenerator.make(prefix: "usr")), email: "alice@example.com", name: "Alice",
             passwordHash: try await services.hasher.hash(password), createdAt: now, updatedAt: now)

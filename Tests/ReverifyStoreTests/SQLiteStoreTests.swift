@@ -233,3 +233,88 @@ import Foundation
         #expect(try await store.redeemCode(hash: "c2", at: fixture.now, issuance: fixture.issuance().0) { _, _ in nil } == .unknown)
     }
 }
+
+@Suite final class MagicLinkStoreTests {
+    let fixture: StoreFixture
+    var store: SQLiteStore { fixture.store }
+    let policy = OneTimeCodePolicy()
+
+    init() throws { fixture = try StoreFixture() }
+    deinit { fixture.remove() }
+
+    private func pendingRequest(user: UserRecord) async throws -> AuthorizationRequestID {
+        let client = try await fixture.client()
+        let request = AuthorizeRequest(
+            clientID: client.record.id, redirectURI: "https://rp.example/cb", scopes: ["openid"], state: nil, nonce: nil,
+            codeChallenge: nil, maxAge: nil, prompt: PromptSet(), idTokenHint: nil, loginHint: nil, acrValues: [], action: nil,
+            receivedAt: fixture.now)
+        let id = AuthorizationRequestID(rawValue: IdentifierGenerator.make(prefix: "req"))
+        try await store.saveAuthorizationRequest(
+            AuthorizationRequestRecord(
+                id: id, browserHash: "b", csrfHash: "c", clientId: client.record.id, request: request, sessionId: nil,
+                pinnedUserId: nil, reason: .noSession, createdAt: fixture.now, expiresAt: fixture.now + 900))
+        return id
+    }
+
+    private func link(_ id: String, request: AuthorizationRequestID, user: UserRecord, code: String, at: UnixTime? = nil)
+        -> MagicLinkRecord
+    {
+        let t = at ?? fixture.now
+        return MagicLinkRecord(
+            id: id, requestId: request, userId: user.id, browserHash: "b", tokenHash: TokenHash(of: "token-\(id)").hex,
+            codeHash: TokenHash(of: "\(id):\(code)").hex, createdAt: t, expiresAt: t + 600, ipAddress: "10.0.0.1",
+            userAgent: "ua")
+    }
+
+    private func check(_ request: AuthorizationRequestID, _ code: String, at: UnixTime? = nil) async throws -> CodeCheck {
+        try await store.checkCode(
+            request: request, codeHash: { TokenHash(of: "\($0):\(code)").hex }, policy: policy, at: at ?? fixture.now + 1)
+    }
+
+    @Test func rightCodeIsAcceptedOnce() async throws {
+        let user = try await fixture.user()
+        let request = try await pendingRequest(user: user)
+        try await store.createMagicLink(link("mgl_1", request: request, user: user, code: "123456"))
+        guard case .accepted(let link) = try await check(request, "123456") else { Issue.record("not accepted"); return }
+        #expect(link.consumedAt != nil)
+        #expect(try await check(request, "123456") == .unusable(.used))
+        #expect(try await store.consumeMagicLink(tokenHash: TokenHash(of: "token-mgl_1").hex, policy: policy, at: fixture.now + 2) == nil)
+    }
+
+    @Test func fiveWrongCodesBurnTheCodeForGood() async throws {
+        let user = try await fixture.user()
+        let request = try await pendingRequest(user: user)
+        try await store.createMagicLink(link("mgl_1", request: request, user: user, code: "123456"))
+        for remaining in (0..<5).reversed() {
+            #expect(try await check(request, "000000") == .wrong(remainingAttempts: remaining))
+        }
+        #expect(try await check(request, "123456") == .unusable(.burned))
+    }
+
+    @Test func expiredCodeIsRefused() async throws {
+        let user = try await fixture.user()
+        let request = try await pendingRequest(user: user)
+        try await store.createMagicLink(link("mgl_1", request: request, user: user, code: "123456"))
+        #expect(try await check(request, "123456", at: fixture.now + 600) == .unusable(.expired))
+    }
+
+    @Test func askingAgainSupersedesTheEarlierMessage() async throws {
+        let user = try await fixture.user()
+        let request = try await pendingRequest(user: user)
+        try await store.createMagicLink(link("mgl_1", request: request, user: user, code: "111111"))
+        try await store.createMagicLink(link("mgl_2", request: request, user: user, code: "222222", at: fixture.now + 1))
+        #expect(try await store.consumeMagicLink(tokenHash: TokenHash(of: "token-mgl_1").hex, policy: policy, at: fixture.now + 2) == nil)
+        #expect(try await check(request, "111111", at: fixture.now + 2) == .wrong(remainingAttempts: 4))
+        guard case .accepted = try await check(request, "222222", at: fixture.now + 3) else { Issue.record("not accepted"); return }
+    }
+
+    @Test func sendsAreCountedPerUserAndPerIP() async throws {
+        let user = try await fixture.user()
+        let request = try await pendingRequest(user: user)
+        for i in 0..<3 {
+            try await store.createMagicLink(link("mgl_\(i)", request: request, user: user, code: "123456", at: fixture.now + Seconds(Int64(i))))
+        }
+        let counts = try await store.magicLinksSent(user: user.id, ipAddress: "10.0.0.1", since: fixture.now + 1)
+        #expect(counts.user == 2 && counts.ip == 2)
+    }
+}

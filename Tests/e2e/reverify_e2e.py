@@ -82,6 +82,7 @@ class Client:
     post_logout_redirect_uri: str | None
     auth_method: str  # client_secret_basic | client_secret_post | none
     name: str
+    id_token_alg: str = "ES256"  # id_token_signed_response_alg
 
     @property
     def is_public(self) -> bool:
@@ -91,7 +92,8 @@ class Client:
 class ReverifyServer:
     """One ``reverify serve`` process on a free 127.0.0.1 port with its own SQLite database."""
 
-    def __init__(self, workdir: Path, *, demo: bool = False, port: int | None = None):
+    def __init__(self, workdir: Path, *, demo: bool = False, port: int | None = None,
+                 extra_args: tuple[str, ...] = ()):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.db = str(self.workdir / "reverify.sqlite")
@@ -100,6 +102,7 @@ class ReverifyServer:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.issuer = self.base_url
         self.demo = demo
+        self.extra_args = tuple(extra_args)
         self.binary = reverify_bin()
         self.process: subprocess.Popen | None = None
         self._log_file = None
@@ -110,7 +113,16 @@ class ReverifyServer:
     def cli(self, *args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
         """Runs `reverify ARGS --database DB`; with check, a non-zero exit fails the test with stderr."""
         command = [str(self.binary), *map(str, args), "--database", self.db]
-        result = subprocess.run(command, input=input, capture_output=True, text=True, timeout=60)
+        # The binary may be relinked while the suite runs; wait briefly for it to reappear.
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                result = subprocess.run(command, input=input, capture_output=True, text=True, timeout=60)
+                break
+            except OSError:  # missing or busy (ETXTBSY) while being rebuilt
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
         if check and result.returncode != 0:
             raise AssertionError(
                 f"`reverify {' '.join(map(str, args))}` exited {result.returncode}\n"
@@ -131,6 +143,7 @@ class ReverifyServer:
                    "--port", str(self.port), "--issuer", self.issuer]
         if self.demo:
             command.append("--demo")
+        command.extend(self.extra_args)
         self._log_file = open(self.log_path, "ab")
         self.process = subprocess.Popen(command, stdout=self._log_file, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL, cwd=self.workdir)
@@ -200,7 +213,8 @@ class ReverifyServer:
 
     def create_client(self, *, public: bool = False, auth_method: str = "client_secret_basic",
                       redirect_uri: str | None = None, post_logout_redirect_uri: str | None = "default",
-                      name: str | None = None, actions: tuple[str, ...] = ()) -> Client:
+                      name: str | None = None, actions: tuple[str, ...] = (),
+                      id_token_alg: str | None = None) -> Client:
         tag = secrets.token_hex(4)
         name = name or unique("e2e-public" if public else "e2e-app")
         redirect_uri = redirect_uri or f"{RP_ORIGIN}/callback/{tag}"
@@ -215,6 +229,8 @@ class ReverifyServer:
             args += ["--auth-method", auth_method]
         for action in actions:
             args += ["--action", action]
+        if id_token_alg:
+            args += ["--id-token-alg", id_token_alg]
         view = self.cli_json(*args)
         if public:
             assert view["token_endpoint_auth_method"] == "none" and not view.get("client_secret")
@@ -222,7 +238,8 @@ class ReverifyServer:
             assert view["client_secret"], view
         return Client(client_id=view["client_id"], client_secret=view.get("client_secret"),
                       redirect_uri=redirect_uri, post_logout_redirect_uri=post_logout_redirect_uri,
-                      auth_method="none" if public else auth_method, name=name)
+                      auth_method="none" if public else auth_method, name=name,
+                      id_token_alg=view["id_token_signed_response_alg"])
 
     def sessions(self, email: str) -> list[dict]:
         return self.cli_json("sessions", "list", "--user", email)
@@ -234,6 +251,13 @@ class ReverifyServer:
         with sqlite3.connect(self.db, timeout=10) as db:
             row = db.execute("SELECT password_hash FROM users WHERE email = ?", (email,)).fetchone()
         assert row is not None, f"no users row for {email}"
+        return row[0]
+
+    def signing_key_pem(self, kid: str) -> str:
+        """The private key behind a kid, straight from the database (to mint an old-looking token)."""
+        with sqlite3.connect(self.db, timeout=10) as db:
+            row = db.execute("SELECT private_key_pem FROM signing_keys WHERE kid = ?", (kid,)).fetchone()
+        assert row is not None, f"no signing key {kid}"
         return row[0]
 
     def set_password_hash(self, email: str, phc: str) -> None:
@@ -540,8 +564,9 @@ class RelyingParty:
 
         ``nonce=None`` is for refreshed ID tokens (OIDC Core 12.2), whose nonce the caller checks itself.
         """
-        token = jwt.decode(id_token, self.server.jwks(), algorithms=["ES256"])
-        assert token.header["alg"] == "ES256" and token.header.get("kid"), token.header
+        alg = self.client.id_token_alg
+        token = jwt.decode(id_token, self.server.jwks(), algorithms=[alg])
+        assert token.header["alg"] == alg and token.header.get("kid"), token.header
         options: dict[str, Any] = {
             "iss": {"essential": True, "value": self.server.issuer},
             "aud": {"essential": True, "value": self.client.client_id},

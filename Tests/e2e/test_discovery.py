@@ -23,15 +23,10 @@ def test_discovery_document_is_valid_openid_provider_metadata(server):
     assert r.headers["Content-Type"].startswith("application/json")
     document = r.json()
 
-    # authlib's validators check the required fields and their shapes (OIDC Discovery 1.0 section 3,
-    # RFC 8414). One rule is deliberately not applied: Discovery's "RS256 MUST be included in
-    # id_token_signing_alg_values_supported". Reverify is specified as ES256-only (its JWKS holds only
-    # P-256 keys), so that mandatory-to-implement rule of OIDC Core 15.1 is a known design deviation.
-    metadata = OpenIDProviderMetadata(document)
-    for key in metadata.REGISTRY_KEYS:
-        if key != "id_token_signing_alg_values_supported":
-            getattr(metadata, f"validate_{key}")()
-    assert document["id_token_signing_alg_values_supported"] == ["ES256"]
+    # authlib's validators check every required field and its shape (OIDC Discovery 1.0 section 3,
+    # RFC 8414), including "RS256 MUST be included in id_token_signing_alg_values_supported".
+    OpenIDProviderMetadata(document).validate()
+    assert document["id_token_signing_alg_values_supported"] == ["ES256", "RS256"]
 
     assert document["issuer"] == server.base_url == server.issuer
     for name, path in [
@@ -54,7 +49,7 @@ def test_discovery_document_is_valid_openid_provider_metadata(server):
     assert document.get("authorization_response_iss_parameter_supported") is True
 
 
-def test_jwks_holds_p256_keys_with_kids(server):
+def test_jwks_holds_an_es256_and_an_rs256_key_with_kids(server):
     r = requests.get(server.discovery["jwks_uri"], timeout=10)
     assert r.status_code == 200
     data = r.json()
@@ -62,17 +57,18 @@ def test_jwks_holds_p256_keys_with_kids(server):
     key_set = KeySet.import_key_set(data)
     assert len(key_set.keys) == len(data["keys"])
     kids = set()
+    assert {key.key_type for key in key_set.keys} == {"EC", "RSA"}
     for key in key_set.keys:
-        assert isinstance(key, ECKey)
-        assert key.key_type == "EC"
-        assert key.curve_name == "P-256"
+        if key.key_type == "EC":
+            assert isinstance(key, ECKey)
+            assert key.curve_name == "P-256"
         assert key.kid, "key without kid"
         assert not key.is_private, "JWKS leaks a private key"
         kids.add(key.kid)
     assert len(kids) == len(key_set.keys), "kids are not unique"
     for raw in data["keys"]:
         assert "d" not in raw
-        assert raw.get("alg", "ES256") == "ES256"
+        assert raw["alg"] == {"EC": "ES256", "RSA": "RS256"}[raw["kty"]]
         assert raw.get("use", "sig") == "sig"
 
 

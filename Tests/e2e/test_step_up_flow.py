@@ -7,10 +7,13 @@ nonce, and the presence of auth_time); the server's word is never taken for it.
 from __future__ import annotations
 
 import time
+import urllib.parse
 from dataclasses import dataclass
 
 import pytest
 import requests
+from joserfc import jwt
+from joserfc.jwk import ECKey
 
 from reverify_e2e import (
     USER_AGENT,
@@ -666,3 +669,232 @@ def test_cli_sessions_and_audit_show_sign_in_and_reauth(server, rp, browser, use
     assert reauth["at"] >= sign["at"]
     decisions = [r for r in audit if r["event"] == "authorize.decision"]
     assert any(r["outcome"] == "info" and "reauthenticate" in (r.get("reason") or "") for r in decisions), decisions
+
+
+def test_introspection_auth_time_is_the_tokens_own_after_a_later_reauthentication(server, rp, browser, user):
+    """RFC 9470 6.2: auth_time is the authentication the access token was obtained with.
+
+    An access token minted before a re-authentication must not be described as fresher than it is,
+    and introspection must agree with the token's own signed auth_time claim.
+    """
+    first = sign_in(rp, browser, user)
+    _, old_access = rp.validate_access_token(first.tokens["access_token"])
+    time.sleep(1.1)
+    again = reauthenticate(rp, browser, user, prompt="login")
+    assert again.claims["auth_time"] > old_access["auth_time"]
+
+    result = rp.introspect(first.tokens["access_token"])
+    assert result["active"] is True
+    assert result["auth_time"] == old_access["auth_time"], (
+        f"introspection of a token minted at auth_time {old_access['auth_time']} reports {result['auth_time']}")
+    new_result = rp.introspect(again.tokens["access_token"])
+    assert new_result["auth_time"] == again.claims["auth_time"]
+
+
+# ----------------------------------------------------------------------------------------------
+# Abuse resistance
+# ----------------------------------------------------------------------------------------------
+
+
+def test_completed_hosted_form_cannot_be_submitted_again(server, rp, browser, user):
+    request = rp.authorization_request()
+    page = browser.open(request.url)
+    assert isinstance(page, HostedPage) and page.is_sign_in
+    first = browser.submit_password(page, user.password, email=user.email)
+    assert isinstance(first, Redirect) and "code" in first.params
+
+    again = browser.submit_password(page, user.password, email=user.email)
+    assert isinstance(again, HostedPage), f"a used form produced another redirect: {again.location}"
+    assert again.status in (404, 409, 410)
+    assert "code=" not in again.html
+
+
+def test_password_post_with_wrong_csrf_token_is_refused(server, rp, browser, user):
+    page = browser.open(rp.authorization_request().url)
+    assert isinstance(page, HostedPage) and page.is_sign_in
+    result = browser.post_form(page, "/password", email=user.email, password=user.password,
+                               csrf_token="A" * 43)
+    assert isinstance(result, HostedPage), f"forged form redirected to {result.location}"
+    assert result.status == 403
+    assert browser.session_cookie is None
+    assert server.sessions(user.email) == []
+
+
+def test_lockout_after_ten_failures_refuses_even_the_right_password(server, rp, browser, user):
+    request = rp.authorization_request()
+    page = browser.open(request.url)
+    assert isinstance(page, HostedPage) and page.is_sign_in
+    for attempt in range(10):
+        page = browser.submit_password(page, f"wrong password {attempt}", email=user.email)
+        assert isinstance(page, HostedPage) and page.status == 401, attempt
+
+    locked = browser.submit_password(page, user.password, email=user.email)
+    assert isinstance(locked, HostedPage), f"a locked-out account signed in: {locked.location}"
+    assert locked.status == 429
+    assert locked.has("error")
+    assert server.sessions(user.email) == []
+    reasons = [r.get("reason") for r in server.audit(user.email) if r["event"] == "authentication.sign_in"]
+    assert reasons.count("wrong_password") == 10 and "locked_out" in reasons, reasons
+
+
+def test_code_issued_to_another_client_is_invalid_grant(server, rp, make_client, browser, user):
+    request = rp.authorization_request()
+    code = browser.sign_in(request.url, user).params["code"]
+    other = RelyingParty(server, make_client(redirect_uri=rp.client.redirect_uri))
+    token_error(other.redeem_code(code, request.code_verifier), "invalid_grant")
+
+
+def test_revocation_by_another_client_leaves_the_token_active(server, rp, make_client, browser, user):
+    signed = sign_in(rp, browser, user)
+    other = RelyingParty(server, make_client())
+    assert other.revoke(signed.tokens["refresh_token"]).status_code == 200
+    assert other.revoke(signed.tokens["access_token"]).status_code == 200
+    assert rp.introspect(signed.tokens["refresh_token"])["active"] is True
+    assert rp.introspect(signed.tokens["access_token"])["active"] is True
+
+
+def test_revoked_access_token_is_inactive(server, rp, browser, user):
+    signed = sign_in(rp, browser, user)
+    assert rp.revoke(signed.tokens["access_token"], hint="access_token").status_code == 200
+    assert rp.introspect(signed.tokens["access_token"]) == {"active": False}
+    assert rp.userinfo(signed.tokens["access_token"]).status_code == 401
+
+
+def test_cli_session_revoke_ends_the_session_and_its_tokens(server, rp, browser, user):
+    signed = sign_in(rp, browser, user)
+    result = server.cli("sessions", "revoke", signed.claims["sid"])
+    assert signed.claims["sid"] in result.stdout
+
+    assert server.sessions(user.email)[0]["active"] is False
+    assert rp.introspect(signed.tokens["access_token"])["active"] is False
+    token_error(rp.refresh_raw(signed.tokens["refresh_token"]), "invalid_grant")
+    request = rp.authorization_request(prompt="none")
+    expect_error_redirect(browser.open(request.url), rp, "login_required", request.state, server)
+    assert any(r["event"] == "session.revoked" for r in server.audit(user.email))
+
+    again = server.cli("sessions", "revoke", signed.claims["sid"], check=False)
+    assert again.returncode != 0 and again.stderr.strip()
+
+
+def test_disabled_user_loses_session_and_tokens(server, rp, browser, user):
+    signed = sign_in(rp, browser, user)
+    server.cli("users", "disable", user.email)
+    assert rp.introspect(signed.tokens["access_token"])["active"] is False
+    assert rp.userinfo(signed.tokens["access_token"]).status_code == 401
+    token_error(rp.refresh_raw(signed.tokens["refresh_token"]), "invalid_grant")
+    request = rp.authorization_request(prompt="none")
+    expect_error_redirect(browser.open(request.url), rp, "login_required", request.state, server)
+
+    refused = Browser(server)
+    page = refused.open(rp.authorization_request().url)
+    result = refused.submit_password(page, user.password, email=user.email)
+    assert isinstance(result, HostedPage) and result.status == 401
+
+
+def test_id_token_hint_signed_by_a_foreign_key_is_invalid_request(server, rp, browser, user):
+    signed = sign_in(rp, browser, user)
+    forged = jwt.encode({"alg": "ES256", "kid": header_of(signed.tokens["id_token"])["kid"], "typ": "JWT"},
+                        signed.claims, ECKey.generate_key("P-256"))
+    request = rp.authorization_request(prompt="none", id_token_hint=forged)
+    expect_error_redirect(browser.open(request.url), rp, "invalid_request", request.state, server)
+
+
+def test_expired_id_token_hint_is_still_accepted_for_logout(server, rp, browser, user):
+    """RP-Initiated Logout 1.0 section 4: the OP SHOULD accept an id_token_hint whose exp has passed."""
+    signed = sign_in(rp, browser, user)
+    kid = header_of(signed.tokens["id_token"])["kid"]
+    key = ECKey.import_key(server.signing_key_pem(kid))
+    stale = int(time.time()) - 3600
+    expired = jwt.encode({"alg": "ES256", "kid": kid, "typ": "JWT"},
+                         dict(signed.claims, iat=stale - 600, exp=stale), key)
+    r = browser.http.get(server.endpoint("end_session"), allow_redirects=False, timeout=30, params={
+        "id_token_hint": expired, "post_logout_redirect_uri": rp.client.post_logout_redirect_uri, "state": "late"})
+    assert r.status_code in (302, 303), (r.status_code, r.text)
+    redirect = Redirect(r.status_code, r.headers["Location"], r.headers)
+    assert redirect.goes_to(rp.client.post_logout_redirect_uri)
+    assert redirect.params.get("state") == "late"
+    assert server.sessions(user.email)[0]["active"] is False
+
+
+def test_logout_confirmation_page_signs_out_when_confirmed(server, rp, browser, user):
+    sign_in(rp, browser, user)
+    r = browser.http.get(server.endpoint("end_session"), allow_redirects=False, timeout=30, params={
+        "client_id": rp.client.client_id, "post_logout_redirect_uri": rp.client.post_logout_redirect_uri,
+        "state": "confirm-1"})
+    page = HostedPage.from_response(r)
+    assert page.has("confirm-logout")
+    result = browser.post_form(page, "/oauth2/logout")
+    assert isinstance(result, Redirect), result
+    assert result.goes_to(rp.client.post_logout_redirect_uri)
+    assert result.params.get("state") == "confirm-1"
+    assert server.sessions(user.email)[0]["active"] is False
+
+
+def test_authorization_endpoint_accepts_post(server, rp, browser, user):
+    sign_in(rp, browser, user)
+    request = rp.authorization_request(max_age=60)
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(request.url).query))
+    r = browser.http.post(server.endpoint("authorization"), data=query, allow_redirects=False, timeout=30)
+    assert r.status_code == 302, r.text
+    redirect = Redirect(r.status_code, r.headers["Location"], r.headers)
+    tokens = rp.exchange(request, redirect)
+    assert rp.validate_tokens(tokens, nonce=request.nonce)["sub"] == user.id
+
+
+def test_userinfo_without_a_token_gets_a_bearer_challenge(server):
+    r = requests.get(server.endpoint("userinfo"), timeout=30)
+    assert r.status_code == 401
+    assert r.headers.get("WWW-Authenticate", "").startswith("Bearer")
+
+
+def test_code_from_a_session_that_signed_out_cannot_be_redeemed(server, rp, browser, user):
+    signed = sign_in(rp, browser, user)
+    request = rp.authorization_request()
+    redirect = browser.open(request.url)
+    assert isinstance(redirect, Redirect) and "code" in redirect.params
+    r = browser.http.get(server.endpoint("end_session"), allow_redirects=False, timeout=30,
+                         params={"id_token_hint": signed.tokens["id_token"]})
+    assert r.status_code in (200, 302, 303)
+    assert server.sessions(user.email)[0]["active"] is False
+    token_error(rp.redeem_code(redirect.params["code"], request.code_verifier), "invalid_grant")
+
+
+# ----------------------------------------------------------------------------------------------
+# Registered sensitive actions (`clients create --action name=seconds`)
+# ----------------------------------------------------------------------------------------------
+
+
+def test_registered_action_demands_its_own_max_age(server, make_client, browser, user):
+    rp = RelyingParty(server, make_client(actions=("billing.change=1",)))
+    first = sign_in(rp, browser, user)
+    silent(rp, browser, action="billing.change")  # verified just now: fresh enough
+    time.sleep(2.2)  # older than the action's 1 s
+
+    request = rp.authorization_request(action="billing.change")
+    page = browser.open(request.url)
+    assert isinstance(page, HostedPage) and page.is_reauth, f"stale action did not ask to confirm: {page}"
+    assert "billing.change" in page.html
+    redirect = browser.submit_password(page, user.password)
+    tokens = rp.exchange(request, redirect)
+    claims = rp.validate_tokens(tokens, nonce=request.nonce)
+    assert claims["auth_time"] > first.claims["auth_time"]
+    decisions = [r for r in server.audit(user.email) if r["event"] == "authorize.decision"]
+    assert any(r.get("detail", {}).get("action") == "billing.change" for r in decisions), decisions
+
+
+def test_unregistered_action_is_invalid_request(server, rp, browser):
+    request = rp.authorization_request(action="account.delete")
+    expect_error_redirect(browser.open(request.url), rp, "invalid_request", request.state, server)
+
+
+def test_client_registered_for_rs256_gets_rs256_id_tokens_that_verify_against_jwks(server, browser, user):
+    client = server.create_client(id_token_alg="RS256")
+    rp = RelyingParty(server, client)
+
+    signed = sign_in(rp, browser, user)
+
+    assert jwt.decode(signed.tokens["id_token"], server.jwks(), algorithms=["RS256"]).header["alg"] == "RS256"
+    assert signed.claims["auth_time"] and signed.claims["amr"] == ["pwd"]
+    # The access token stays ES256 whatever the client's ID token algorithm.
+    header, _ = rp.validate_access_token(signed.tokens["access_token"])
+    assert header["alg"] == "ES256"

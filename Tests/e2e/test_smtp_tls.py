@@ -1,0 +1,107 @@
+"""Issue 4: SMTP delivery with STARTTLS and AUTH, against a real aiosmtpd server with a test CA."""
+
+from __future__ import annotations
+
+import datetime
+import ssl
+import subprocess
+import time
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from reverify_e2e import free_port, reverify_bin
+from test_magic_link import Inbox
+
+
+def self_signed_localhost(directory):
+    """A certificate for `localhost`, written with its key; the certificate doubles as the CA to trust."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "smtp.crt", directory / "smtp.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+class Credentials:
+    def __init__(self):
+        self.seen: list[tuple[str, str]] = []
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        user = auth_data.login.decode()
+        password = auth_data.password.decode()
+        self.seen.append((mechanism, user))
+        return AuthResult(success=(user == "relay-user" and password == "relay-secret"), handled=False)
+
+
+@pytest.fixture
+def tls_smtp(tmp_path):
+    cert, key = self_signed_localhost(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    inbox, auth = Inbox(), Credentials()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), tls_context=context,
+                            require_starttls=True, authenticator=auth, auth_require_tls=True)
+    controller.start()
+    try:
+        yield inbox, auth, controller.port, cert
+    finally:
+        controller.stop()
+
+
+def mail_test(port, ca_file, recipient, *, username="relay-user", password="relay-secret", security="starttls"):
+    env = {"PATH": "/usr/bin:/bin"}
+    if password is not None:
+        env["REVERIFY_SMTP_PASSWORD"] = password
+    command = [str(reverify_bin()), "mail", "test", "--to", recipient, "--smtp-host", "localhost",
+               "--smtp-port", str(port), "--smtp-security", security, "--smtp-username", username]
+    if ca_file:
+        command += ["--smtp-ca-file", str(ca_file)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+
+
+def test_starttls_then_auth_plain_delivers(tls_smtp):
+    inbox, auth, port, cert = tls_smtp
+    recipient = "tls-%d@example.com" % time.time_ns()
+
+    result = mail_test(port, cert, recipient)
+
+    assert result.returncode == 0, result.stderr
+    assert inbox.wait_for(recipient)["Subject"] == "Reverify test message"
+    assert auth.seen == [("PLAIN", "relay-user")]
+
+
+def test_wrong_smtp_password_is_reported_without_the_password(tls_smtp):
+    inbox, _, port, cert = tls_smtp
+    recipient = "tls-bad-%d@example.com" % time.time_ns()
+
+    result = mail_test(port, cert, recipient, password="not-the-secret")
+
+    assert result.returncode != 0
+    assert "refused AUTH PLAIN" in result.stderr and "535" in result.stderr
+    assert "not-the-secret" not in result.stderr
+    assert inbox.count(recipient) == 0
+
+
+def test_untrusted_certificate_is_refused(tls_smtp):
+    inbox, _, port, _ = tls_smtp
+    recipient = "tls-untrusted-%d@example.com" % time.time_ns()
+
+    result = mail_test(port, None, recipient)
+
+    assert result.returncode != 0
+    assert inbox.count(recipient) == 0
