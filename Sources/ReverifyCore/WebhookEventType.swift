@@ -9,7 +9,7 @@ public enum WebhookEventType: String, Codable, Sendable, CaseIterable, Comparabl
     case sessionCreated = "session.created"
     /// A session ended: signed out, or revoked by an operator.
     case sessionRevoked = "session.revoked"
-    /// A magic link was sent (reserved for the magic-link flow).
+    /// A verification email (magic link and code) was sent.
     case magicAuthCreated = "magic_auth.created"
     /// Sent on request to one endpoint by `reverify webhooks test`; never fanned out.
     case test = "webhook.test"

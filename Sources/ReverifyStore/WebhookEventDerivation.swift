@@ -11,13 +11,15 @@ public enum WebhookEventDerivation {
     }
 
     /// `signIn` success: the user authenticated and a session began. `reauthentication` success: the session's
-    /// `auth_time` moved. Failures of either are `authentication.failed`; a sign-out or revocation ends a session.
+    /// `auth_time` moved. Failures of either are `authentication.failed`; a sign-out or revocation ends a session;
+    /// a verification email (link and code) that was sent is `magic_auth.created`.
     public static func types(for audit: AuditRecord) -> [WebhookEventType] {
         switch (audit.event, audit.outcome) {
         case (.signIn, .success): [.authenticationSucceeded, .sessionCreated]
         case (.reauthentication, .success): [.authenticationReauthenticated]
         case (.signIn, .failure), (.reauthentication, .failure): [.authenticationFailed]
         case (.sessionRevoked, .success), (.signOut, .success): [.sessionRevoked]
+        case (.magicLinkSent, .success): [.magicAuthCreated]
         default: []
         }
     }

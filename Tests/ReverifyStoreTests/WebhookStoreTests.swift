@@ -65,7 +65,7 @@ import Testing
             (.sessionRevoked, .success, [.sessionRevoked]),
             (.signOut, .success, [.sessionRevoked]),
             (.authorizeDecision, .info, []), (.codeReplay, .failure, []), (.refreshTokenReuse, .failure, []),
-            (.accessDenied, .info, []),
+            (.accessDenied, .info, []), (.magicLinkSent, .success, [.magicAuthCreated]), (.magicLinkSent, .failure, []),
         ]
         for (event, outcome, types) in cases {
             #expect(WebhookEventDerivation.types(for: audit(event, outcome)) == types, "\(event) \(outcome)")

@@ -137,6 +137,46 @@ def test_failed_password_produces_authentication_failed(launch):
     assert "session_id" not in data and "auth_time" not in data
 
 
+def test_email_code_reauthentication_publishes_the_same_events(launch, tmp_path):
+    """Events derive from audit rows, so a method added later (emailed code) publishes without webhook code."""
+    import email
+    import email.policy
+
+    outbox = tmp_path / "mail"
+    server = launch.server("--mail-outbox", str(outbox))
+    receiver = launch.receiver()
+    server.add_endpoint(receiver, "--events", "authentication.reauthenticated,magic_auth.created")
+    address, user_id = server.create_user()
+    client_id, redirect = server.create_client()
+    browser = Browser(server, client_id, redirect)
+    browser.sign_in(address)
+    time.sleep(1.1)
+
+    response = browser.authorize(prompt="login")
+    page_url = server.base_url + response.headers["Location"]
+    page = browser.http.get(page_url, timeout=30)
+    csrf = re.search(r'name="csrf_token" value="([^"]*)"', page.text).group(1)
+    sent = browser.http.post(page_url + "/email", data={"csrf_token": csrf}, allow_redirects=False, timeout=30)
+    assert sent.status_code == 200, sent.text[:300]
+    wait_until(lambda: list(outbox.glob("*.eml")), 10, what="the verification email")
+    message = email.message_from_bytes(next(outbox.glob("*.eml")).read_bytes(), policy=email.policy.default)
+    code = re.search(r"is: (\d{6})", message.get_body(("plain",)).get_content()).group(1)
+    done = browser.http.post(page_url + "/code", data={"csrf_token": csrf, "code": code}, allow_redirects=False,
+                             timeout=30)
+    assert done.status_code == 302 and done.headers["Location"].startswith(redirect), done.text[:300]
+
+    deliveries = receiver.wait_for(lambda ds: len(ds) >= 2, 15, "magic_auth.created and the re-authentication")
+    assert all(d.verified for d in deliveries)
+    by_type = {d.event["type"]: d.event["data"] for d in deliveries}
+    assert set(by_type) == {"magic_auth.created", "authentication.reauthenticated"}
+    assert by_type["magic_auth.created"]["method"] == "magic_link" and by_type["magic_auth.created"]["user_id"] == user_id
+    data = by_type["authentication.reauthenticated"]
+    assert data["method"] == "email_code" and data["user_id"] == user_id
+    assert data["amr"] == ["otp", "mfa"], "password then emailed code within the window"
+    assert data["auth_time"] > data["previous_auth_time"]
+    assert data["trigger"]["reason"] == "prompt_login"
+
+
 # --------------------------------------------------------------------------------------------
 # Retries, dead letters, replay, 410
 # --------------------------------------------------------------------------------------------
