@@ -301,6 +301,29 @@ def test_kill_9_during_a_burst_of_500_events_loses_none(launch):
     assert len(rows) == 500 and {r["status"] for r in rows} == {"delivered"}
 
 
+def test_two_servers_on_one_database_never_send_the_same_delivery_twice(launch):
+    # One endpoint at a time per process, two endpoints: both processes must work, on different endpoints.
+    first = launch.server("--webhook-concurrency", "1")
+    second = launch.server("--webhook-concurrency", "1", start=False)
+    second.db = first.db  # a second `reverify serve` process on the same SQLite file
+    second.start()
+    receiver = launch.receiver(delay=0.002)
+    endpoints = [first.add_endpoint(receiver)["id"]]
+    other = launch.receiver(delay=0.002)
+    endpoints.append(first.add_endpoint(other)["id"])
+    expected: set[str] = set()
+    for endpoint_id in endpoints:
+        expected |= set(first.cli_json("webhooks", "test", endpoint_id, "--count", "150"))
+    receiver.wait_for(lambda ds: len(ds) >= 150, 60, "the first endpoint's events")
+    other.wait_for(lambda ds: len(ds) >= 150, 60, "the second endpoint's events")
+    time.sleep(1.0)
+    deliveries = receiver.snapshot() + other.snapshot()
+    assert all(d.verified for d in deliveries)
+    assert Counter(d.webhook_id for d in deliveries) == Counter(expected), "each event exactly once"
+    workers = Counter(a["worker"] for r in first.deliveries("--limit", "1000") for a in r["attempt_log"])
+    assert sum(workers.values()) == 300 and len(workers) == 2, f"both processes took part: {workers}"
+
+
 # --------------------------------------------------------------------------------------------
 # SSRF guard, secrets and operator errors
 # --------------------------------------------------------------------------------------------
