@@ -58,17 +58,34 @@ actor WebhookSender {
         return client
     }
 
-    /// Sends `event` to `endpoint`, signed with every secret valid at the time of sending.
-    func send(_ event: OutboxEventRecord, to endpoint: WebhookEndpointRecord) async -> WebhookResponse {
-        guard case .success(let url) = WebhookURL.parse(endpoint.url) else {
-            return WebhookResponse(error: "the endpoint URL is no longer valid")
-        }
+    /// Where an endpoint's requests go: its URL and, unless it may reach private addresses, the vetted
+    /// address every connection is pinned to.
+    struct Target: Sendable {
+        let url: WebhookURL
         let address: IPAddress?
-        do {
-            address = try await WebhookTargetGuard.check(url, allowPrivate: endpoint.allowPrivate)
-        } catch {
-            return WebhookResponse(error: "refused: \(error)")
+    }
+
+    /// Why an endpoint cannot be sent to right now; recorded as each attempt's error.
+    struct TargetRefusal: Error {
+        let message: String
+    }
+
+    /// Resolves and vets an endpoint's host (the SSRF guard's connect-time check). Done once per claimed
+    /// batch: every connection of the batch goes to the address checked here, so re-resolving per request
+    /// would add DNS latency without adding safety.
+    func target(for endpoint: WebhookEndpointRecord) async -> Result<Target, TargetRefusal> {
+        guard case .success(let url) = WebhookURL.parse(endpoint.url) else {
+            return .failure(TargetRefusal(message: "the endpoint URL is no longer valid"))
         }
+        do {
+            return .success(Target(url: url, address: try await WebhookTargetGuard.check(url, allowPrivate: endpoint.allowPrivate)))
+        } catch {
+            return .failure(TargetRefusal(message: "refused: \(error)"))
+        }
+    }
+
+    /// Sends `event` to `endpoint` at `target`, signed with every secret valid at the time of sending.
+    func send(_ event: OutboxEventRecord, to endpoint: WebhookEndpointRecord, at target: Target) async -> WebhookResponse {
         let now = UnixMilliseconds.wallClock().unixTime
         let secrets = endpoint.signingSecrets(at: now).compactMap(WebhookSecret.init(encoded:))
         guard !secrets.isEmpty else { return WebhookResponse(error: "the endpoint has no usable signing secret") }
@@ -89,7 +106,7 @@ actor WebhookSender {
 
         let deadline = NIODeadline.now() + .milliseconds(configuration.requestTimeout.wholeMilliseconds)
         do {
-            let response = try await client(host: url.host, address: address).execute(request, deadline: deadline)
+            let response = try await client(host: target.url.host, address: target.address).execute(request, deadline: deadline)
             let status = Int(response.status.code)
             // Read (a bounded part of) the answer so the connection can be reused; keep a snippet for errors.
             var snippet = ""

@@ -2,8 +2,9 @@ import ReverifyCore
 
 /// The SSRF guard: a webhook may only reach a private, loopback or link-local address (internal services,
 /// cloud metadata at 169.254.169.254) when the operator registered the endpoint with `--allow-private`.
-/// It runs when an endpoint is added and again before every connection, on the addresses the host
-/// resolves to then, and the connection is pinned to the address that was checked (no DNS rebinding).
+/// It runs when an endpoint is added and again whenever the worker starts sending to the endpoint, on the
+/// addresses the host resolves to then; every connection is pinned to the address that was checked, so a
+/// DNS answer that changes in between (rebinding) cannot redirect it.
 public enum WebhookTargetGuard {
     /// Why a target was refused.
     public struct Refusal: Error, Equatable, CustomStringConvertible {

@@ -54,7 +54,8 @@ public struct WebhookWorker: Service {
         logger.info("webhook worker started", metadata: ["worker": "\(workerID)"])
 
         await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { background in
+            // Discarding groups: a server runs for months, and finished children must not pile up.
+            await withDiscardingTaskGroup { background in
                 background.addTask { [poll = configuration.pollInterval] in
                     while !Task.isCancelled {
                         try? await Task.sleep(for: poll)
@@ -79,7 +80,7 @@ public struct WebhookWorker: Service {
     private func deliveryLoop(
         signals: AsyncStream<Signal>, mailbox: AsyncStream<Signal>.Continuation, sender: WebhookSender, stop: StopFlag
     ) async {
-        await withTaskGroup(of: Void.self) { deliveries in
+        await withDiscardingTaskGroup { deliveries in
             var busy: Set<WebhookEndpointID> = []
             mailbox.yield(.tick)
             for await signal in signals {
@@ -126,12 +127,17 @@ public struct WebhookWorker: Service {
     func deliver(_ claim: WebhookClaim, sender: WebhookSender, stop: StopFlag) async {
         let endpoint = claim.endpoint
         var leaseExpiry = claim.deliveries.first?.delivery.leaseExpiresAtMs ?? .wallClock()
+        let target = await sender.target(for: endpoint)
         await withTaskGroup(of: Bool.self) { records in
             var recording = false
             for item in claim.deliveries {
                 if stop.isSet || Task.isCancelled { break }
                 let started = UnixMilliseconds.wallClock()
-                let response = await sender.send(item.event, to: endpoint)
+                let response: WebhookResponse
+                switch target {
+                case .success(let target): response = await sender.send(item.event, to: endpoint, at: target)
+                case .failure(let refusal): response = WebhookResponse(error: refusal.message)
+                }
                 let finished = UnixMilliseconds.wallClock()
                 let verdict: DeliveryVerdict =
                     response.status.map {
