@@ -9,6 +9,7 @@ import ReverifyCore
 /// Resolves host names with the system resolver (`getaddrinfo`), on NIO's blocking thread pool so that
 /// neither an event loop nor the cooperative pool ever waits on DNS.
 public enum AddressResolver {
+    /// The host did not resolve to any usable address.
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
     }

@@ -5,6 +5,7 @@ import ReverifyCrypto
 import ReverifyServer
 import ReverifyStore
 
+/// `reverify webhooks …`: endpoints, deliveries, replays and test events (DESIGN 3).
 struct Webhooks: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Manage webhook endpoints and inspect, replay and test deliveries (Standard Webhooks).",
@@ -249,6 +250,11 @@ struct Webhooks: AsyncParsableCommand {
         @Argument(help: "Event id (evt_…).") var eventID: String
         @Option(help: "Only to this endpoint (default: every endpoint it was sent to).") var endpoint: String?
 
+        struct View: Encodable {
+            let event_id: String
+            let endpoints: [String]
+        }
+
         func run() async throws {
             guard let event = WebhookEventID(validating: eventID) else { throw CLIError("no event with id \(eventID)") }
             let endpointID = try endpoint.map(Webhooks.endpointID)
@@ -256,7 +262,7 @@ struct Webhooks: AsyncParsableCommand {
             guard try await store.outboxEvent(id: event) != nil else { throw CLIError("no event with id \(eventID)") }
             if let endpoint { _ = try await find(endpoint, in: store) }
             let targets = try await store.replayWebhookEvent(event, endpoint: endpointID, at: .wallClock()).map(\.rawValue)
-            try output.print(json: ["event_id": eventID, "endpoints": targets.joined(separator: ",")]) {
+            try output.print(json: View(event_id: eventID, endpoints: targets)) {
                 "replaying \(eventID) to \(targets.joined(separator: ", "))"
             }
         }

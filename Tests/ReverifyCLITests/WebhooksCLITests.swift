@@ -107,8 +107,8 @@ final class WebhooksCLITests: XCTestCase {
         XCTAssertEqual(deliveries.count, 3)
         XCTAssertEqual(Set(deliveries.compactMap { $0["status"] as? String }), ["pending"])
         XCTAssertEqual(Set(deliveries.compactMap { $0["event_type"] as? String }), ["webhook.test"])
-        let replay = try XCTUnwrap(json(["webhooks", "replay", events[0]]) as? [String: String])
-        XCTAssertEqual(replay["endpoints"], id)
+        let replay = try XCTUnwrap(json(["webhooks", "replay", events[0]]) as? [String: Any])
+        XCTAssertEqual(replay["endpoints"] as? [String], [id])
     }
 
     func testRotationPrintsANewSecretAndTheGracePeriod() throws {

@@ -220,7 +220,7 @@ def test_dead_endpoint_reaches_dead_and_replay_delivers_it_later(launch):
 
     healthy["value"] = True
     replay = server.cli_json("webhooks", "replay", event_id)
-    assert replay["endpoints"] == endpoint["id"]
+    assert replay == {"event_id": event_id, "endpoints": [endpoint["id"]]}
     receiver.wait_for(lambda ds: any(d.status == 204 for d in ds), 15, "the replay")
     deliveries = receiver.snapshot()
     assert {d.webhook_id for d in deliveries} == {event_id}
