@@ -140,7 +140,7 @@ def test_fresh_upstream_login_reverifies_and_moves_auth_time(server, provider, r
     assert audit["method"] == "federated"
 
     # The callback URL (state + code) works once: a replay is refused and audited, nothing changes.
-    callback = next(u for u in visited if "/reauth/upstream/callback" in u)
+    callback = next(u for u in visited if u.startswith(server.issuer + "/reauth/upstream/callback?"))
     replay = browser.http.get(callback, allow_redirects=False, timeout=30)
     assert replay.status_code == 400 and "already used" in replay.text
     assert session_auth_time(server, user) == claims["auth_time"]
