@@ -84,7 +84,14 @@ actor UpstreamOIDCClient {
     private let time: any TimeSource
     private let http: HTTPClient
     private var metadataCache: [String: Cached<UpstreamMetadata>] = [:]
-    private var keyCache: [String: Cached<JWTKeyCollection>] = [:]
+    /// The keys of each JWKS, with their kids: jwt-kit falls back to a default key for an unknown kid, so
+    /// we track them ourselves to know when to refetch.
+    private var keyCache: [String: Cached<PublishedKeys>] = [:]
+
+    private struct PublishedKeys: Sendable {
+        let collection: JWTKeyCollection
+        let kids: Set<String>
+    }
     /// Unknown `kid`s refetch the JWKS, but at most this often per provider, so forged tokens
     /// cannot make us hammer the provider.
     let minimumRefetchInterval: Seconds = 10
@@ -121,7 +128,7 @@ actor UpstreamOIDCClient {
 
     // MARK: Keys
 
-    private func keys(jwksURI: String, forceRefresh: Bool) async throws -> JWTKeyCollection {
+    private func keys(jwksURI: String, forceRefresh: Bool) async throws -> PublishedKeys {
         let now = time.now()
         if let cached = keyCache[jwksURI] {
             let fresh = now < cached.expiresAt
@@ -131,17 +138,19 @@ actor UpstreamOIDCClient {
         }
         let (body, lifetime) = try await get(jwksURI, what: "JWKS")
         let collection = JWTKeyCollection()
+        var kids = Set<String>()
         do {
             let jwks = try JSONDecoder().decode(JWKS.self, from: body)
             for jwk in jwks.keys {
                 // Keys jwt-kit cannot verify with (unknown types, no kid) are skipped, not fatal.
-                _ = try? await collection.add(jwk: jwk)
+                if (try? await collection.add(jwk: jwk)) != nil, let kid = jwk.keyIdentifier { kids.insert(kid.string) }
             }
         } catch {
             throw UpstreamError(description: "the provider's JWKS is not valid", reason: "upstream_jwks_invalid")
         }
-        keyCache[jwksURI] = Cached(value: collection, fetchedAt: now, expiresAt: now + lifetime)
-        return collection
+        let keys = PublishedKeys(collection: collection, kids: kids)
+        keyCache[jwksURI] = Cached(value: keys, fetchedAt: now, expiresAt: now + lifetime)
+        return keys
     }
 
     /// Verifies the ID token's signature against the provider's JWKS, refetching once on an unknown `kid`
@@ -153,14 +162,19 @@ actor UpstreamOIDCClient {
         } catch {
             throw UpstreamError(description: "the provider's ID token is malformed", reason: "upstream_token_malformed")
         }
-        let kid = header.kid.map { JWKIdentifier(string: $0) }
-        var collection = try await keys(jwksURI: metadata.jwks_uri, forceRefresh: false)
-        if let kid, (try? await collection.getKey(for: kid, alg: header.alg)) == nil {
-            collection = try await keys(jwksURI: metadata.jwks_uri, forceRefresh: true)
+        var keys = try await keys(jwksURI: metadata.jwks_uri, forceRefresh: false)
+        if let kid = header.kid, !keys.kids.contains(kid) {
+            keys = try await self.keys(jwksURI: metadata.jwks_uri, forceRefresh: true)
+        }
+        if let kid = header.kid, !keys.kids.contains(kid) {
+            // Never fall back to another key for a kid the provider does not publish.
+            throw UpstreamError(
+                description: "the provider's ID token is signed with a key it does not publish", reason: "upstream_unknown_kid")
         }
         do {
             // With no kid, jwt-kit tries each published key.
-            let payload = try await collection.verify(idToken, as: UpstreamIDTokenPayload.self, iteratingKeys: kid == nil)
+            let payload = try await keys.collection.verify(
+                idToken, as: UpstreamIDTokenPayload.self, iteratingKeys: header.kid == nil)
             return payload.claims
         } catch {
             throw UpstreamError(

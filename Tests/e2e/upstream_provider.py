@@ -146,6 +146,11 @@ class UpstreamProvider:
         self.accounts[account.username] = account
         return account
 
+    def rotate_key(self) -> None:
+        """Replaces the signing key and its kid, as a provider does on key rotation (OIDC Core 10.1.1)."""
+        self.key = ECKey.generate_key("P-256", private=True)
+        self.kid = "upstream-" + secrets.token_hex(4)
+
     def start(self) -> None:
         self._server = make_server("127.0.0.1", self.port, self.app, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
