@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import ReverifyCore
 import ReverifyStore
 
@@ -27,14 +28,17 @@ public enum ReverifyApplication {
         return router
     }
 
-    /// The application bound to the configured host and port.
-    public static func make(services: Services, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
-        -> some ApplicationProtocol
-    {
+    /// The application bound to the configured host and port. `background` services (the webhook worker)
+    /// start and stop with it.
+    public static func make(
+        services: Services, background: [any Service] = [],
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
         let c = services.configuration
         return Application(
             router: router(services: services),
             configuration: .init(address: .hostname(c.host, port: c.port), serverName: "Reverify"),
+            services: background,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? c.port) },
             logger: services.logger)
     }

@@ -56,7 +56,7 @@ public struct TokenIssuance: Sendable {
 
 /// The persistence boundary. Routes and the CLI speak to this protocol only; each method is one
 /// intention and one transaction, so a PostgreSQL backend can implement it later.
-public protocol Store: Sendable {
+public protocol Store: WebhookStore, Sendable {
     // MARK: Users
     func createUser(_ user: UserRecord) async throws
     func user(id: UserID) async throws -> UserRecord?

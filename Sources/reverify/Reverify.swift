@@ -7,6 +7,7 @@ struct Reverify: AsyncParsableCommand {
         commandName: "reverify",
         abstract: "Step-up re-authentication server and its administration tools.",
         subcommands: [
-            Migrate.self, Serve.self, Users.self, Clients.self, Keys.self, Sessions.self, Audit.self, Mail.self, Upstreams.self,
+            Migrate.self, Serve.self, Users.self, Clients.self, Keys.self, Sessions.self, Audit.self, Mail.self,
+            Webhooks.self, Upstreams.self,
         ])
 }

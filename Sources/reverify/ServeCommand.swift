@@ -18,10 +18,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Minutes of inactivity after which a browser session ends.") var sessionIdleMinutes: Int64 = 480
     @Option(help: "Hours after sign-in at which a browser session ends regardless of use.") var sessionMaxHours: Int64 = 168
     @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel: String = "info"
+    @OptionGroup var webhooks: WebhookServeOptions
 
     func run() async throws {
         guard (0...65535).contains(port) else { throw CLIError("--port must be between 0 and 65535") }
         guard let level = Logger.Level(rawValue: logLevel) else { throw CLIError("unknown --log-level \(logLevel)") }
+        let webhookConfiguration = try webhooks.configuration()
         let issuer = issuer ?? "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
         guard issuer.hasPrefix("https://") || issuer.hasPrefix("http://") else { throw CLIError("--issuer must be an http(s) URL") }
         var logger = Logger(label: "reverify")
@@ -42,7 +44,9 @@ struct Serve: AsyncParsableCommand {
         let usesOutbox = if case .outbox = configuration.mail.transport { true } else { false }
         let services = try await Services(configuration: configuration, store: store, logger: logger)
         try await KeyRingProvider.ensureSigningKey(store: store, now: services.time.now())
-        let app = ReverifyApplication.make(services: services) { boundPort in
+        let worker = WebhookWorker(store: store, configuration: webhookConfiguration, logger: logger)
+        let app = ReverifyApplication.make(services: services, background: webhookConfiguration.enabled ? [worker] : []) {
+            boundPort in
             print("Reverify listening on http://\(host):\(boundPort) (issuer \(issuer))")
             if demo { print("Demo relying party: \(issuer)/demo") }
             if dev && usesOutbox { print("Outbox: \(issuer)/dev/mail") }

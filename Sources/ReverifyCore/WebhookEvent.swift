@@ -1,0 +1,111 @@
+/// The JSON body of a webhook (DESIGN 3), exactly as it is stored in the outbox and signed:
+///
+/// ```json
+/// {"id":"evt_…","type":"authentication.reauthenticated","created_at":"2026-11-22T10:00:00Z","data":{…}}
+/// ```
+public struct WebhookEvent: Encodable, Equatable, Sendable {
+    public var id: WebhookEventID
+    public var type: WebhookEventType
+    /// When the change it reports happened (the audit row's time), as RFC 3339 UTC on the wire.
+    public var createdAt: UnixTime
+    public var data: WebhookEventData
+
+    public init(id: WebhookEventID, type: WebhookEventType, createdAt: UnixTime, data: WebhookEventData) {
+        self.id = id
+        self.type = type
+        self.createdAt = createdAt
+        self.data = data
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, type, createdAt = "created_at", data
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(type, forKey: .type)
+        try c.encode(createdAt.rfc3339, forKey: .createdAt)
+        try c.encode(data, forKey: .data)
+    }
+}
+
+/// The `data` object of an event. Fields that do not apply to an event type are left out of the JSON.
+public struct WebhookEventData: Encodable, Equatable, Sendable {
+    public var userId: UserID?
+    public var sessionId: SessionID?
+    public var clientId: ClientID?
+    /// How the user proved who they are (`password`, `email_code`, `magic_link`, `federated`).
+    public var method: AuthMethod?
+    /// The session's `auth_time` after this verification (seconds since the epoch, OIDC Core 2).
+    public var authTime: UnixTime?
+    /// The session's `auth_time` before a re-authentication moved it forward.
+    public var previousAuthTime: UnixTime?
+    /// RFC 8176 values of the resulting session.
+    public var amr: [AMR]?
+    public var acr: ACR?
+    /// What demanded the verification.
+    public var trigger: WebhookTrigger?
+    public var ipAddress: String?
+    public var userAgent: String?
+    /// Why an attempt failed or a session ended (`wrong_password`, `locked_out`, `rp_initiated_logout`, …).
+    public var reason: String?
+    /// For `authentication.failed`: whether the attempt was a `sign_in` or a `reauthentication`.
+    public var flow: String?
+    /// For `webhook.test`: the endpoint the test was sent to.
+    public var endpointId: WebhookEndpointID?
+
+    public init(
+        userId: UserID? = nil, sessionId: SessionID? = nil, clientId: ClientID? = nil, method: AuthMethod? = nil,
+        authTime: UnixTime? = nil, previousAuthTime: UnixTime? = nil, amr: [AMR]? = nil, acr: ACR? = nil,
+        trigger: WebhookTrigger? = nil, ipAddress: String? = nil, userAgent: String? = nil, reason: String? = nil,
+        flow: String? = nil, endpointId: WebhookEndpointID? = nil
+    ) {
+        self.userId = userId
+        self.sessionId = sessionId
+        self.clientId = clientId
+        self.method = method
+        self.authTime = authTime
+        self.previousAuthTime = previousAuthTime
+        self.amr = amr
+        self.acr = acr
+        self.trigger = trigger
+        self.ipAddress = ipAddress
+        self.userAgent = userAgent
+        self.reason = reason
+        self.flow = flow
+        self.endpointId = endpointId
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case userId = "user_id", sessionId = "session_id", clientId = "client_id", method
+        case authTime = "auth_time", previousAuthTime = "previous_auth_time", amr, acr, trigger
+        case ipAddress = "ip_address", userAgent = "user_agent", reason, flow, endpointId = "endpoint_id"
+    }
+}
+
+/// Why a verification was demanded: the freshness decision's reason, the `max_age` the client sent and
+/// the sensitive action it named. `max_age` and `action` are `null` when the request had none.
+public struct WebhookTrigger: Encodable, Equatable, Sendable {
+    public var reason: String
+    public var maxAge: Seconds?
+    public var action: String?
+
+    public init(reason: String, maxAge: Seconds? = nil, action: String? = nil) {
+        self.reason = reason
+        self.maxAge = maxAge
+        self.action = action
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case reason, maxAge = "max_age", action
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(reason, forKey: .reason)
+        // Always present (null when absent) so receivers see one shape.
+        try c.encode(maxAge?.rawValue, forKey: .maxAge)
+        try c.encode(action, forKey: .action)
+    }
+}

@@ -1,0 +1,45 @@
+/// The event types Reverify publishes (DESIGN 3). Endpoints subscribe to a subset of them.
+public enum WebhookEventType: String, Codable, Sendable, CaseIterable, Comparable {
+    /// A sign-in on the hosted pages verified the user and created a session.
+    case authenticationSucceeded = "authentication.succeeded"
+    /// A live session was actively re-verified; its `auth_time` moved forward.
+    case authenticationReauthenticated = "authentication.reauthenticated"
+    /// A sign-in or re-verification attempt failed.
+    case authenticationFailed = "authentication.failed"
+    case sessionCreated = "session.created"
+    /// A session ended: signed out, or revoked by an operator.
+    case sessionRevoked = "session.revoked"
+    /// A verification email (magic link and code) was sent.
+    case magicAuthCreated = "magic_auth.created"
+    /// Sent on request to one endpoint by `reverify webhooks test`; never fanned out.
+    case test = "webhook.test"
+
+    /// Parses an operator's comma-separated `--events` list; `nil` names the first unknown entry.
+    public static func parseList(_ text: String) -> Result<[WebhookEventType], UnknownEventType> {
+        var types: [WebhookEventType] = []
+        for part in text.split(separator: ",") {
+            let name = part.trimmingWhitespace
+            guard !name.isEmpty else { continue }
+            guard let type = WebhookEventType(rawValue: name) else { return .failure(UnknownEventType(name: name)) }
+            if !types.contains(type) { types.append(type) }
+        }
+        return .success(types)
+    }
+
+    /// An event type name that Reverify does not publish.
+    public struct UnknownEventType: Error, Equatable, CustomStringConvertible {
+        public let name: String
+        public init(name: String) { self.name = name }
+        public var description: String {
+            "unknown event type '\(name)' (known: \(WebhookEventType.allCases.map(\.rawValue).joined(separator: ", ")))"
+        }
+    }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+extension Substring {
+    var trimmingWhitespace: String {
+        String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import GRDB
+import ReverifyCore
+
+/// Writes events into `outbox_events` and fans them out to `webhook_deliveries`, always inside the
+/// caller's transaction: the event commits with the change it reports or not at all (DESIGN 3).
+enum Outbox {
+    /// Stores `events` and creates a pending delivery for every enabled endpoint that subscribes to each,
+    /// or only for `endpoint` when given (test events and replays to one endpoint).
+    static func enqueue(_ events: [WebhookEvent], only endpoint: WebhookEndpointRecord? = nil, db: Database) throws {
+        guard !events.isEmpty else { return }
+        let now = UnixMilliseconds.wallClock()
+        let encoder = JSONEncoder()
+        // The stored text is the signed body: deterministic key order, and unescaped slashes in user agents.
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let endpoints = try endpoint.map { [$0] } ?? WebhookEndpointRecord.filter(Column("disabled_at") == nil).fetchAll(db)
+        for event in events {
+            let record = OutboxEventRecord(
+                id: event.id, type: event.type, payload: String(decoding: try encoder.encode(event), as: UTF8.self),
+                createdAt: event.createdAt, enqueuedAtMs: now)
+            try record.insert(db)
+            let seq = db.lastInsertedRowID
+            for target in endpoints where endpoint != nil || target.subscribes(to: event.type) {
+                try WebhookDeliveryRecord(
+                    endpointId: target.id, eventId: event.id, eventSeq: seq, nextAttemptAtMs: now, createdAt: now.unixTime
+                ).insert(db)
+            }
+        }
+    }
+
+    /// A new `evt_…` id: 128 bits from the system CSPRNG, like every other public identifier.
+    static func newEventID() -> WebhookEventID {
+        var generator = SystemRandomNumberGenerator()
+        let hex = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }
+        return WebhookEventID(rawValue: WebhookEventID.prefix + "_" + hex.joined())
+    }
+}
+
+extension UnixMilliseconds {
+    /// The current wall-clock time.
+    public static func wallClock() -> UnixMilliseconds {
+        UnixMilliseconds(Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
+    }
+}

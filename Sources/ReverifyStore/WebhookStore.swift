@@ -1,0 +1,124 @@
+import ReverifyCore
+
+/// The webhook half of the persistence boundary (DESIGN 3): endpoints, the outbox, deliveries and their
+/// attempts. Every method is one intention and one transaction. Events themselves are never written
+/// through this protocol except on an operator's request (`webhooks test`): they are derived from audit
+/// rows inside the transaction that writes them.
+public protocol WebhookStore: Sendable {
+    // MARK: Endpoints
+    func createWebhookEndpoint(_ endpoint: WebhookEndpointRecord) async throws
+    func webhookEndpoint(id: WebhookEndpointID) async throws -> WebhookEndpointRecord?
+    func webhookEndpoints() async throws -> [WebhookEndpointRecord]
+    /// Deletes an endpoint with its deliveries and attempts.
+    func deleteWebhookEndpoint(id: WebhookEndpointID) async throws
+    /// Makes `newSecret` the signing secret; the current one keeps signing alongside it until `previousValidUntil`.
+    func rotateWebhookSecret(id: WebhookEndpointID, newSecret: String, previousValidUntil: UnixTime) async throws
+    /// Re-enables an endpoint disabled by `410 Gone`. Dead-lettered deliveries stay dead until replayed.
+    func enableWebhookEndpoint(id: WebhookEndpointID) async throws
+
+    // MARK: Events and deliveries
+    /// Stores `event` with a delivery to `endpoint` only, whatever its subscriptions (`webhooks test`).
+    func enqueueWebhookEvent(_ event: WebhookEvent, to endpoint: WebhookEndpointID) async throws
+    func outboxEvent(id: WebhookEventID) async throws -> OutboxEventRecord?
+    /// Deliveries with their attempts, newest event first.
+    func webhookDeliveries(endpoint: WebhookEndpointID?, event: WebhookEventID?, limit: Int) async throws
+        -> [WebhookDeliveryDetail]
+    /// Sends a stored event again, with the same `webhook-id` and body: to `endpoint`, or else to every
+    /// endpoint that had a delivery of it (or, if none had, every enabled endpoint subscribing to its type).
+    /// - Returns: the endpoints it will be sent to.
+    func replayWebhookEvent(_ event: WebhookEventID, endpoint: WebhookEndpointID?, at: UnixMilliseconds) async throws
+        -> [WebhookEndpointID]
+
+    // MARK: Delivery worker
+    /// Leases the oldest due deliveries of endpoints that no live lease holds, so that several workers
+    /// (in one process or several) never send the same delivery at once and each endpoint receives its
+    /// events in order from one worker at a time.
+    func claimWebhookDeliveries(_ request: WebhookClaimRequest) async throws -> [WebhookClaim]
+    /// Records an attempt and its consequence for the delivery and the endpoint, and extends the lease on
+    /// the rest of the worker's claim for that endpoint when asked to.
+    func recordWebhookAttempt(_ report: WebhookAttemptReport) async throws
+    /// Gives back what a worker claimed for an endpoint but did not attempt.
+    func releaseWebhookDeliveries(endpoint: WebhookEndpointID, owner: String) async throws
+    /// Yields soon after a transaction in this process wrote an event, so the worker need not wait for its
+    /// next poll. Events written by other processes are found by polling.
+    func webhookEventNotifications() -> AsyncStream<Void>
+}
+
+/// A delivery as the CLI shows it: with its event's type and every attempt.
+public struct WebhookDeliveryDetail: Sendable, Equatable {
+    public var delivery: WebhookDeliveryRecord
+    public var eventType: WebhookEventType
+    public var attempts: [WebhookAttemptRecord]
+}
+
+/// What a worker asks for when it claims work.
+public struct WebhookClaimRequest: Sendable, Equatable {
+    /// The worker's random id, written as the lease owner.
+    public var owner: String
+    public var now: UnixMilliseconds
+    public var leaseUntil: UnixMilliseconds
+    /// Endpoints to claim at most, so a worker's concurrency stays bounded.
+    public var maximumEndpoints: Int
+    /// Deliveries to claim per endpoint, sent one after another in event order.
+    public var deliveriesPerEndpoint: Int
+    /// Endpoints this worker is already sending to.
+    public var excludingEndpoints: Set<WebhookEndpointID>
+
+    public init(
+        owner: String, now: UnixMilliseconds, leaseUntil: UnixMilliseconds, maximumEndpoints: Int,
+        deliveriesPerEndpoint: Int, excludingEndpoints: Set<WebhookEndpointID> = []
+    ) {
+        self.owner = owner
+        self.now = now
+        self.leaseUntil = leaseUntil
+        self.maximumEndpoints = maximumEndpoints
+        self.deliveriesPerEndpoint = deliveriesPerEndpoint
+        self.excludingEndpoints = excludingEndpoints
+    }
+}
+
+/// Deliveries claimed for one endpoint, oldest event first.
+public struct WebhookClaim: Sendable, Equatable {
+    public var endpoint: WebhookEndpointRecord
+    public var deliveries: [ClaimedDelivery]
+}
+
+/// One claimed delivery with the event it carries.
+public struct ClaimedDelivery: Sendable, Equatable {
+    public var delivery: WebhookDeliveryRecord
+    public var event: OutboxEventRecord
+    /// The number the next attempt will have.
+    public var attempt: Int { delivery.attempts + 1 }
+}
+
+/// The outcome of one attempt, as the worker reports it.
+public struct WebhookAttemptReport: Sendable, Equatable {
+    public var deliveryId: Int64
+    public var endpointId: WebhookEndpointID
+    public var owner: String
+    public var attempt: Int
+    public var startedAt: UnixMilliseconds
+    public var finishedAt: UnixMilliseconds
+    public var httpStatus: Int?
+    public var error: String?
+    public var decision: DeliveryDecision
+    /// A new lease expiry for the rest of this worker's claim on the endpoint, when it needs extending.
+    public var renewLeaseUntil: UnixMilliseconds?
+
+    public init(
+        deliveryId: Int64, endpointId: WebhookEndpointID, owner: String, attempt: Int, startedAt: UnixMilliseconds,
+        finishedAt: UnixMilliseconds, httpStatus: Int?, error: String?, decision: DeliveryDecision,
+        renewLeaseUntil: UnixMilliseconds? = nil
+    ) {
+        self.deliveryId = deliveryId
+        self.endpointId = endpointId
+        self.owner = owner
+        self.attempt = attempt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.httpStatus = httpStatus
+        self.error = error
+        self.decision = decision
+        self.renewLeaseUntil = renewLeaseUntil
+    }
+}

@@ -1,0 +1,436 @@
+import Foundation
+import GRDB
+import ReverifyCore
+import ReverifyCrypto
+@testable import ReverifyStore
+import Testing
+
+/// The audit-to-event mapping, written as a pure function.
+@Suite struct WebhookEventDerivationTests {
+    let at = UnixTime(1_795_000_000)
+
+    func audit(_ event: AuditEvent, _ outcome: AuditOutcome, reason: String? = nil, detail: [String: String] = [:])
+        -> AuditRecord
+    {
+        AuditRecord(
+            at: at, event: event, outcome: outcome, userId: UserID(rawValue: "usr_1"), sessionId: SessionID(rawValue: "ses_1"),
+            clientId: ClientID(rawValue: "cli_1"), method: .password, reason: reason, ipAddress: "203.0.113.7",
+            userAgent: "Mozilla/5.0 (X11)", detail: detail)
+    }
+
+    var reauthDetail: [String: String] {
+        [
+            "auth_time": "1795000000", "previous_auth_time": "1794990000", "amr": "pwd", "acr": "urn:reverify:acr:1fa",
+            "trigger_reason": "max_age", "trigger_max_age": "300", "trigger_action": "billing.change",
+        ]
+    }
+
+    @Test func reauthenticationBodyIsExactlyTheDesignShape() throws {
+        let events = WebhookEventDerivation.events(
+            for: audit(.reauthentication, .success, reason: "max_age", detail: reauthDetail),
+            makeID: { WebhookEventID(rawValue: "evt_1") })
+        #expect(events.count == 1)
+        let body = try JSONSerialization.jsonObject(with: JSONEncoder().encode(events[0])) as! NSDictionary
+        let expected: NSDictionary = [
+            "id": "evt_1", "type": "authentication.reauthenticated", "created_at": "2026-11-18T11:06:40Z",
+            "data": [
+                "user_id": "usr_1", "session_id": "ses_1", "client_id": "cli_1", "method": "password",
+                "auth_time": 1_795_000_000, "previous_auth_time": 1_794_990_000, "amr": ["pwd"], "acr": "urn:reverify:acr:1fa",
+                "trigger": ["reason": "max_age", "max_age": 300, "action": "billing.change"],
+                "ip_address": "203.0.113.7", "user_agent": "Mozilla/5.0 (X11)",
+            ] as NSDictionary,
+        ]
+        #expect(body == expected)
+    }
+
+    @Test func triggerWithoutMaxAgeOrActionHasNulls() throws {
+        var detail = reauthDetail
+        detail["trigger_max_age"] = nil
+        detail["trigger_action"] = nil
+        detail["trigger_reason"] = "prompt_login"
+        detail["amr"] = "otp mfa"
+        let event = WebhookEventDerivation.events(for: audit(.reauthentication, .success, detail: detail), makeID: { .init(rawValue: "evt_1") })[0]
+        #expect(event.data.trigger == WebhookTrigger(reason: "prompt_login"))
+        #expect(event.data.amr == [.otp, .mfa])
+        let json = String(decoding: try JSONEncoder().encode(event.data.trigger), as: UTF8.self)
+        #expect(json.contains(#""max_age":null"#) && json.contains(#""action":null"#))
+    }
+
+    @Test func mappingTable() {
+        let cases: [(AuditEvent, AuditOutcome, [WebhookEventType])] = [
+            (.signIn, .success, [.authenticationSucceeded, .sessionCreated]),
+            (.reauthentication, .success, [.authenticationReauthenticated]),
+            (.signIn, .failure, [.authenticationFailed]),
+            (.reauthentication, .failure, [.authenticationFailed]),
+            (.sessionRevoked, .success, [.sessionRevoked]),
+            (.signOut, .success, [.sessionRevoked]),
+            (.authorizeDecision, .info, []), (.codeReplay, .failure, []), (.refreshTokenReuse, .failure, []),
+            (.accessDenied, .info, []), (.magicLinkSent, .success, [.magicAuthCreated]), (.magicLinkSent, .failure, []),
+        ]
+        for (event, outcome, types) in cases {
+            #expect(WebhookEventDerivation.types(for: audit(event, outcome)) == types, "\(event) \(outcome)")
+        }
+    }
+
+    @Test func failureCarriesReasonAndFlowButNoFreshness() {
+        let data = WebhookEventDerivation.data(for: audit(.reauthentication, .failure, reason: "wrong_password"))
+        #expect(data.reason == "wrong_password")
+        #expect(data.flow == "reauthentication")
+        #expect(data.authTime == nil && data.trigger == nil)
+        #expect(WebhookEventDerivation.data(for: audit(.signIn, .failure, reason: "unknown_user")).flow == "sign_in")
+        #expect(WebhookEventDerivation.data(for: audit(.signOut, .success, reason: "rp_initiated_logout")).reason == "rp_initiated_logout")
+        #expect(WebhookEventDerivation.data(for: audit(.signIn, .success, reason: "no_session")).reason == nil)
+    }
+
+    @Test func eachEventOfOneAuditRowHasItsOwnID() {
+        var n = 0
+        let events = WebhookEventDerivation.events(for: audit(.signIn, .success, detail: reauthDetail)) {
+            n += 1
+            return WebhookEventID(rawValue: "evt_\(n)")
+        }
+        #expect(events.map(\.id.rawValue) == ["evt_1", "evt_2"])
+        #expect(events[0].data == events[1].data)
+    }
+}
+
+@Suite final class WebhookStoreTests: Sendable {
+    let fixture: StoreFixture
+    var store: SQLiteStore { fixture.store }
+
+    init() throws { fixture = try StoreFixture() }
+    deinit { fixture.remove() }
+
+    @discardableResult
+    func endpoint(_ types: [WebhookEventType]? = nil, url: String = "https://hooks.example/in") async throws -> WebhookEndpointRecord {
+        let endpoint = WebhookEndpointRecord(
+            id: WebhookEndpointID(rawValue: IdentifierGenerator.make(prefix: "whe")), url: url, eventTypes: types,
+            allowPrivate: false, secret: WebhookSecret.generate().encoded, createdAt: fixture.now)
+        try await store.createWebhookEndpoint(endpoint)
+        return endpoint
+    }
+
+    func testEvent(_ endpoint: WebhookEndpointRecord) async throws -> WebhookEventID {
+        let id = WebhookEventID(rawValue: IdentifierGenerator.make(prefix: "evt"))
+        try await store.enqueueWebhookEvent(
+            WebhookEvent(id: id, type: .test, createdAt: fixture.now, data: WebhookEventData(endpointId: endpoint.id)),
+            to: endpoint.id)
+        return id
+    }
+
+    func outbox() async throws -> [OutboxEventRecord] {
+        try await store.writer.read { db in try OutboxEventRecord.order(Column("seq")).fetchAll(db) }
+    }
+
+    func deliveries() async throws -> [WebhookDeliveryRecord] {
+        try await store.writer.read { db in try WebhookDeliveryRecord.order(Column("event_seq")).fetchAll(db) }
+    }
+
+    func claim(_ owner: String = "w1", at now: UnixMilliseconds = .wallClock(), lease: Duration = .seconds(30), per: Int = 50)
+        async throws -> [WebhookClaim]
+    {
+        try await store.claimWebhookDeliveries(
+            WebhookClaimRequest(owner: owner, now: now, leaseUntil: now + lease, maximumEndpoints: 8, deliveriesPerEndpoint: per))
+    }
+
+    func report(_ item: ClaimedDelivery, _ decision: DeliveryDecision, owner: String = "w1", status: Int? = 200) -> WebhookAttemptReport {
+        let now = UnixMilliseconds.wallClock()
+        return WebhookAttemptReport(
+            deliveryId: item.delivery.id!, endpointId: item.delivery.endpointId, owner: owner, attempt: item.attempt,
+            startedAt: now, finishedAt: now + .milliseconds(12), httpStatus: status, error: status == 200 ? nil : "HTTP \(status ?? 0)",
+            decision: decision, renewLeaseUntil: now + .seconds(30))
+    }
+
+    // MARK: Events come from audit rows, in the same transaction
+
+    @Test func sessionChangesWriteTheirEvents() async throws {
+        let user = try await fixture.user()
+        let session = try await fixture.session(for: user)
+        #expect(try await outbox().map(\.type) == [.authenticationSucceeded, .sessionCreated])
+
+        try await store.recordReauthentication(
+            session: session.id, authTime: fixture.now + 100, amr: [.pwd], acr: .singleFactor,
+            verifications: VerificationHistory([.password: fixture.now + 100]),
+            audit: AuditRecord(
+                at: fixture.now + 100, event: .reauthentication, outcome: .success, userId: user.id, sessionId: session.id,
+                method: .password, detail: ["auth_time": "\(fixture.now.rawValue + 100)", "previous_auth_time": "\(fixture.now.rawValue)"]))
+        try await store.appendAudit(AuditRecord(at: fixture.now, event: .authorizeDecision, outcome: .info, userId: user.id))
+        _ = try await store.revokeSession(
+            id: session.id, at: fixture.now + 200,
+            audit: AuditRecord(at: fixture.now + 200, event: .sessionRevoked, outcome: .success, userId: user.id, sessionId: session.id))
+        let events = try await outbox()
+        #expect(events.map(\.type) == [.authenticationSucceeded, .sessionCreated, .authenticationReauthenticated, .sessionRevoked])
+        #expect(Set(events.map(\.id)).count == 4)
+        let body = try JSONSerialization.jsonObject(with: Data(events[2].payload.utf8)) as! [String: Any]
+        #expect(body["id"] as? String == events[2].id.rawValue)
+        let data = body["data"] as! [String: Any]
+        #expect(data["previous_auth_time"] as? Int == Int(fixture.now.rawValue))
+        #expect(data["session_id"] as? String == session.id.rawValue)
+    }
+
+    @Test func aRolledBackChangeLeavesNoEvent() async throws {
+        struct Abort: Error {}
+        let user = try await fixture.user()
+        await #expect(throws: Abort.self) {
+            _ = try await self.store.writer.write { db in
+                try AuditRecord(at: self.fixture.now, event: .signIn, outcome: .failure, userId: user.id).insert(db)
+                throw Abort()
+            }
+        }
+        #expect(try await outbox().isEmpty)
+        // A change that fails before its audit row (session already revoked) writes nothing either.
+        let session = try await fixture.session(for: user)
+        _ = try await store.revokeSession(
+            id: session.id, at: fixture.now, audit: AuditRecord(at: fixture.now, event: .sessionRevoked, outcome: .success))
+        let before = try await outbox().count
+        #expect(
+            try await store.revokeSession(
+                id: session.id, at: fixture.now, audit: AuditRecord(at: fixture.now, event: .sessionRevoked, outcome: .success)) == false)
+        #expect(try await outbox().count == before)
+    }
+
+    @Test func fanOutFollowsSubscriptionsAndSkipsDisabledEndpoints() async throws {
+        let all = try await endpoint()
+        let reauthOnly = try await endpoint([.authenticationReauthenticated])
+        let failedOnly = try await endpoint([.authenticationFailed])
+        _ = try await store.writer.write { db in
+            try WebhookEndpointRecord.filter(key: failedOnly.id).updateAll(db, Column("disabled_at").set(to: 1))
+        }
+        let user = try await fixture.user()
+        _ = try await fixture.session(for: user)
+        try await store.appendAudit(AuditRecord(at: fixture.now, event: .reauthentication, outcome: .failure, userId: user.id))
+        try await store.appendAudit(
+            AuditRecord(at: fixture.now, event: .reauthentication, outcome: .success, userId: user.id, detail: ["auth_time": "1"]))
+        let byEndpoint = Dictionary(grouping: try await deliveries(), by: \.endpointId)
+        #expect(byEndpoint[all.id]?.count == 4)
+        #expect(byEndpoint[reauthOnly.id]?.count == 1)
+        #expect(byEndpoint[failedOnly.id] == nil)
+        _ = try await testEvent(reauthOnly)
+        #expect(try await deliveries().filter { $0.endpointId == all.id }.count == 4, "test events go to one endpoint only")
+    }
+
+    // MARK: Claiming with leases
+
+    @Test func claimsComeInEventOrderPerEndpoint() async throws {
+        let target = try await endpoint()
+        var ids: [WebhookEventID] = []
+        for _ in 0..<5 { ids.append(try await testEvent(target)) }
+        let claims = try await claim(per: 3)
+        #expect(claims.count == 1)
+        #expect(claims[0].deliveries.map(\.event.id) == Array(ids.prefix(3)))
+        #expect(claims[0].deliveries.allSatisfy { $0.delivery.status == .delivering && $0.delivery.leaseOwner == "w1" })
+        #expect(try await claim("w2").isEmpty, "an endpoint with a live lease is left alone")
+    }
+
+    @Test func anExpiredLeaseIsClaimedAgainAfterACrash() async throws {
+        let target = try await endpoint()
+        _ = try await testEvent(target)
+        let now = UnixMilliseconds.wallClock()
+        let first = try await claim("crashed", at: now, lease: .seconds(20))
+        #expect(first.count == 1)
+        #expect(try await claim("w2", at: now + .seconds(19)).isEmpty)
+        let again = try await claim("w2", at: now + .seconds(21))
+        #expect(again.first?.deliveries.map(\.delivery.id) == first.first?.deliveries.map(\.delivery.id))
+        #expect(again.first?.deliveries.first?.event.id == first.first?.deliveries.first?.event.id, "same webhook-id")
+    }
+
+    @Test func twoProcessesOnOneDatabaseNeverClaimTheSameDelivery() async throws {
+        // A second store on the same file is what a second `reverify serve` process is.
+        let other = try SQLiteStore(path: fixture.path)
+        var endpoints: [WebhookEndpointRecord] = []
+        for _ in 0..<4 { endpoints.append(try await endpoint()) }
+        var expected = Set<WebhookEventID>()
+        for i in 0..<200 { expected.insert(try await testEvent(endpoints[i % 4])) }
+
+        actor Ledger {
+            var holders: [WebhookEndpointID: String] = [:]
+            var claimed: [String: [WebhookEventID]] = [:]
+            var overlaps: [String] = []
+            func take(_ claim: WebhookClaim, by owner: String) {
+                if let holder = holders[claim.endpoint.id] { overlaps.append("\(claim.endpoint.id) held by \(holder) and \(owner)") }
+                holders[claim.endpoint.id] = owner
+                claimed[owner, default: []] += claim.deliveries.map(\.event.id)
+            }
+            func give(_ endpoint: WebhookEndpointID) { holders[endpoint] = nil }
+        }
+        let ledger = Ledger()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (owner, s) in [("w1", store), ("w2", other)] {
+                group.addTask {
+                    var idle = 0
+                    while idle < 20 {
+                        let now = UnixMilliseconds.wallClock()
+                        let claims = try await s.claimWebhookDeliveries(
+                            WebhookClaimRequest(
+                                owner: owner, now: now, leaseUntil: now + .seconds(60), maximumEndpoints: 2, deliveriesPerEndpoint: 7))
+                        if claims.isEmpty {
+                            idle += 1
+                            try await Task.sleep(for: .milliseconds(5))
+                            continue
+                        }
+                        idle = 0
+                        for claim in claims { await ledger.take(claim, by: owner) }
+                        for claim in claims {
+                            // Let go in the ledger first: the lease stays live until the last row is recorded.
+                            await ledger.give(claim.endpoint.id)
+                            for item in claim.deliveries {
+                                let t = UnixMilliseconds.wallClock()
+                                try await s.recordWebhookAttempt(
+                                    WebhookAttemptReport(
+                                        deliveryId: item.delivery.id!, endpointId: claim.endpoint.id, owner: owner,
+                                        attempt: item.attempt, startedAt: t, finishedAt: t, httpStatus: 200, error: nil,
+                                        decision: .delivered, renewLeaseUntil: t + .seconds(60)))
+                            }
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let claimed = await ledger.claimed
+        let w1 = claimed["w1"] ?? [], w2 = claimed["w2"] ?? []
+        #expect(await ledger.overlaps.isEmpty)
+        #expect(Set(w1).isDisjoint(with: Set(w2)))
+        #expect(w1.count + w2.count == 200, "each delivery claimed exactly once")
+        #expect(Set(w1 + w2) == expected)
+        #expect(try await deliveries().allSatisfy { $0.status == .delivered && $0.attempts == 1 })
+    }
+
+    // MARK: Attempts and their consequences
+
+    @Test func attemptsAreRecordedAndMoveTheDeliveryOn() async throws {
+        let target = try await endpoint()
+        let first = try await testEvent(target)
+        let second = try await testEvent(target)
+        var item = try #require(try await claim(per: 1).first?.deliveries.first)
+        let retryAt = UnixMilliseconds.wallClock() + .seconds(60)
+        try await store.recordWebhookAttempt(report(item, .retry(at: retryAt, pauseEndpointUntil: nil), status: 500))
+        var details = try await store.webhookDeliveries(endpoint: target.id, event: first, limit: 10)
+        #expect(details.first?.delivery.status == .pending)
+        #expect(details.first?.delivery.attempts == 1)
+        #expect(details.first?.delivery.nextAttemptAtMs == retryAt)
+        #expect(details.first?.delivery.lastStatus == 500)
+        #expect(details.first?.attempts.map(\.httpStatus) == [500])
+        #expect(details.first?.attempts.first?.latencyMs == 12)
+        #expect(details.first?.eventType == .test)
+
+        // The failed one is not due yet; the next event is not held back behind it.
+        item = try #require(try await claim().first?.deliveries.first)
+        #expect(item.event.id == second)
+        try await store.recordWebhookAttempt(report(item, .delivered))
+        details = try await store.webhookDeliveries(endpoint: target.id, event: second, limit: 10)
+        #expect(details.first?.delivery.status == .delivered)
+        #expect(details.first?.delivery.deliveredAtMs != nil)
+
+        // Due again later: attempt 2, then dead.
+        item = try #require(try await claim(at: retryAt + .seconds(1)).first?.deliveries.first)
+        #expect(item.attempt == 2)
+        try await store.recordWebhookAttempt(report(item, .dead, status: 500))
+        #expect(try await store.webhookDeliveries(endpoint: nil, event: first, limit: 1).first?.delivery.status == .dead)
+        #expect(try await claim(at: retryAt + .seconds(3600)).isEmpty, "dead deliveries are not retried")
+    }
+
+    @Test func goneDisablesTheEndpointAndDeadLettersItsQueue() async throws {
+        let target = try await endpoint()
+        for _ in 0..<3 { _ = try await testEvent(target) }
+        let items = try #require(try await claim(per: 1).first?.deliveries)
+        try await store.recordWebhookAttempt(report(items[0], .disableEndpoint, status: 410))
+        let endpoint = try #require(try await store.webhookEndpoint(id: target.id))
+        #expect(!endpoint.isEnabled)
+        #expect(endpoint.disabledReason?.contains("410") == true)
+        #expect(try await deliveries().allSatisfy { $0.status == .dead })
+        #expect(try await claim().isEmpty)
+        let user = try await fixture.user()
+        _ = try await fixture.session(for: user)
+        #expect(try await deliveries().count == 3, "a disabled endpoint receives no new events")
+        await #expect(throws: StoreError.self) { _ = try await self.testEvent(target) }
+        try await store.enableWebhookEndpoint(id: target.id)
+        #expect(try await store.webhookEndpoint(id: target.id)?.isEnabled == true)
+    }
+
+    @Test func throttlingPausesTheWholeEndpoint() async throws {
+        let target = try await endpoint()
+        for _ in 0..<2 { _ = try await testEvent(target) }
+        let now = UnixMilliseconds.wallClock()
+        let items = try #require(try await claim(at: now).first?.deliveries)
+        try await store.recordWebhookAttempt(report(items[0], .retry(at: now + .seconds(30), pauseEndpointUntil: now + .seconds(10)), status: 429))
+        try await store.releaseWebhookDeliveries(endpoint: target.id, owner: "w1")
+        #expect(try await claim(at: now + .seconds(9)).isEmpty, "paused")
+        #expect(try await claim(at: now + .seconds(11)).first?.deliveries.count == 1, "the other delivery goes on after the pause")
+    }
+
+    @Test func aWorkerWhoseLeaseWasTakenOverCannotOverwriteTheNewOwner() async throws {
+        let target = try await endpoint()
+        _ = try await testEvent(target)
+        let now = UnixMilliseconds.wallClock()
+        let stale = try #require(try await claim("slow", at: now, lease: .seconds(1)).first?.deliveries.first)
+        let fresh = try #require(try await claim("w2", at: now + .seconds(2)).first?.deliveries.first)
+        try await store.recordWebhookAttempt(report(stale, .dead, owner: "slow", status: 500))
+        let row = try #require(try await deliveries().first)
+        #expect(row.status == .delivering && row.leaseOwner == "w2")
+        try await store.recordWebhookAttempt(report(fresh, .delivered, owner: "w2"))
+        let details = try #require(try await store.webhookDeliveries(endpoint: target.id, event: nil, limit: 1).first)
+        #expect(details.delivery.status == .delivered)
+        #expect(details.attempts.count == 2, "both attempts are on record")
+    }
+
+    @Test func replayRevivesADeadDeliveryWithTheSameEvent() async throws {
+        let target = try await endpoint()
+        let event = try await testEvent(target)
+        let item = try #require(try await claim().first?.deliveries.first)
+        try await store.recordWebhookAttempt(report(item, .dead, status: 500))
+        #expect(try await claim().isEmpty)
+        #expect(try await store.replayWebhookEvent(event, endpoint: nil, at: .wallClock()) == [target.id])
+        let again = try #require(try await claim().first?.deliveries.first)
+        #expect(again.event == item.event, "same id and body")
+        #expect(again.attempt == 1)
+        await #expect(throws: StoreError.self) {
+            _ = try await self.store.replayWebhookEvent(WebhookEventID(rawValue: "evt_nope"), endpoint: nil, at: .wallClock())
+        }
+        await #expect(throws: StoreError.self, "in flight") {
+            _ = try await self.store.replayWebhookEvent(event, endpoint: target.id, at: .wallClock())
+        }
+        // Replaying to an endpoint that never had it creates the delivery.
+        let other = try await endpoint([.sessionRevoked])
+        #expect(try await store.replayWebhookEvent(event, endpoint: other.id, at: .wallClock()) == [other.id])
+        #expect(try await deliveries().filter { $0.endpointId == other.id }.count == 1)
+    }
+
+    @Test func rotationKeepsThePreviousSecretSigningDuringTheGracePeriod() async throws {
+        let target = try await endpoint()
+        let next = WebhookSecret.generate().encoded
+        try await store.rotateWebhookSecret(id: target.id, newSecret: next, previousValidUntil: fixture.now + .hours(24))
+        let rotated = try #require(try await store.webhookEndpoint(id: target.id))
+        #expect(rotated.signingSecrets(at: fixture.now) == [next, target.secret])
+        #expect(rotated.signingSecrets(at: fixture.now + .hours(24)) == [next])
+        #expect(!"\(rotated)".contains(next) && !"\(rotated)".contains(target.secret), "descriptions redact secrets")
+    }
+
+    @Test func removingAnEndpointRemovesItsDeliveries() async throws {
+        let target = try await endpoint()
+        _ = try await testEvent(target)
+        try await store.deleteWebhookEndpoint(id: target.id)
+        #expect(try await deliveries().isEmpty)
+        #expect(try await outbox().count == 1, "events stay for other endpoints and replays")
+        await #expect(throws: StoreError.self) { try await self.store.deleteWebhookEndpoint(id: target.id) }
+    }
+
+    @Test func newEventsWakeTheWorker() async throws {
+        let target = try await endpoint()
+        let notifications = store.webhookEventNotifications()
+        _ = try await testEvent(target)
+        let woke = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for await _ in notifications { return true }
+                return false
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(5))
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        #expect(woke)
+    }
+}

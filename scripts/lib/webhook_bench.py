@@ -1,0 +1,127 @@
+"""Webhook delivery benchmark: a live `reverify serve`, a local Standard Webhooks receiver that verifies
+every request, and three measurements.
+
+1. Throughput: N `webhook.test` events committed as fast as the CLI can (one transaction each, from a
+   separate process, as a burst) and delivered to one endpoint; events/s from the first commit to the last
+   receipt, and the commit-to-receipt latency of each event (dominated by queueing in a burst).
+2. Latency of server-originated events: sign-ins on the hosted pages, one after another; each commits
+   `authentication.succeeded` and `session.created` and wakes the worker in-process.
+3. Latency of events committed by another process at an idle server (the CLI): bounded by the poll interval.
+
+"Commit" is `outbox_events.enqueued_at_ms`, the wall clock read inside the transaction that writes the
+event, just before it commits; "receipt" is the receiver's wall clock when the request body has been read.
+Both clocks are this machine's, so the difference is honest to about a millisecond.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "Tests" / "e2e"))
+from webhook_support import Browser, Receiver, WebhookServer  # noqa: E402
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def commit_times(server: WebhookServer, ids: set[str]) -> dict[str, int]:
+    with sqlite3.connect(server.db, timeout=10) as db:
+        rows = db.execute("SELECT id, enqueued_at_ms FROM outbox_events").fetchall()
+    return {i: t for i, t in rows if i in ids}
+
+
+def first_receipts(receiver: Receiver, ids: set[str]) -> dict[str, int]:
+    seen: dict[str, int] = {}
+    for d in receiver.snapshot():
+        if d.webhook_id in ids and 200 <= d.status < 300 and d.webhook_id not in seen:
+            seen[d.webhook_id] = d.received_ms
+    return seen
+
+
+def summary(label: str, latencies: list[float]) -> str:
+    return (f"{label}: n={len(latencies)}  p50={percentile(latencies, 50):.1f} ms  "
+            f"p99={percentile(latencies, 99):.1f} ms  max={max(latencies):.1f} ms")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bin", required=True, help="the reverify binary")
+    parser.add_argument("--events", type=int, default=2000, help="events in the throughput burst")
+    parser.add_argument("--signins", type=int, default=30, help="sign-ins for the in-process latency run")
+    parser.add_argument("--idle", type=int, default=20, help="single CLI events for the cross-process latency run")
+    parser.add_argument("--poll", default="250ms", help="the worker's --webhook-poll-interval")
+    args = parser.parse_args()
+
+    import os
+    os.environ["REVERIFY_BIN"] = args.bin
+    workdir = Path(tempfile.mkdtemp(prefix="reverify-bench-"))
+    server = WebhookServer(workdir, "--webhook-poll-interval", args.poll, "--log-level", "warning")
+    receiver = Receiver().start()
+    failures = 0
+    try:
+        server.start()
+        endpoint = server.add_endpoint(receiver)
+
+        # 1. Throughput
+        started = time.time()
+        burst = subprocess.run(
+            [args.bin, "webhooks", "test", endpoint["id"], "--count", str(args.events), "--database", server.db],
+            capture_output=True, text=True, check=True)
+        ids = set(burst.stdout.split())
+        enqueue_s = time.time() - started
+        receiver.wait_for(lambda ds: ids <= {d.webhook_id for d in ds if 200 <= d.status < 300}, 600, "the burst")
+        commits, receipts = commit_times(server, ids), first_receipts(receiver, ids)
+        span_ms = max(receipts.values()) - min(commits.values())
+        burst_latency = [receipts[i] - commits[i] for i in ids]
+        print(f"throughput: {len(ids)} events committed by the CLI in {enqueue_s:.2f} s "
+              f"({len(ids) / enqueue_s:.0f}/s), delivered in {span_ms / 1000:.2f} s "
+              f"from first commit to last receipt = {len(ids) / (span_ms / 1000):.0f} events/s")
+        print("  " + summary("burst commit-to-receipt latency", burst_latency))
+
+        # 2. Server-originated events (sign-ins on the hosted pages)
+        email, _ = server.create_user()
+        client_id, redirect = server.create_client()
+        before = {d.webhook_id for d in receiver.snapshot()}
+        for _ in range(args.signins):
+            Browser(server, client_id, redirect).sign_in(email)
+            time.sleep(0.05)
+        receiver.wait_for(lambda ds: len({d.webhook_id for d in ds} - before) >= 2 * args.signins, 60, "sign-in events")
+        signin_ids = {d.webhook_id for d in receiver.snapshot()} - before
+        commits, receipts = commit_times(server, signin_ids), first_receipts(receiver, signin_ids)
+        print("  " + summary(f"in-process latency ({args.signins} sign-ins, 2 events each)",
+                             [receipts[i] - commits[i] for i in signin_ids]))
+
+        # 3. Events committed by another process at an idle server
+        idle_ids: set[str] = set()
+        for _ in range(args.idle):
+            [event_id] = server.cli_json("webhooks", "test", endpoint["id"])
+            idle_ids.add(event_id)
+            receiver.wait_for(lambda ds: event_id in {d.webhook_id for d in ds}, 30, "an idle event")
+        commits, receipts = commit_times(server, idle_ids), first_receipts(receiver, idle_ids)
+        print("  " + summary(f"cross-process latency at idle (poll {args.poll})",
+                             [receipts[i] - commits[i] for i in idle_ids]))
+
+        failures = sum(not d.verified for d in receiver.snapshot())
+        duplicates = len(receiver.snapshot()) - len({d.webhook_id for d in receiver.snapshot()})
+        print(f"  all {len(receiver.snapshot())} requests verified with standardwebhooks: {failures == 0}; "
+              f"duplicates: {duplicates}")
+    finally:
+        server.stop()
+        receiver.stop()
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
