@@ -60,7 +60,8 @@ public struct VerificationHistory: Codable, Equatable, Sendable {
             other.factor != method.factor && time - when <= window
         }
         if otherFactors {
-            amr.append(.mfa)
+            // An upstream may already have said `mfa`; list it once (RFC 8176 values are a set).
+            if !amr.contains(.mfa) { amr.append(.mfa) }
             return (amr, .multiFactor)
         }
         return (amr, .singleFactor)

@@ -100,7 +100,11 @@ struct HostedPageRoutes {
         ]
         if let error { values["error"] = error }
         values["offerEmail"] = offersEmail(pending)
-        let formTargets = [Self.origin(of: pending.record.request.redirectURI)].compactMap { $0 }
+        let upstreams = try await offeredUpstreams(pending)
+        values["hasUpstreams"] = !upstreams.isEmpty
+        values["upstreams"] = upstreams.map { ["upstreamID": $0.id.rawValue, "upstreamName": $0.name] }
+        let upstreamTargets = await upstreamFormTargets(upstreams)
+        let formTargets = [Self.origin(of: pending.record.request.redirectURI)].compactMap { $0 } + upstreamTargets
         if let (_, user) = pending.session {
             values["email"] = user.email
             values["initial"] = String(user.email.prefix(1))
@@ -210,15 +214,20 @@ struct HostedPageRoutes {
 
     /// A verification succeeded: record it on the session (one transaction with its audit row), then
     /// continue the authorization exactly as if the session had been fresh.
+    ///
+    /// - Parameters:
+    ///   - extraAMR: values the method brings with it (an upstream provider's own `amr`, DESIGN 2).
+    ///   - detail: extra audit detail (which upstream, which subject).
     func complete(
-        _ pending: Pending, user: UserRecord, method: AuthMethod, request: Request, context: ReverifyRequestContext
+        _ pending: Pending, user: UserRecord, method: AuthMethod, extraAMR: [AMR] = [], request: Request,
+        context: ReverifyRequestContext, detail extraDetail: [String: String] = [:]
     ) async throws -> Response {
         let now = services.time.now()
         let c = services.configuration
         do {
             if let (session, _) = pending.session {
                 var history = session.verifications
-                let (amr, acr) = history.record(method, at: now, window: c.mfaWindow)
+                let (amr, acr) = history.record(method, at: now, window: c.mfaWindow, extraAMR: extraAMR)
                 try await services.store.recordReauthentication(
                     session: session.id, authTime: now, amr: amr, acr: acr, verifications: history,
                     audit: flow.audit(
@@ -226,12 +235,13 @@ struct HostedPageRoutes {
                         session: session.id, client: pending.client.id, method: method,
                         reason: pending.record.reason.rawValue,
                         detail: Self.eventDetail(
-                            pending.record, authTime: now, previousAuthTime: session.authTime, amr: amr, acr: acr)))
+                            pending.record, authTime: now, previousAuthTime: session.authTime, amr: amr, acr: acr
+                        ).merging(extraDetail) { ours, _ in ours }))
                 return try await flow.issueCode(
                     for: pending.record.request, client: pending.client, session: session, completing: pending.record.id)
             }
             var history = VerificationHistory()
-            let (amr, acr) = history.record(method, at: now, window: c.mfaWindow)
+            let (amr, acr) = history.record(method, at: now, window: c.mfaWindow, extraAMR: extraAMR)
             let secret = OpaqueToken.generate()
             let session = SessionRecord(
                 id: SessionID(rawValue: IdentifierGenerator.make(prefix: SessionID.prefix)), secretHash: secret.hash.hex,
@@ -244,7 +254,8 @@ struct HostedPageRoutes {
                 audit: flow.audit(
                     .signIn, .success, request: request, context: context, user: user.id, session: session.id,
                     client: pending.client.id, method: method, reason: pending.record.reason.rawValue,
-                    detail: Self.eventDetail(pending.record, authTime: now, previousAuthTime: nil, amr: amr, acr: acr)))
+                    detail: Self.eventDetail(pending.record, authTime: now, previousAuthTime: nil, amr: amr, acr: acr)
+                        .merging(extraDetail) { ours, _ in ours }))
             var response = try await flow.issueCode(
                 for: pending.record.request, client: pending.client, session: session, completing: pending.record.id)
             response.setCookie(flow.cookies.session(secret))

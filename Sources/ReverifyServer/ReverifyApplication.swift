@@ -13,6 +13,7 @@ public enum ReverifyApplication {
         AuthorizeRoutes(services: services).register(on: router)
         HostedPageRoutes(services: services).register(on: router)
         EmailVerificationRoutes(services: services).register(on: router)
+        UpstreamSSORoutes(services: services).register(on: router)
         if services.configuration.devPages {
             DevMailRoutes(services: services).register(on: router)
         }

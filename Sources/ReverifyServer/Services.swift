@@ -13,6 +13,8 @@ public struct Services: Sendable {
     public let pages: PageRenderer
     public let logger: Logger
     public let mailer: any Mailer
+    /// Discovery, JWKS and code exchange with upstream SSO providers (issue 6).
+    let upstream: UpstreamOIDCClient
     /// A hash of a random password at today's cost, verified against when an account has none,
     /// so response time does not reveal which accounts exist.
     let decoyPasswordHash: String
@@ -29,6 +31,7 @@ public struct Services: Sendable {
         self.pages = try await PageRenderer(directory: configuration.resourcesDirectory + "/templates")
         self.logger = logger
         self.mailer = configuration.mail.makeMailer()
+        self.upstream = UpstreamOIDCClient(time: time)
         self.decoyPasswordHash = try await hasher.decoyHash()
     }
 }

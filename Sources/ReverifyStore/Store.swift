@@ -138,4 +138,20 @@ public protocol Store: WebhookStore, Sendable {
     /// Consumes a link by its token; `nil` if it was not usable.
     func consumeMagicLink(tokenHash: String, policy: OneTimeCodePolicy, at: UnixTime) async throws -> MagicLinkRecord?
     func revokeAccessToken(jti: String, at: UnixTime) async throws
+
+    // MARK: Upstream SSO (issue 6)
+    /// Adds a provider; a name already in use is `invalid`.
+    func createUpstreamProvider(_ provider: UpstreamProviderRecord) async throws
+    func upstreamProviders() async throws -> [UpstreamProviderRecord]
+    func upstreamProvider(id: UpstreamProviderID) async throws -> UpstreamProviderRecord?
+    func upstreamProvider(name: String) async throws -> UpstreamProviderRecord?
+    /// Removes a provider with its links and pending redirects.
+    func deleteUpstreamProvider(id: UpstreamProviderID) async throws
+    /// Links a user to an upstream subject; refused (`invalid`) if either side is already linked.
+    func linkIdentity(_ identity: UserIdentityRecord) async throws
+    func identity(provider: UpstreamProviderID, subject: String) async throws -> UserIdentityRecord?
+    func identities(user: UserID) async throws -> [UserIdentityRecord]
+    func saveUpstreamState(_ state: UpstreamStateRecord) async throws
+    /// Marks a pending upstream redirect used, whatever happens next: a state works once (RFC 9700 4.7.1).
+    func claimUpstreamState(hash: String, at: UnixTime) async throws -> UpstreamStateClaim
 }

@@ -6,7 +6,7 @@ import ReverifyStore
 struct Users: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Manage user accounts.",
-        subcommands: [Create.self, List.self, Show.self, SetPassword.self, Disable.self, Enable.self])
+        subcommands: [Create.self, List.self, Show.self, SetPassword.self, Disable.self, Enable.self, Link.self])
 
     /// What `users` prints: never the password hash.
     struct View: Encodable {
@@ -128,6 +128,31 @@ struct Users: AsyncParsableCommand {
             let user = try await find(email, in: store)
             try await store.setDisabled(false, user: user.id, at: now())
             print("enabled \(user.email)")
+        }
+    }
+
+    struct Link: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Link a user to their identity at an upstream provider.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "Email address.") var email: String
+        @Option(help: "Upstream provider name or id.") var upstream: String
+        @Option(help: "The user's subject (sub) at that provider.") var subject: String
+
+        func run() async throws {
+            guard !subject.isEmpty, subject.utf8.count <= 255 else {
+                // OIDC Core 2: sub is at most 255 ASCII characters.
+                throw CLIError("--subject must be 1 to 255 characters")
+            }
+            let store = try database.openExisting()
+            let user = try await find(email, in: store)
+            let provider = try await Upstreams.find(upstream, in: store)
+            do {
+                try await store.linkIdentity(
+                    UserIdentityRecord(userId: user.id, providerId: provider.id, subject: subject, email: nil, createdAt: now()))
+            } catch let error as StoreError {
+                throw CLIError(error.description)
+            }
+            print("linked \(user.email) to \(provider.name) subject \(subject)")
         }
     }
 }

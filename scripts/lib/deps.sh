@@ -24,7 +24,7 @@ install_test_deps() {
   apt_install chromium chromium-driver
   local root
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-  if ! python3 -c "import authlib, jwt, joserfc, selenium, argon2, requests, pytest, aiosmtpd, standardwebhooks, cryptography" >/dev/null 2>&1; then
+  if ! python3 -c "import authlib, jwt, joserfc, selenium, argon2, requests, pytest, aiosmtpd, standardwebhooks, cryptography, flask" >/dev/null 2>&1; then
     echo "==> installing Python test packages"
     python3 -m pip install -q --disable-pip-version-check -r "$root/Tests/e2e/requirements.txt"
   fi

@@ -1,0 +1,102 @@
+import Foundation
+import ReverifyCore
+import ReverifyCrypto
+@testable import ReverifyStore
+import Testing
+
+/// Upstream providers, identity links and single-use upstream states (issue 6).
+@Suite final class UpstreamStoreTests {
+    let fixture: StoreFixture
+    var store: SQLiteStore { fixture.store }
+
+    init() throws { fixture = try StoreFixture() }
+    deinit { fixture.remove() }
+
+    private func provider(_ name: String = "Corp") async throws -> UpstreamProviderRecord {
+        let provider = UpstreamProviderRecord(
+            id: UpstreamProviderID(rawValue: IdentifierGenerator.make(prefix: "ups")), name: name,
+            issuer: "https://idp.example.com", clientId: "rv", clientSecret: "s", scope: "openid email",
+            emailDomains: ["example.com"], createdAt: fixture.now)
+        try await store.createUpstreamProvider(provider)
+        return provider
+    }
+
+    private func pendingRequest() async throws -> AuthorizationRequestID {
+        let client = try await fixture.client()
+        let request = AuthorizeRequest(
+            clientID: client.record.id, redirectURI: "https://rp.example/cb", scopes: ["openid"], state: nil, nonce: nil,
+            codeChallenge: nil, maxAge: nil, prompt: PromptSet(), idTokenHint: nil, loginHint: nil, acrValues: [], action: nil,
+            receivedAt: fixture.now)
+        let id = AuthorizationRequestID(rawValue: IdentifierGenerator.make(prefix: "req"))
+        try await store.saveAuthorizationRequest(
+            AuthorizationRequestRecord(
+                id: id, browserHash: "b", csrfHash: "c", clientId: client.record.id, request: request, sessionId: nil,
+                pinnedUserId: nil, reason: .noSession, createdAt: fixture.now, expiresAt: fixture.now + 900))
+        return id
+    }
+
+    @Test func testProvidersRoundTripAndNamesAreUniqueIgnoringCase() async throws {
+        let corp = try await provider("Corp")
+        #expect(try await store.upstreamProvider(name: "corp") == corp)
+        #expect(try await store.upstreamProvider(id: corp.id)?.emailDomains == ["example.com"])
+        await #expect(throws: StoreError.self) { _ = try await self.provider("CORP") }
+        #expect(try await store.upstreamProviders().count == 1)
+    }
+
+    @Test func testASubjectLinksToOneUserAndAUserToOneSubjectPerProvider() async throws {
+        let corp = try await provider()
+        let alice = try await fixture.user("alice@example.com")
+        let bob = try await fixture.user("bob@example.com")
+        let link = UserIdentityRecord(userId: alice.id, providerId: corp.id, subject: "s-1", email: nil, createdAt: fixture.now)
+        try await store.linkIdentity(link)
+        try await store.linkIdentity(link)  // idempotent
+        await #expect(throws: StoreError.self) {
+            try await self.store.linkIdentity(
+                UserIdentityRecord(userId: bob.id, providerId: corp.id, subject: "s-1", email: nil, createdAt: self.fixture.now))
+        }
+        await #expect(throws: StoreError.self) {
+            try await self.store.linkIdentity(
+                UserIdentityRecord(userId: alice.id, providerId: corp.id, subject: "s-2", email: nil, createdAt: self.fixture.now))
+        }
+        #expect(try await store.identity(provider: corp.id, subject: "s-1")?.userId == alice.id)
+        #expect(try await store.identities(user: bob.id).isEmpty)
+        try await store.deleteUpstreamProvider(id: corp.id)
+        #expect(try await store.identities(user: alice.id).isEmpty, "links go with their provider")
+    }
+
+    @Test func testAnUpstreamStateIsClaimedOnce() async throws {
+        let corp = try await provider()
+        let request = try await pendingRequest()
+        let state = UpstreamStateRecord(
+            stateHash: TokenHash(of: "state").hex, requestId: request, providerId: corp.id, browserHash: "b", nonce: "n",
+            codeVerifier: "v", startedAt: fixture.now, expiresAt: fixture.now + 600)
+        try await store.saveUpstreamState(state)
+        guard case .claimed(let claimed) = try await store.claimUpstreamState(hash: state.stateHash, at: fixture.now + 5) else {
+            Issue.record("expected the first claim to succeed")
+            return
+        }
+        #expect(claimed.nonce == "n" && claimed.startedAt == fixture.now)
+        guard case .alreadyUsed = try await store.claimUpstreamState(hash: state.stateHash, at: fixture.now + 6) else {
+            Issue.record("a replayed state must be refused")
+            return
+        }
+        #expect(try await store.claimUpstreamState(hash: TokenHash(of: "other").hex, at: fixture.now) == .unknown)
+    }
+
+    @Test func testAnExpiredStateIsBurnedAndRefused() async throws {
+        let corp = try await provider()
+        let request = try await pendingRequest()
+        let state = UpstreamStateRecord(
+            stateHash: TokenHash(of: "late").hex, requestId: request, providerId: corp.id, browserHash: "b", nonce: "n",
+            codeVerifier: "v", startedAt: fixture.now, expiresAt: fixture.now + 600)
+        try await store.saveUpstreamState(state)
+        guard case .expired = try await store.claimUpstreamState(hash: state.stateHash, at: fixture.now + 600) else {
+            Issue.record("expected expired")
+            return
+        }
+        guard case .alreadyUsed = try await store.claimUpstreamState(hash: state.stateHash, at: fixture.now + 601) else {
+            Issue.record("expected the expired state to be burned")
+            return
+        }
+    }
+}
