@@ -19,7 +19,12 @@ struct AuthorizationCodeGrant: GrantHandler {
         let prepared = minter.prepare(now: now)
         let clientID = client.record.id
 
-        let outcome = try await services.store.redeemCode(hash: TokenHash(of: code).hex, at: now, issuance: prepared.issuance) {
+        let replayAudit = AuditRecord(
+            at: now, event: .codeReplay, outcome: .failure, clientId: clientID, reason: "code_replay",
+            ipAddress: context.ipAddress, userAgent: request.userAgent)
+        let outcome = try await services.store.redeemCode(
+            hash: TokenHash(of: code).hex, at: now, issuance: prepared.issuance, replayAudit: replayAudit
+        ) {
             stored, session in
             // RFC 6749 4.1.3: bound to the client and the exact redirect URI.
             guard stored.clientId == clientID else { return .invalidGrant("the code was issued to another client") }
@@ -44,12 +49,8 @@ struct AuthorizationCodeGrant: GrantHandler {
         switch outcome {
         case .unknown, .expired:
             return .failure(.invalidGrant("the code is invalid or expired"))
-        case .replayed(let grant):
-            try await services.store.appendAudit(
-                AuditRecord(
-                    at: now, event: .codeReplay, outcome: .failure, clientId: clientID, reason: "code_replay",
-                    ipAddress: context.ipAddress, userAgent: request.userAgent,
-                    detail: grant.map { ["revoked_grant": $0.rawValue] } ?? [:]))
+        case .replayed:
+            // Audited inside the revoking transaction (see `replayAudit`).
             return .failure(.invalidGrant("the code was already used; tokens issued from it are revoked"))
         case .rejected(let error):
             return .failure(error)

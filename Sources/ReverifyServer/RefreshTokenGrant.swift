@@ -19,8 +19,11 @@ struct RefreshTokenGrant: GrantHandler {
         let clientID = client.record.id
         let requestedScopes = Set((form["scope"] ?? "").split(separator: " ").map(String.init))
 
+        let reuseAudit = AuditRecord(
+            at: now, event: .refreshTokenReuse, outcome: .failure, clientId: clientID, reason: "refresh_reuse",
+            ipAddress: context.ipAddress, userAgent: request.userAgent)
         let outcome = try await services.store.rotateRefreshToken(
-            hash: TokenHash(of: token).hex, at: now, issuance: prepared.issuance
+            hash: TokenHash(of: token).hex, at: now, issuance: prepared.issuance, reuseAudit: reuseAudit
         ) { grant in
             guard grant.clientId == clientID else { return .invalidGrant("the refresh token was issued to another client") }
             // RFC 6749 6: the requested scope MUST NOT include any scope not originally granted.
@@ -33,11 +36,8 @@ struct RefreshTokenGrant: GrantHandler {
         switch outcome {
         case .unknown, .expired:
             return .failure(.invalidGrant("the refresh token is invalid or expired"))
-        case .reused(let grant):
-            try await services.store.appendAudit(
-                AuditRecord(
-                    at: now, event: .refreshTokenReuse, outcome: .failure, clientId: clientID, reason: "refresh_reuse",
-                    ipAddress: context.ipAddress, userAgent: request.userAgent, detail: ["revoked_grant": grant.rawValue]))
+        case .reused:
+            // Audited inside the revoking transaction (see `reuseAudit`).
             return .failure(.invalidGrant("the refresh token was already used; the grant is revoked"))
         case .rejected(let error):
             return .failure(error)

@@ -52,9 +52,17 @@ public final class SQLiteStore: Store {
             try UserRecord.filter(key: user).updateAll(
                 db, Column("disabled_at").set(to: disabled ? at : nil), Column("updated_at").set(to: at))
             if disabled {
-                // A disabled account keeps no live session.
-                try SessionRecord.filter(Column("user_id") == user && Column("revoked_at") == nil)
-                    .updateAll(db, Column("revoked_at").set(to: at))
+                // A disabled account keeps no live session, and each ending is audited (and so published).
+                let live = try SessionRecord.filter(Column("user_id") == user && Column("revoked_at") == nil).fetchAll(db)
+                for session in live {
+                    try SessionRecord.filter(key: session.id).updateAll(db, Column("revoked_at").set(to: at))
+                    try Self.revokeGrants(
+                        GrantRecord.filter(Column("session_id") == session.id), at: at, reason: "user_disabled", db: db)
+                    try AuditRecord(
+                        at: at, event: .sessionRevoked, outcome: .success, userId: user, sessionId: session.id,
+                        reason: "user_disabled"
+                    ).insert(db)
+                }
             }
         }
     }
@@ -280,16 +288,21 @@ public final class SQLiteStore: Store {
     }
 
     public func redeemCode(
-        hash: String, at now: UnixTime, issuance: TokenIssuance,
+        hash: String, at now: UnixTime, issuance: TokenIssuance, replayAudit: AuditRecord,
         validate: @Sendable (AuthorizationCodeRecord, SessionRecord) -> OAuthError?
     ) async throws -> CodeRedemption {
         try await writer.write { db in
             guard var code = try AuthorizationCodeRecord.fetchOne(db, key: hash) else { return .unknown }
             if code.usedAt != nil {
                 // RFC 6749 4.1.2 / RFC 9700 4.5: a replayed code revokes what it issued.
+                var audit = replayAudit
                 if let grantId = code.grantId {
                     try Self.revokeGrants(GrantRecord.filter(key: grantId), at: now, reason: "code_replay", db: db)
+                    audit.detail["revoked_grant"] = grantId.rawValue
                 }
+                audit.userId = audit.userId ?? code.userId
+                audit.sessionId = audit.sessionId ?? code.sessionId
+                try audit.insert(db)
                 return .replayed(revokedGrant: code.grantId)
             }
             // Burn the code on every first presentation, valid or not: it never works twice.
@@ -319,7 +332,8 @@ public final class SQLiteStore: Store {
     }
 
     public func rotateRefreshToken(
-        hash: String, at now: UnixTime, issuance: TokenIssuance, validate: @Sendable (GrantRecord) -> OAuthError?
+        hash: String, at now: UnixTime, issuance: TokenIssuance, reuseAudit: AuditRecord,
+        validate: @Sendable (GrantRecord) -> OAuthError?
     ) async throws -> RefreshRotation {
         try await writer.write { db in
             guard var token = try RefreshTokenRecord.fetchOne(db, key: hash),
@@ -329,6 +343,13 @@ public final class SQLiteStore: Store {
             if token.usedAt != nil || grant.revokedAt != nil {
                 // RFC 9700 4.14.2: reuse of a rotated refresh token revokes the whole family.
                 try Self.revokeGrants(GrantRecord.filter(key: grant.id), at: now, reason: "refresh_reuse", db: db)
+                if token.usedAt != nil {
+                    var audit = reuseAudit
+                    audit.userId = grant.userId
+                    audit.sessionId = grant.sessionId
+                    audit.detail["revoked_grant"] = grant.id.rawValue
+                    try audit.insert(db)
+                }
                 return token.usedAt != nil ? .reused(revokedGrant: grant.id) : .rejected(.invalidGrant("the grant was revoked"))
             }
             if now >= token.expiresAt { return .expired }

@@ -112,12 +112,15 @@ public protocol Store: WebhookStore, Sendable {
     func insertCode(_ code: AuthorizationCodeRecord) async throws
     /// Redeems a code once: `validate` sees the stored binding (client, redirect URI, PKCE) and the session
     /// before anything is written; on success the grant and its tokens are stored in the same transaction.
+    /// A replay revokes the grant and writes `replayAudit` (with the revoked grant added) in the same transaction.
     func redeemCode(
-        hash: String, at: UnixTime, issuance: TokenIssuance,
+        hash: String, at: UnixTime, issuance: TokenIssuance, replayAudit: AuditRecord,
         validate: @Sendable (AuthorizationCodeRecord, SessionRecord) -> OAuthError?
     ) async throws -> CodeRedemption
+    /// Reuse of a rotated token revokes the family and writes `reuseAudit` in the same transaction.
     func rotateRefreshToken(
-        hash: String, at: UnixTime, issuance: TokenIssuance, validate: @Sendable (GrantRecord) -> OAuthError?
+        hash: String, at: UnixTime, issuance: TokenIssuance, reuseAudit: AuditRecord,
+        validate: @Sendable (GrantRecord) -> OAuthError?
     ) async throws -> RefreshRotation
     func grant(id: GrantID) async throws -> GrantRecord?
     func revokeGrant(id: GrantID, at: UnixTime, reason: String) async throws

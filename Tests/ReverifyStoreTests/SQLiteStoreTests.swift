@@ -36,6 +36,9 @@ import Foundation
         try await store.setDisabled(true, user: user.id, at: fixture.now)
         #expect(try await store.session(id: session.id)?.revokedAt != nil)
         #expect(try await store.user(id: user.id)!.isDisabled)
+        #expect(try await store.auditLog(user: user.id, limit: 10).contains {
+            $0.event == .sessionRevoked && $0.sessionId == session.id && $0.reason == "user_disabled"
+        })
     }
 
     @Test func testChangingAnUnknownUserIsNotFound() async {
@@ -132,7 +135,7 @@ import Foundation
         let session = try await fixture.session(for: user)
         let code = try await fixture.code(client: client, session: session)
         let (issuance, _) = fixture.issuance()
-        let result = try await store.redeemCode(hash: code.codeHash, at: fixture.now + 1, issuance: issuance) { _, _ in nil }
+        let result = try await store.redeemCode(hash: code.codeHash, at: fixture.now + 1, issuance: issuance, replayAudit: fixture.replayAudit) { _, _ in nil }
         guard case .redeemed(_, let grant, let redeemedSession) = result else { Issue.record("\(result)"); return }
         #expect(grant.id == issuance.grantID)
         #expect(redeemedSession.id == session.id)
@@ -144,10 +147,12 @@ import Foundation
         let client = try await fixture.client()
         let code = try await fixture.code(client: client, session: try await fixture.session(for: user))
         let (first, _) = fixture.issuance()
-        _ = try await store.redeemCode(hash: code.codeHash, at: fixture.now + 1, issuance: first) { _, _ in nil }
+        _ = try await store.redeemCode(hash: code.codeHash, at: fixture.now + 1, issuance: first, replayAudit: fixture.replayAudit) { _, _ in nil }
         let (second, _) = fixture.issuance()
-        let replay = try await store.redeemCode(hash: code.codeHash, at: fixture.now + 2, issuance: second) { _, _ in nil }
+        let replay = try await store.redeemCode(hash: code.codeHash, at: fixture.now + 2, issuance: second, replayAudit: fixture.replayAudit) { _, _ in nil }
         #expect(replay == .replayed(revokedGrant: first.grantID))
+        let replayAudit = try await store.auditLog(user: user.id, limit: 10).first { $0.event == .codeReplay }
+        #expect(replayAudit?.detail["revoked_grant"] == first.grantID.rawValue)
         #expect(try await store.grant(id: first.grantID)?.revokedAt != nil)
         #expect(try await store.accessToken(jti: first.accessToken.jti)?.revokedAt != nil)
         #expect(try await store.grant(id: second.grantID) == nil)
@@ -158,12 +163,12 @@ import Foundation
         let client = try await fixture.client()
         let code = try await fixture.code(client: client, session: try await fixture.session(for: user))
         let (issuance, _) = fixture.issuance()
-        let result = try await store.redeemCode(hash: code.codeHash, at: fixture.now + 1, issuance: issuance) { _, _ in
+        let result = try await store.redeemCode(hash: code.codeHash, at: fixture.now + 1, issuance: issuance, replayAudit: fixture.replayAudit) { _, _ in
             .invalidGrant("nope")
         }
         #expect(result == .rejected(.invalidGrant("nope")))
         #expect(try await store.grant(id: issuance.grantID) == nil)
-        let again = try await store.redeemCode(hash: code.codeHash, at: fixture.now + 2, issuance: fixture.issuance().0) { _, _ in nil }
+        let again = try await store.redeemCode(hash: code.codeHash, at: fixture.now + 2, issuance: fixture.issuance().0, replayAudit: fixture.replayAudit) { _, _ in nil }
         #expect(again == .replayed(revokedGrant: nil))
     }
 
@@ -171,7 +176,7 @@ import Foundation
         let user = try await fixture.user()
         let client = try await fixture.client()
         let code = try await fixture.code(client: client, session: try await fixture.session(for: user))
-        let result = try await store.redeemCode(hash: code.codeHash, at: fixture.now + 60, issuance: fixture.issuance().0) { _, _ in nil }
+        let result = try await store.redeemCode(hash: code.codeHash, at: fixture.now + 60, issuance: fixture.issuance().0, replayAudit: fixture.replayAudit) { _, _ in nil }
         #expect(result == .expired)
     }
 
@@ -180,17 +185,18 @@ import Foundation
         let client = try await fixture.client()
         let code = try await fixture.code(client: client, session: try await fixture.session(for: user))
         let (issuance, firstRefresh) = fixture.issuance()
-        _ = try await store.redeemCode(hash: code.codeHash, at: fixture.now, issuance: issuance) { _, _ in nil }
+        _ = try await store.redeemCode(hash: code.codeHash, at: fixture.now, issuance: issuance, replayAudit: fixture.replayAudit) { _, _ in nil }
 
         let (next, secondRefresh) = fixture.issuance()
-        let rotated = try await store.rotateRefreshToken(hash: firstRefresh, at: fixture.now + 5, issuance: next) { _ in nil }
+        let rotated = try await store.rotateRefreshToken(hash: firstRefresh, at: fixture.now + 5, issuance: next, reuseAudit: fixture.reuseAudit) { _ in nil }
         guard case .rotated(let grant, _) = rotated else { Issue.record("\(rotated)"); return }
         #expect(grant.id == issuance.grantID)
         #expect(try await store.refreshToken(hash: secondRefresh)?.parentHash == firstRefresh)
 
-        let reuse = try await store.rotateRefreshToken(hash: firstRefresh, at: fixture.now + 6, issuance: fixture.issuance().0) { _ in nil }
+        let reuse = try await store.rotateRefreshToken(hash: firstRefresh, at: fixture.now + 6, issuance: fixture.issuance().0, reuseAudit: fixture.reuseAudit) { _ in nil }
         #expect(reuse == .reused(revokedGrant: issuance.grantID))
-        let afterReuse = try await store.rotateRefreshToken(hash: secondRefresh, at: fixture.now + 7, issuance: fixture.issuance().0) { _ in nil }
+        #expect(try await store.auditLog(user: user.id, limit: 10).contains { $0.event == .refreshTokenReuse })
+        let afterReuse = try await store.rotateRefreshToken(hash: secondRefresh, at: fixture.now + 7, issuance: fixture.issuance().0, reuseAudit: fixture.reuseAudit) { _ in nil }
         #expect(afterReuse == .rejected(.invalidGrant("the grant was revoked")))
     }
 
@@ -200,7 +206,7 @@ import Foundation
         let session = try await fixture.session(for: user)
         let code = try await fixture.code(client: client, session: session)
         let (issuance, _) = fixture.issuance()
-        _ = try await store.redeemCode(hash: code.codeHash, at: fixture.now, issuance: issuance) { _, _ in nil }
+        _ = try await store.redeemCode(hash: code.codeHash, at: fixture.now, issuance: issuance, replayAudit: fixture.replayAudit) { _, _ in nil }
         let revoked = try await store.revokeSession(
             id: session.id, at: fixture.now + 1, audit: AuditRecord(at: fixture.now, event: .sessionRevoked, outcome: .success))
         #expect(revoked)
@@ -230,7 +236,7 @@ import Foundation
         }
         #expect(try await store.completeAuthorizationRequest(id: id, code: code("c1"), at: fixture.now))
         #expect(!(try await store.completeAuthorizationRequest(id: id, code: code("c2"), at: fixture.now)))
-        #expect(try await store.redeemCode(hash: "c2", at: fixture.now, issuance: fixture.issuance().0) { _, _ in nil } == .unknown)
+        #expect(try await store.redeemCode(hash: "c2", at: fixture.now, issuance: fixture.issuance().0, replayAudit: fixture.replayAudit) { _, _ in nil } == .unknown)
     }
 }
 

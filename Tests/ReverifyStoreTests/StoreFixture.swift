@@ -57,6 +57,9 @@ struct StoreFixture {
         return code
     }
 
+    var replayAudit: AuditRecord { AuditRecord(at: now, event: .codeReplay, outcome: .failure, reason: "code_replay") }
+    var reuseAudit: AuditRecord { AuditRecord(at: now, event: .refreshTokenReuse, outcome: .failure, reason: "refresh_reuse") }
+
     func issuance(at time: UnixTime? = nil) -> (TokenIssuance, refreshHash: String) {
         let grant = GrantID(rawValue: IdentifierGenerator.make(prefix: "grt"))
         let refresh = OpaqueToken.generate().hash.hex
