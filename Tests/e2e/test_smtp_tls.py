@@ -105,3 +105,24 @@ def test_untrusted_certificate_is_refused(tls_smtp):
 
     assert result.returncode != 0
     assert inbox.count(recipient) == 0
+
+
+def test_implicit_tls_delivers(tmp_path):
+    cert, key = self_signed_localhost(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    inbox, auth = Inbox(), Credentials()
+    # RFC 8314 implicit TLS ("SMTPS"): TLS from the first byte, no STARTTLS.
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), ssl_context=context,
+                            authenticator=auth, auth_require_tls=False)
+    controller.start()
+    try:
+        recipient = "smtps-%d@example.com" % time.time_ns()
+
+        result = mail_test(controller.port, cert, recipient, security="tls")
+
+        assert result.returncode == 0, result.stderr
+        assert inbox.wait_for(recipient)["Subject"] == "Reverify test message"
+        assert auth.seen == [("PLAIN", "relay-user")]
+    finally:
+        controller.stop()
