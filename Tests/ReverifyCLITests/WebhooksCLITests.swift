@@ -3,49 +3,10 @@ import XCTest
 
 /// `reverify webhooks …` run as an operator would, against a temporary database (no server needed:
 /// deliveries stay pending).
-final class WebhooksCLITests: XCTestCase {
-    var directory: URL!
-    var database: String { directory.appendingPathComponent("cli.sqlite").path }
-
+final class WebhooksCLITests: CLITestCase {
     override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("reverify-cli-wh-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try super.setUpWithError()
         XCTAssertEqual(try reverify(["migrate"]).status, 0)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: directory)
-    }
-
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
-    var binary: URL {
-        if let path = ProcessInfo.processInfo.environment["REVERIFY_BIN"] { return URL(fileURLWithPath: path) }
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("reverify").path) && dir.path != "/" {
-            dir.deleteLastPathComponent()
-        }
-        return dir.appendingPathComponent("reverify")
-    }
-
-    @discardableResult
-    func reverify(_ args: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = args + ["--database", database]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: stdout, stderr: stderr)
     }
 
     func json(_ args: [String]) throws -> Any {

@@ -1,0 +1,52 @@
+import Foundation
+import XCTest
+
+/// Runs the built `reverify` binary against a temporary database, as an operator would.
+/// Subclasses get a fresh folder per test and `reverify(_:)` to run commands.
+class CLITestCase: XCTestCase {
+    var directory: URL!
+    var database: String { directory.appendingPathComponent("cli.sqlite").path }
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("reverify-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// The binary sits next to the test bundle in the build folder (or at $REVERIFY_BIN).
+    var binary: URL {
+        if let path = ProcessInfo.processInfo.environment["REVERIFY_BIN"] { return URL(fileURLWithPath: path) }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("reverify").path) && dir.path != "/" {
+            dir.deleteLastPathComponent()
+        }
+        return dir.appendingPathComponent("reverify")
+    }
+
+    @discardableResult
+    func reverify(_ args: [String], stdin: String? = nil, database: String? = nil) throws -> Run {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = args + ["--database", database ?? self.database]
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+    }
+}
