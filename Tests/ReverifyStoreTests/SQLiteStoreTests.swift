@@ -248,20 +248,6 @@ import Foundation
     init() throws { fixture = try StoreFixture() }
     deinit { fixture.remove() }
 
-    private func pendingRequest(user: UserRecord) async throws -> AuthorizationRequestID {
-        let client = try await fixture.client()
-        let request = AuthorizeRequest(
-            clientID: client.record.id, redirectURI: "https://rp.example/cb", scopes: ["openid"], state: nil, nonce: nil,
-            codeChallenge: nil, maxAge: nil, prompt: PromptSet(), idTokenHint: nil, loginHint: nil, acrValues: [], action: nil,
-            receivedAt: fixture.now)
-        let id = AuthorizationRequestID(rawValue: IdentifierGenerator.make(prefix: "req"))
-        try await store.saveAuthorizationRequest(
-            AuthorizationRequestRecord(
-                id: id, browserHash: "b", csrfHash: "c", clientId: client.record.id, request: request, sessionId: nil,
-                pinnedUserId: nil, reason: .noSession, createdAt: fixture.now, expiresAt: fixture.now + 900))
-        return id
-    }
-
     private func link(_ id: String, request: AuthorizationRequestID, user: UserRecord, code: String, at: UnixTime? = nil)
         -> MagicLinkRecord
     {
@@ -279,7 +265,7 @@ import Foundation
 
     @Test func rightCodeIsAcceptedOnce() async throws {
         let user = try await fixture.user()
-        let request = try await pendingRequest(user: user)
+        let request = try await fixture.pendingRequest()
         try await store.createMagicLink(link("mgl_1", request: request, user: user, code: "123456"))
         guard case .accepted(let link) = try await check(request, "123456") else { Issue.record("not accepted"); return }
         #expect(link.consumedAt != nil)
@@ -289,7 +275,7 @@ import Foundation
 
     @Test func fiveWrongCodesBurnTheCodeForGood() async throws {
         let user = try await fixture.user()
-        let request = try await pendingRequest(user: user)
+        let request = try await fixture.pendingRequest()
         try await store.createMagicLink(link("mgl_1", request: request, user: user, code: "123456"))
         for remaining in (0..<5).reversed() {
             #expect(try await check(request, "000000") == .wrong(remainingAttempts: remaining))
@@ -299,14 +285,14 @@ import Foundation
 
     @Test func expiredCodeIsRefused() async throws {
         let user = try await fixture.user()
-        let request = try await pendingRequest(user: user)
+        let request = try await fixture.pendingRequest()
         try await store.createMagicLink(link("mgl_1", request: request, user: user, code: "123456"))
         #expect(try await check(request, "123456", at: fixture.now + 600) == .unusable(.expired))
     }
 
     @Test func askingAgainSupersedesTheEarlierMessage() async throws {
         let user = try await fixture.user()
-        let request = try await pendingRequest(user: user)
+        let request = try await fixture.pendingRequest()
         try await store.createMagicLink(link("mgl_1", request: request, user: user, code: "111111"))
         try await store.createMagicLink(link("mgl_2", request: request, user: user, code: "222222", at: fixture.now + 1))
         #expect(try await store.consumeMagicLink(tokenHash: TokenHash(of: "token-mgl_1").hex, policy: policy, at: fixture.now + 2) == nil)
@@ -316,7 +302,7 @@ import Foundation
 
     @Test func sendsAreCountedPerUserAndPerIP() async throws {
         let user = try await fixture.user()
-        let request = try await pendingRequest(user: user)
+        let request = try await fixture.pendingRequest()
         for i in 0..<3 {
             try await store.createMagicLink(link("mgl_\(i)", request: request, user: user, code: "123456", at: fixture.now + Seconds(Int64(i))))
         }

@@ -48,6 +48,21 @@ struct StoreFixture {
         return session
     }
 
+    /// A pending sign-in flow for a fresh client, as the authorization endpoint would store it.
+    func pendingRequest() async throws -> AuthorizationRequestID {
+        let client = try await client()
+        let request = AuthorizeRequest(
+            clientID: client.record.id, redirectURI: "https://rp.example/cb", scopes: ["openid"], state: nil, nonce: nil,
+            codeChallenge: nil, maxAge: nil, prompt: PromptSet(), idTokenHint: nil, loginHint: nil, acrValues: [], action: nil,
+            receivedAt: now)
+        let id = AuthorizationRequestID(rawValue: IdentifierGenerator.make(prefix: "req"))
+        try await store.saveAuthorizationRequest(
+            AuthorizationRequestRecord(
+                id: id, browserHash: "b", csrfHash: "c", clientId: client.record.id, request: request, sessionId: nil,
+                pinnedUserId: nil, reason: .noSession, createdAt: now, expiresAt: now + 900))
+        return id
+    }
+
     func code(client: StoredClient, session: SessionRecord, minAuthTime: UnixTime? = nil) async throws -> AuthorizationCodeRecord {
         let code = AuthorizationCodeRecord(
             codeHash: OpaqueToken.generate().hash.hex, clientId: client.record.id, redirectUri: "https://rp.example/cb",

@@ -21,20 +21,6 @@ import Testing
         return provider
     }
 
-    private func pendingRequest() async throws -> AuthorizationRequestID {
-        let client = try await fixture.client()
-        let request = AuthorizeRequest(
-            clientID: client.record.id, redirectURI: "https://rp.example/cb", scopes: ["openid"], state: nil, nonce: nil,
-            codeChallenge: nil, maxAge: nil, prompt: PromptSet(), idTokenHint: nil, loginHint: nil, acrValues: [], action: nil,
-            receivedAt: fixture.now)
-        let id = AuthorizationRequestID(rawValue: IdentifierGenerator.make(prefix: "req"))
-        try await store.saveAuthorizationRequest(
-            AuthorizationRequestRecord(
-                id: id, browserHash: "b", csrfHash: "c", clientId: client.record.id, request: request, sessionId: nil,
-                pinnedUserId: nil, reason: .noSession, createdAt: fixture.now, expiresAt: fixture.now + 900))
-        return id
-    }
-
     @Test func testProvidersRoundTripAndNamesAreUniqueIgnoringCase() async throws {
         let corp = try await provider("Corp")
         #expect(try await store.upstreamProvider(name: "corp") == corp)
@@ -66,7 +52,7 @@ import Testing
 
     @Test func testAnUpstreamStateIsClaimedOnce() async throws {
         let corp = try await provider()
-        let request = try await pendingRequest()
+        let request = try await fixture.pendingRequest()
         let state = UpstreamStateRecord(
             stateHash: TokenHash(of: "state").hex, requestId: request, providerId: corp.id, browserHash: "b", nonce: "n",
             codeVerifier: "v", startedAt: fixture.now, expiresAt: fixture.now + 600)
@@ -85,7 +71,7 @@ import Testing
 
     @Test func testAnExpiredStateIsBurnedAndRefused() async throws {
         let corp = try await provider()
-        let request = try await pendingRequest()
+        let request = try await fixture.pendingRequest()
         let state = UpstreamStateRecord(
             stateHash: TokenHash(of: "late").hex, requestId: request, providerId: corp.id, browserHash: "b", nonce: "n",
             codeVerifier: "v", startedAt: fixture.now, expiresAt: fixture.now + 600)
