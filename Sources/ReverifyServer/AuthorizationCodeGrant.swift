@@ -55,7 +55,8 @@ struct AuthorizationCodeGrant: GrantHandler {
         case .rejected(let error):
             return .failure(error)
         case .redeemed(let stored, let grant, let session):
-            return .success(try await minter.mint(prepared: prepared, grant: grant, session: session, nonce: stored.nonce, now: now))
+            return .success(try await minter.mint(
+                prepared: prepared, grant: grant, client: client, session: session, nonce: stored.nonce, now: now))
         }
     }
 }

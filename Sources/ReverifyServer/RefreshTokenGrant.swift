@@ -43,7 +43,8 @@ struct RefreshTokenGrant: GrantHandler {
             return .failure(error)
         case .rotated(let grant, let session):
             // OIDC Core 12.2: the new ID token keeps the session's auth_time; refresh never moves it.
-            return .success(try await minter.mint(prepared: prepared, grant: grant, session: session, nonce: nil, now: now))
+            return .success(try await minter.mint(
+                prepared: prepared, grant: grant, client: client, session: session, nonce: nil, now: now))
         }
     }
 }

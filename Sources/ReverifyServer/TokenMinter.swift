@@ -41,9 +41,11 @@ struct TokenMinter {
             refreshToken: refresh, jti: jti)
     }
 
-    func mint(prepared: Prepared, grant: GrantRecord, session: SessionRecord, nonce: String?, now: UnixTime) async throws
-        -> Minted
-    {
+    /// - Parameter client: the authenticated client the grant belongs to; its registered
+    ///   `id_token_signed_response_alg` (OIDC Registration 2) chooses the ID token's algorithm.
+    func mint(
+        prepared: Prepared, grant: GrantRecord, client: StoredClient, session: SessionRecord, nonce: String?, now: UnixTime
+    ) async throws -> Minted {
         let c = services.configuration
         let keys = try await services.keys.current()
         let user = try await services.store.user(id: grant.userId)
@@ -64,14 +66,9 @@ struct TokenMinter {
             name: scopes.contains("profile") ? user?.name : nil)
         return Minted(
             access_token: accessToken, expires_in: c.accessTokenLifetime.rawValue,
-            id_token: try await keys.sign(id, type: "JWT", algorithm: try await idTokenAlgorithm(grant.clientId)),
+            id_token: try await keys.sign(id, type: "JWT", algorithm: client.record.idTokenSignedResponseAlg),
             refresh_token: prepared.issuance.refreshToken == nil ? nil : prepared.refreshToken.value,
             scope: grant.scope)
-    }
-
-    /// The client's registered `id_token_signed_response_alg` (OIDC Registration 2).
-    private func idTokenAlgorithm(_ client: ClientID) async throws -> SigningAlgorithm {
-        try await services.store.client(id: client)?.record.idTokenSignedResponseAlg ?? .es256
     }
 
     /// OIDC Core 3.3.2.11: base64url of the left half of SHA-256 of the access token (ES256 → SHA-256).
