@@ -72,7 +72,11 @@ def test_reauthentication_produces_exactly_one_verified_reauthenticated_event(la
 
     receiver.wait_for(lambda ds: any(d.event["type"] == "authentication.reauthenticated" for d in ds), 15,
                       "authentication.reauthenticated")
-    time.sleep(1.0)  # anything else in flight arrives now; there must be no second copy
+    # What the server recorded: one delivery per event (fanned out with the audit row), each finished.
+    wait_until(lambda: all(r["status"] == "delivered" for r in server.deliveries("--endpoint", endpoint["id"])), 15,
+               what="every delivery to finish")
+    assert Counter(r["event_type"] for r in server.deliveries("--endpoint", endpoint["id"])) == {
+        "authentication.succeeded": 1, "session.created": 1, "authentication.reauthenticated": 1}
     deliveries = receiver.snapshot()
     assert deliveries and all(d.verified for d in deliveries), [d.error for d in deliveries]
     assert Counter(d.event["type"] for d in deliveries) == {
@@ -316,7 +320,8 @@ def test_two_servers_on_one_database_never_send_the_same_delivery_twice(launch):
         expected |= set(first.cli_json("webhooks", "test", endpoint_id, "--count", "150"))
     receiver.wait_for(lambda ds: len(ds) >= 150, 60, "the first endpoint's events")
     other.wait_for(lambda ds: len(ds) >= 150, 60, "the second endpoint's events")
-    time.sleep(1.0)
+    wait_until(lambda: {r["status"] for r in first.deliveries("--limit", "1000")} == {"delivered"}, 30,
+               what="every delivery to be recorded as delivered")
     deliveries = receiver.snapshot() + other.snapshot()
     assert all(d.verified for d in deliveries)
     assert Counter(d.webhook_id for d in deliveries) == Counter(expected), "each event exactly once"
@@ -402,8 +407,13 @@ def test_secret_is_shown_once_and_rotation_signs_with_both(launch):
     from standardwebhooks.webhooks import Webhook
     Webhook(new).verify(during.body, during.headers)  # and so does the new one
 
-    server.cli("webhooks", "rotate-secret", endpoint["id"], "--grace-hours", "0")
+    newest = server.cli_json("webhooks", "rotate-secret", endpoint["id"], "--grace-hours", "0")["secret"]
     server.cli_json("webhooks", "test", endpoint["id"])
     deliveries = receiver.wait_for(lambda ds: len(ds) >= 2, 15, "a delivery after the grace period")
     assert not deliveries[1].verified, "the superseded secret no longer verifies"
     assert len(deliveries[1].signature.split(" ")) == 1
+    # After the grace period only the current secret signs, and it does verify.
+    Webhook(newest).verify(deliveries[1].body, deliveries[1].headers)
+    from standardwebhooks.webhooks import WebhookVerificationError
+    with pytest.raises(WebhookVerificationError):
+        Webhook(new).verify(deliveries[1].body, deliveries[1].headers)
