@@ -89,7 +89,7 @@ import Testing
             _ = try await upstream.verifiedClaims(
                 idToken: try await token(signedBy: old, clock: clock, issuer: metadata.issuer), metadata: metadata)
             try await host.publish([old, rotated])
-            clock.advance(upstream.minimumRefetchInterval)
+            clock.advance(await upstream.minimumRefetchInterval)
 
             let claims = try await upstream.verifiedClaims(
                 idToken: try await token(signedBy: rotated, clock: clock, issuer: metadata.issuer), metadata: metadata)
@@ -107,7 +107,7 @@ import Testing
             _ = try await upstream.verifiedClaims(
                 idToken: try await token(signedBy: old, clock: clock, issuer: metadata.issuer), metadata: metadata)
             try await host.publish([old, rotated])
-            clock.advance(Seconds(upstream.minimumRefetchInterval.rawValue - 1))
+            clock.advance(Seconds(await upstream.minimumRefetchInterval.rawValue - 1))
             let newToken = try await token(signedBy: rotated, clock: clock, issuer: metadata.issuer)
 
             let reason = await failure { try await upstream.verifiedClaims(idToken: newToken, metadata: metadata) }
