@@ -198,14 +198,15 @@ public final class SQLiteStore: Store {
     }
 
     public func recordReauthentication(
-        session: SessionID, authTime: UnixTime, amr: [AMR], acr: ACR, verifications: VerificationHistory,
-        audit: AuditRecord
+        session: SessionID, newSecretHash: String, authTime: UnixTime, amr: [AMR], acr: ACR,
+        verifications: VerificationHistory, audit: AuditRecord
     ) async throws {
         let amrJSON = String(decoding: try JSONEncoder().encode(amr), as: UTF8.self)
         let verificationsJSON = String(decoding: try JSONEncoder().encode(verifications), as: UTF8.self)
         try await writer.write { db in
             let changed = try SessionRecord.filter(key: session).filter(Column("revoked_at") == nil).updateAll(
                 db,
+                Column("secret_hash").set(to: newSecretHash),
                 Column("auth_time").set(to: authTime),
                 Column("amr").set(to: amrJSON),
                 Column("acr").set(to: acr),
@@ -237,15 +238,6 @@ public final class SQLiteStore: Store {
             var request = AuditRecord.order(Column("id").desc).limit(limit)
             if let user { request = request.filter(Column("user_id") == user) }
             return try request.fetchAll(db)
-        }
-    }
-
-    public func failedAttempts(user: UserID, since: UnixTime) async throws -> Int {
-        try await writer.read { db in
-            try AuditRecord.filter(
-                Column("user_id") == user && Column("outcome") == AuditOutcome.failure && Column("at") >= since
-                    && [AuditEvent.signIn, AuditEvent.reauthentication].contains(Column("event"))
-            ).fetchCount(db)
         }
     }
 

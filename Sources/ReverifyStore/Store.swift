@@ -88,9 +88,11 @@ public protocol Store: WebhookStore, Sendable {
     func sessions(user: UserID?) async throws -> [SessionRecord]
     func touchSession(id: SessionID, at: UnixTime, idleExpiresAt: UnixTime) async throws
     /// Moves `auth_time` forward after an active verification, with its audit row, in one transaction.
+    /// The session's secret is replaced in the same transaction (DESIGN 5 "bound to the verifier"): only
+    /// the browser that verified receives `newSecretHash`'s secret, and every other copy stops working.
     func recordReauthentication(
-        session: SessionID, authTime: UnixTime, amr: [AMR], acr: ACR, verifications: VerificationHistory,
-        audit: AuditRecord
+        session: SessionID, newSecretHash: String, authTime: UnixTime, amr: [AMR], acr: ACR,
+        verifications: VerificationHistory, audit: AuditRecord
     ) async throws
     /// Revokes a session and every grant issued from it. Returns `false` if it was not live.
     @discardableResult
@@ -99,7 +101,18 @@ public protocol Store: WebhookStore, Sendable {
     // MARK: Audit
     func appendAudit(_ record: AuditRecord) async throws
     func auditLog(user: UserID?, limit: Int) async throws -> [AuditRecord]
-    func failedAttempts(user: UserID, since: UnixTime) async throws -> Int
+
+    // MARK: Attempts and lockout (issue 9)
+    /// Reserves a guess at an account's secrets if its lockout allows one, counting and inserting in one
+    /// write transaction; `nil` when the account is locked. `subject` is the hash of the normalised email.
+    func reserveAttempt(subject: String, kind: AttemptKind, ipAddress: String?, at: UnixTime, policy: LockoutPolicy)
+        async throws -> AttemptReservation?
+    func settleAttempt(_ reservation: AttemptReservation, outcome: AttemptOutcome) async throws
+    func isLockedOut(subject: String, at: UnixTime, policy: LockoutPolicy) async throws -> Bool
+    /// Records a request for a verification email if the lockout and the send limits allow it.
+    func reserveEmailSend(
+        subject: String, ipAddress: String?, at: UnixTime, limits: OneTimeCodePolicy, lockout: LockoutPolicy
+    ) async throws -> EmailSendDecision
 
     // MARK: Authorization
     func saveAuthorizationRequest(_ request: AuthorizationRequestRecord) async throws
@@ -132,8 +145,8 @@ public protocol Store: WebhookStore, Sendable {
     func createMagicLink(_ link: MagicLinkRecord) async throws
     func recordMagicLinkDelivery(id: String, sentAt: UnixTime?, error: String?) async throws
     func magicLink(tokenHash: String) async throws -> MagicLinkRecord?
-    /// Messages sent for a user and from an IP address since a moment, for rate limiting.
-    func magicLinksSent(user: UserID, ipAddress: String?, since: UnixTime) async throws -> (user: Int, ip: Int)
+    /// The newest link+code sent for a pending flow, whose user a typed code is checked against.
+    func newestMagicLink(request: AuthorizationRequestID) async throws -> MagicLinkRecord?
     /// Checks a typed code against the newest link of a flow: counts a wrong attempt, or consumes on success.
     func checkCode(
         request: AuthorizationRequestID, codeHash: @Sendable (String) -> String, policy: OneTimeCodePolicy, at: UnixTime

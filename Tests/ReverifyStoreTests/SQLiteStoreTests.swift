@@ -96,11 +96,22 @@ import Foundation
         let user = try await fixture.user()
         let session = try await fixture.session(for: user, authTime: fixture.now - 600)
         try await store.recordReauthentication(
-            session: session.id, authTime: fixture.now, amr: [.pwd], acr: .singleFactor,
+            session: session.id, newSecretHash: "new-secret-hash", authTime: fixture.now, amr: [.pwd], acr: .singleFactor,
             verifications: VerificationHistory([.password: fixture.now]),
             audit: AuditRecord(at: fixture.now, event: .reauthentication, outcome: .success, userId: user.id, sessionId: session.id))
         #expect(try await store.session(id: session.id)?.authTime == fixture.now)
         #expect(try await store.auditLog(user: user.id, limit: 10).first?.event == .reauthentication)
+    }
+
+    @Test func testReauthenticationReplacesTheSessionSecretInTheSameTransaction() async throws {
+        let user = try await fixture.user()
+        let session = try await fixture.session(for: user, authTime: fixture.now - 600)
+        try await store.recordReauthentication(
+            session: session.id, newSecretHash: "new-secret-hash", authTime: fixture.now, amr: [.pwd], acr: .singleFactor,
+            verifications: VerificationHistory([.password: fixture.now]),
+            audit: AuditRecord(at: fixture.now, event: .reauthentication, outcome: .success, userId: user.id, sessionId: session.id))
+        #expect(try await store.session(secretHash: session.secretHash) == nil)
+        #expect(try await store.session(secretHash: "new-secret-hash")?.id == session.id)
     }
 
     @Test func testReauthenticationOfARevokedSessionChangesNothing() async throws {
@@ -110,21 +121,100 @@ import Foundation
         let auditBefore = try await store.auditLog(user: nil, limit: 100).count
         do {
             try await store.recordReauthentication(
-                session: session.id, authTime: fixture.now, amr: [.pwd], acr: .singleFactor, verifications: .init(),
+                session: session.id, newSecretHash: "new-secret-hash", authTime: fixture.now, amr: [.pwd], acr: .singleFactor,
+                verifications: .init(),
                 audit: AuditRecord(at: fixture.now, event: .reauthentication, outcome: .success))
             Issue.record("expected not found")
         } catch {}
         #expect(try await store.session(id: session.id)?.authTime == fixture.now - 600)
+        #expect(try await store.session(secretHash: session.secretHash)?.id == session.id)
         #expect(try await store.auditLog(user: nil, limit: 100).count == auditBefore)
     }
 
-    @Test func testFailedAttemptsCountOnlyRecentFailures() async throws {
-        let user = try await fixture.user()
-        for (offset, outcome) in [(-1000, AuditOutcome.failure), (-10, .failure), (-5, .failure), (-1, .success)] {
-            try await store.appendAudit(
-                AuditRecord(at: fixture.now + Seconds(Int64(offset)), event: .signIn, outcome: outcome, userId: user.id))
+    // MARK: Attempts and lockout
+
+    @Test func testReservationsStopAtTheLimitCountingUnfinishedAttempts() async throws {
+        var policy = LockoutPolicy()
+        policy.maximumFailures = 3
+        for _ in 0..<3 {
+            #expect(try await store.reserveAttempt(subject: "s", kind: .password, ipAddress: nil, at: fixture.now, policy: policy) != nil)
         }
-        #expect(try await store.failedAttempts(user: user.id, since: fixture.now - 60) == 2)
+        #expect(try await store.reserveAttempt(subject: "s", kind: .emailCode, ipAddress: nil, at: fixture.now, policy: policy) == nil)
+        #expect(try await store.isLockedOut(subject: "s", at: fixture.now, policy: policy))
+        #expect(try await store.reserveAttempt(subject: "other", kind: .password, ipAddress: nil, at: fixture.now, policy: policy) != nil)
+    }
+
+    @Test func testParallelReservationsNeverExceedTheLimit() async throws {
+        var limit = LockoutPolicy()
+        limit.maximumFailures = 10
+        let policy = limit
+        let store = self.store
+        let now = fixture.now
+        let granted = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<60 {
+                group.addTask { try await store.reserveAttempt(subject: "s", kind: .password, ipAddress: nil, at: now, policy: policy) != nil }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(granted == 10)
+    }
+
+    @Test func testSucceededAndVoidAttemptsDoNotCountAndFailuresAgeOut() async throws {
+        var policy = LockoutPolicy()
+        policy.maximumFailures = 2
+        let old = try #require(try await store.reserveAttempt(subject: "s", kind: .password, ipAddress: nil, at: fixture.now - 901, policy: policy))
+        try await store.settleAttempt(old, outcome: .failed)
+        let ok = try #require(try await store.reserveAttempt(subject: "s", kind: .password, ipAddress: nil, at: fixture.now, policy: policy))
+        try await store.settleAttempt(ok, outcome: .succeeded)
+        let void = try #require(try await store.reserveAttempt(subject: "s", kind: .emailCode, ipAddress: nil, at: fixture.now, policy: policy))
+        try await store.settleAttempt(void, outcome: .void)
+        let wrong = try #require(try await store.reserveAttempt(subject: "s", kind: .password, ipAddress: nil, at: fixture.now, policy: policy))
+        try await store.settleAttempt(wrong, outcome: .failed)
+        #expect(try await store.isLockedOut(subject: "s", at: fixture.now, policy: policy) == false)
+    }
+
+    /// Records an attempt at `offset` seconds from now with its outcome.
+    private func attempt(_ offset: Int64, _ outcome: AttemptOutcome, policy: LockoutPolicy) async throws {
+        let reservation = try #require(try await store.reserveAttempt(
+            subject: "s", kind: .emailCode, ipAddress: nil, at: fixture.now + Seconds(offset), policy: policy))
+        try await store.settleAttempt(reservation, outcome: outcome)
+    }
+
+    @Test func testConsecutiveFailuresOverTheDayLockTheAccount() async throws {
+        var policy = LockoutPolicy()
+        policy.maximumConsecutiveFailures = 3
+        for hour: Int64 in [3, 2, 1] { try await attempt(-3600 * hour, .failed, policy: policy) }
+        #expect(try await store.isLockedOut(subject: "s", at: fixture.now, policy: policy))
+    }
+
+    @Test func testASuccessResetsTheConsecutiveFailures() async throws {
+        var policy = LockoutPolicy()
+        policy.maximumConsecutiveFailures = 4
+        for hour: Int64 in [5, 4, 3] { try await attempt(-3600 * hour, .failed, policy: policy) }
+        try await attempt(-7200, .succeeded, policy: policy)
+        for minutes: Int64 in [100, 90, 80] { try await attempt(-60 * minutes, .failed, policy: policy) }
+        #expect(try await store.isLockedOut(subject: "s", at: fixture.now, policy: policy) == false)
+    }
+
+    @Test func testEmailSendsAreLimitedPerAddressAndPerIP() async throws {
+        var limits = OneTimeCodePolicy()
+        limits.maximumSendsPerUser = 2
+        limits.maximumSendsPerIP = 3
+        let lockout = LockoutPolicy()
+        #expect(try await store.reserveEmailSend(subject: "a", ipAddress: "10.0.0.1", at: fixture.now, limits: limits, lockout: lockout) == .allowed)
+        #expect(try await store.reserveEmailSend(subject: "a", ipAddress: "10.0.0.1", at: fixture.now, limits: limits, lockout: lockout) == .allowed)
+        guard case .limited = try await store.reserveEmailSend(subject: "a", ipAddress: "10.0.0.2", at: fixture.now, limits: limits, lockout: lockout)
+        else { Issue.record("the per-address limit must refuse a third send"); return }
+        #expect(try await store.reserveEmailSend(subject: "b", ipAddress: "10.0.0.1", at: fixture.now, limits: limits, lockout: lockout) == .allowed)
+        guard case .limited = try await store.reserveEmailSend(subject: "c", ipAddress: "10.0.0.1", at: fixture.now, limits: limits, lockout: lockout)
+        else { Issue.record("the per-IP limit must refuse a fourth send from one address"); return }
+    }
+
+    @Test func testALockedAccountGetsNoEmail() async throws {
+        var lockout = LockoutPolicy()
+        lockout.maximumFailures = 1
+        _ = try await store.reserveAttempt(subject: "a", kind: .password, ipAddress: nil, at: fixture.now, policy: lockout)
+        #expect(try await store.reserveEmailSend(subject: "a", ipAddress: nil, at: fixture.now, limits: .init(), lockout: lockout) == .lockedOut)
     }
 
     // MARK: Codes and grants
@@ -298,15 +388,5 @@ import Foundation
         #expect(try await store.consumeMagicLink(tokenHash: TokenHash(of: "token-mgl_1").hex, policy: policy, at: fixture.now + 2) == nil)
         #expect(try await check(request, "111111", at: fixture.now + 2) == .wrong(remainingAttempts: 4))
         guard case .accepted = try await check(request, "222222", at: fixture.now + 3) else { Issue.record("not accepted"); return }
-    }
-
-    @Test func sendsAreCountedPerUserAndPerIP() async throws {
-        let user = try await fixture.user()
-        let request = try await fixture.pendingRequest()
-        for i in 0..<3 {
-            try await store.createMagicLink(link("mgl_\(i)", request: request, user: user, code: "123456", at: fixture.now + Seconds(Int64(i))))
-        }
-        let counts = try await store.magicLinksSent(user: user.id, ipAddress: "10.0.0.1", since: fixture.now + 1)
-        #expect(counts.user == 2 && counts.ip == 2)
     }
 }
