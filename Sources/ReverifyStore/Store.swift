@@ -94,9 +94,10 @@ public protocol Store: WebhookStore, Sendable {
         session: SessionID, newSecretHash: String, authTime: UnixTime, amr: [AMR], acr: ACR,
         verifications: VerificationHistory, audit: AuditRecord
     ) async throws
-    /// Revokes a session and every grant issued from it. Returns `false` if it was not live.
+    /// Revokes a session and the grants issued from it — all of them, or (for a sign-out) all but those
+    /// with `offline_access`, which exist to outlive the session (OIDC Core 11). Returns `false` if it was not live.
     @discardableResult
-    func revokeSession(id: SessionID, at: UnixTime, audit: AuditRecord) async throws -> Bool
+    func revokeSession(id: SessionID, at: UnixTime, audit: AuditRecord, keepingOfflineGrants: Bool) async throws -> Bool
 
     // MARK: Audit
     func appendAudit(_ record: AuditRecord) async throws
@@ -130,9 +131,11 @@ public protocol Store: WebhookStore, Sendable {
         hash: String, at: UnixTime, issuance: TokenIssuance, replayAudit: AuditRecord,
         validate: @Sendable (AuthorizationCodeRecord, SessionRecord) -> OAuthError?
     ) async throws -> CodeRedemption
-    /// Reuse of a rotated token revokes the family and writes `reuseAudit` in the same transaction.
+    /// Reuse of a rotated token revokes the family and writes `reuseAudit` in the same transaction, unless
+    /// it comes back within `reuseGrace` of its rotation (a relying party's parallel refreshes): then it
+    /// yields a sibling of its successor. `validate` (the client binding) runs before either.
     func rotateRefreshToken(
-        hash: String, at: UnixTime, issuance: TokenIssuance, reuseAudit: AuditRecord,
+        hash: String, at: UnixTime, issuance: TokenIssuance, reuseAudit: AuditRecord, reuseGrace: Seconds,
         validate: @Sendable (GrantRecord) -> OAuthError?
     ) async throws -> RefreshRotation
     func grant(id: GrantID) async throws -> GrantRecord?
@@ -170,4 +173,12 @@ public protocol Store: WebhookStore, Sendable {
     func saveUpstreamState(_ state: UpstreamStateRecord) async throws
     /// Marks a pending upstream redirect used, whatever happens next: a state works once (RFC 9700 4.7.1).
     func claimUpstreamState(hash: String, at: UnixTime) async throws -> UpstreamStateClaim
+}
+
+extension Store {
+    /// Revokes a session and every grant issued from it (an operator's or a security decision).
+    @discardableResult
+    public func revokeSession(id: SessionID, at: UnixTime, audit: AuditRecord) async throws -> Bool {
+        try await revokeSession(id: id, at: at, audit: audit, keepingOfflineGrants: false)
+    }
 }

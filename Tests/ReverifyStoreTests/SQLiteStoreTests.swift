@@ -278,16 +278,81 @@ import Foundation
         _ = try await store.redeemCode(hash: code.codeHash, at: fixture.now, issuance: issuance, replayAudit: fixture.replayAudit) { _, _ in nil }
 
         let (next, secondRefresh) = fixture.issuance()
-        let rotated = try await store.rotateRefreshToken(hash: firstRefresh, at: fixture.now + 5, issuance: next, reuseAudit: fixture.reuseAudit) { _ in nil }
+        let rotated = try await store.rotateRefreshToken(hash: firstRefresh, at: fixture.now + 5, issuance: next, reuseAudit: fixture.reuseAudit, reuseGrace: 0) { _ in nil }
         guard case .rotated(let grant, _) = rotated else { Issue.record("\(rotated)"); return }
         #expect(grant.id == issuance.grantID)
         #expect(try await store.refreshToken(hash: secondRefresh)?.parentHash == firstRefresh)
 
-        let reuse = try await store.rotateRefreshToken(hash: firstRefresh, at: fixture.now + 6, issuance: fixture.issuance().0, reuseAudit: fixture.reuseAudit) { _ in nil }
+        let reuse = try await store.rotateRefreshToken(hash: firstRefresh, at: fixture.now + 6, issuance: fixture.issuance().0, reuseAudit: fixture.reuseAudit, reuseGrace: 0) { _ in nil }
         #expect(reuse == .reused(revokedGrant: issuance.grantID))
         #expect(try await store.auditLog(user: user.id, limit: 10).contains { $0.event == .refreshTokenReuse })
-        let afterReuse = try await store.rotateRefreshToken(hash: secondRefresh, at: fixture.now + 7, issuance: fixture.issuance().0, reuseAudit: fixture.reuseAudit) { _ in nil }
+        let afterReuse = try await store.rotateRefreshToken(hash: secondRefresh, at: fixture.now + 7, issuance: fixture.issuance().0, reuseAudit: fixture.reuseAudit, reuseGrace: 0) { _ in nil }
         #expect(afterReuse == .rejected(.invalidGrant("the grant was revoked")))
+    }
+
+    /// A redeemed grant for a new session, with the hash of its first refresh token.
+    private func redeemedGrant(scope: String = "openid") async throws -> (TokenIssuance, refresh: String, session: SessionRecord) {
+        let user = try await fixture.user()
+        let client = try await fixture.client()
+        let session = try await fixture.session(for: user)
+        let code = try await fixture.code(client: client, session: session, scope: scope)
+        let (issuance, refresh) = fixture.issuance()
+        _ = try await store.redeemCode(hash: code.codeHash, at: fixture.now, issuance: issuance, replayAudit: fixture.replayAudit) { _, _ in nil }
+        return (issuance, refresh, session)
+    }
+
+    private func rotate(_ hash: String, at offset: Seconds, grace: Seconds = 0) async throws -> (RefreshRotation, next: String) {
+        let (next, nextHash) = fixture.issuance()
+        let outcome = try await store.rotateRefreshToken(
+            hash: hash, at: fixture.now + offset, issuance: next, reuseAudit: fixture.reuseAudit, reuseGrace: grace) { _ in nil }
+        return (outcome, nextHash)
+    }
+
+    @Test func testReuseWithinTheGraceYieldsASiblingAndKeepsTheFamily() async throws {
+        let (issuance, first, _) = try await redeemedGrant()
+        let (_, successor) = try await rotate(first, at: 10, grace: 5)
+        let (repeated, sibling) = try await rotate(first, at: 13, grace: 5)
+        guard case .rotated(let grant, _) = repeated else { Issue.record("\(repeated)"); return }
+        #expect(grant.id == issuance.grantID)
+        #expect(try await store.refreshToken(hash: sibling)?.parentHash == first)
+        guard case .rotated = try await rotate(successor, at: 14, grace: 5).0 else { Issue.record("the first successor must still work"); return }
+    }
+
+    @Test func testReuseAfterTheGraceRevokesTheFamily() async throws {
+        let (issuance, first, _) = try await redeemedGrant()
+        _ = try await rotate(first, at: 10, grace: 5)
+        #expect(try await rotate(first, at: 16, grace: 5).0 == .reused(revokedGrant: issuance.grantID))
+    }
+
+    @Test func testRefreshIsRefusedOnceTheSessionIsIdleExpired() async throws {
+        let (_, first, session) = try await redeemedGrant()
+        let outcome = try await rotate(first, at: session.idleExpiresAt - fixture.now)
+        #expect(outcome.0 == .rejected(.invalidGrant("the session behind this refresh token has ended")))
+    }
+
+    @Test func testAnOfflineAccessGrantOutlivesItsIdleSession() async throws {
+        let (_, first, session) = try await redeemedGrant(scope: "openid offline_access")
+        guard case .rotated = try await rotate(first, at: Seconds((session.idleExpiresAt - fixture.now).rawValue + 60)).0 else {
+            Issue.record("an offline_access grant must survive the session going idle"); return
+        }
+    }
+
+    @Test func testSignOutKeepsOfflineGrantsButEndsTheOthers() async throws {
+        let user = try await fixture.user()
+        let client = try await fixture.client()
+        let session = try await fixture.session(for: user)
+        var grants: [GrantID] = []
+        for scope in ["openid offline_access", "openid"] {
+            let code = try await fixture.code(client: client, session: session, scope: scope)
+            let (issuance, _) = fixture.issuance()
+            _ = try await store.redeemCode(hash: code.codeHash, at: fixture.now, issuance: issuance, replayAudit: fixture.replayAudit) { _, _ in nil }
+            grants.append(issuance.grantID)
+        }
+        try await store.revokeSession(
+            id: session.id, at: fixture.now, audit: AuditRecord(at: fixture.now, event: .signOut, outcome: .success),
+            keepingOfflineGrants: true)
+        #expect(try await store.grant(id: grants[0])?.revokedAt == nil)
+        #expect(try await store.grant(id: grants[1])?.revokedAt != nil)
     }
 
     @Test func testRevokingASessionRevokesItsGrants() async throws {
