@@ -25,8 +25,8 @@ import Testing
     @Test func codeWhoseRequestDemandedALaterAuthTimeIsRefused() async throws {
         let app = try await TestApp.make()
         try await app.run { client in
-            var browser = TestBrowser(client)
-            _ = try await app.signIn(&browser)
+            let browser = RouterBrowser(app, client)
+            try await browser.signIn()
             let signedInAt = app.clock.now()
             app.clock.advance(60)
             // The request arrived now with prompt=login, but its re-authentication never happened.
@@ -44,8 +44,8 @@ import Testing
     @Test func codeWhoseSessionIsFreshEnoughIsRedeemed() async throws {
         let app = try await TestApp.make()
         try await app.run { client in
-            var browser = TestBrowser(client)
-            _ = try await app.signIn(&browser)
+            let browser = RouterBrowser(app, client)
+            try await browser.signIn()
             let signedInAt = app.clock.now()
             app.clock.advance(60)
             // max_age=300 at this moment asks for auth_time >= now - 300, which the sign-in satisfies.
@@ -64,7 +64,7 @@ import Testing
         let other = "http://127.0.0.1:9999/other-cb"
         let twoURIs = try await app.makeClient(redirectURIs: [TestApp.redirect, other])
         try await app.run { client in
-            var browser = TestBrowser(client)
+            let browser = RouterBrowser(app, client)
             let page = try await browser.open(
                 "/oauth2/authorize?response_type=code&client_id=\(twoURIs.id)&redirect_uri=\(TestApp.redirect)&scope=openid&state=st&nonce=nn")
             let redirect = try await browser.submit(page, "/password", ["email": app.user.email, "password": TestApp.password])
@@ -82,9 +82,9 @@ import Testing
     @Test func verifierForACodeIssuedWithoutAChallengeIsADowngradeAndRefused() async throws {
         let app = try await TestApp.make()
         try await app.run { client in
-            var browser = TestBrowser(client)
+            let browser = RouterBrowser(app, client)
             // A confidential client's request without code_challenge: PKCE is optional for it.
-            let redirect = try await app.signIn(&browser)
+            let redirect = try await browser.signIn()
             let code = try #require(queryItem("code", in: redirect.location))
 
             let response = try await app.redeem(

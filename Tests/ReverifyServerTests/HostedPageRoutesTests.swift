@@ -13,9 +13,9 @@ import Testing
         #expect(older != TestApp.argon2)
         let bob = try await app.makeUser(email: "bob@example.com", hasher: Argon2idHasher(parameters: older))
         try await app.run { client in
-            var browser = TestBrowser(client)
+            let browser = RouterBrowser(app, client)
 
-            let result = try await app.signIn(&browser, email: bob.email)
+            let result = try await browser.signIn(email: bob.email)
 
             #expect(queryItem("code", in: result.location) != nil)
             let stored = try #require(try await app.store.user(id: bob.id)?.passwordHash)
@@ -28,9 +28,9 @@ import Testing
     @Test func signInKeepsAPasswordAlreadyStoredWithTodaysParameters() async throws {
         let app = try await TestApp.make()
         try await app.run { client in
-            var browser = TestBrowser(client)
+            let browser = RouterBrowser(app, client)
 
-            let result = try await app.signIn(&browser)
+            let result = try await browser.signIn()
 
             #expect(queryItem("code", in: result.location) != nil)
             #expect(try await app.store.user(id: app.user.id)?.passwordHash == app.user.passwordHash)

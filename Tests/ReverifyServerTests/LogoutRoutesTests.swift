@@ -11,12 +11,12 @@ import Testing
     @Test func idTokenHintOfAnotherSessionOnlyAsksAndKeepsTheSession() async throws {
         let app = try await TestApp.make()
         try await app.run { client in
-            var browser = TestBrowser(client)
-            _ = try await app.signInAndRedeem(&browser)
+            let browser = RouterBrowser(app, client)
+            _ = try await browser.signInAndRedeem()
             let mine = try #require(try await app.sessions().first)
             // The same user's ID token from another browser's session: right subject, wrong sid.
-            var elsewhere = TestBrowser(client)
-            let foreign = try #require(try await app.signInAndRedeem(&elsewhere)["id_token"] as? String)
+            let elsewhere = RouterBrowser(app, client)
+            let foreign = try #require(try await elsewhere.signInAndRedeem()["id_token"] as? String)
 
             let page = try await browser.get("/oauth2/logout?id_token_hint=\(foreign)")
 
@@ -31,8 +31,8 @@ import Testing
     @Test func confirmationWithoutTheBrowsersCSRFTokenOnlyAsksAgain() async throws {
         let app = try await TestApp.make()
         try await app.run { client in
-            var browser = TestBrowser(client)
-            _ = try await app.signIn(&browser)
+            let browser = RouterBrowser(app, client)
+            try await browser.signIn()
             let mine = try #require(try await app.sessions().first)
             let page = try await browser.get("/oauth2/logout")
             let genuine = try csrf(in: page)
@@ -53,8 +53,8 @@ import Testing
     @Test func confirmationWithTheBrowsersCSRFTokenSignsOut() async throws {
         let app = try await TestApp.make()
         try await app.run { client in
-            var browser = TestBrowser(client)
-            _ = try await app.signIn(&browser)
+            let browser = RouterBrowser(app, client)
+            try await browser.signIn()
             let mine = try #require(try await app.sessions().first)
             let page = try await browser.get("/oauth2/logout")
 

@@ -10,8 +10,8 @@ import Testing
         let app = try await TestApp.make()
         let other = try await app.makeClient()
         try await app.run { client in
-            var browser = TestBrowser(client)
-            let refreshToken = try #require(try await app.signInAndRedeem(&browser)["refresh_token"] as? String)
+            let browser = RouterBrowser(app, client)
+            let refreshToken = try #require(try await browser.signInAndRedeem()["refresh_token"] as? String)
 
             let stolen = try await app.tokenRequest(
                 ["grant_type": "refresh_token", "refresh_token": refreshToken], with: client,

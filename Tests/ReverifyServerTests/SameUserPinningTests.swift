@@ -13,8 +13,8 @@ import Testing
         let app = try await TestApp.make()
         let bob = try await app.makeUser(email: "bob@example.com", password: "bob's own long password")
         try await app.run { client in
-            var browser = TestBrowser(client)
-            _ = try await app.signIn(&browser)
+            let browser = RouterBrowser(app, client)
+            try await browser.signIn()
             let before = try #require(try await app.sessions().first)
             app.clock.advance(120)
 
@@ -38,12 +38,12 @@ import Testing
         let app = try await TestApp.make()
         let bob = try await app.makeUser(email: "bob@example.com", password: "bob's own long password")
         try await app.run { client in
-            var first = TestBrowser(client)
-            let hint = try #require(try await app.signInAndRedeem(&first)["id_token"] as? String)
+            let first = RouterBrowser(app, client)
+            let hint = try #require(try await first.signInAndRedeem()["id_token"] as? String)
             let sessionsBefore = try await app.sessions().count
 
             // A browser with no session, sent here with Alice's id_token_hint: the sign-in is pinned to Alice.
-            var other = TestBrowser(client)
+            let other = RouterBrowser(app, client)
             let page = try await other.open(app.authorizeURI("&id_token_hint=\(hint)"))
             #expect(page.text.contains("Sign in"))
             let result = try await other.submit(
@@ -63,12 +63,11 @@ import Testing
         let app = try await TestApp.make()
         let bob = try await app.makeUser(email: "bob@example.com")
         try await app.run { client in
-            var browser = TestBrowser(client)
-            _ = try await app.signIn(&browser)
+            let browser = RouterBrowser(app, client)
+            try await browser.signIn()
             let before = try #require(try await app.sessions().first)
             app.clock.advance(120)
-            _ = try await browser.open(app.authorizeURI("&prompt=login"))
-            let flowID = try #require(browser.pagePath.flatMap { AuthorizationRequestID(validating: String($0.dropFirst(8))) })
+            let flowID = try #require(try await browser.open(app.authorizeURI("&prompt=login")).flowID)
             let flow = try #require(try await app.store.authorizationRequest(id: flowID))
             // A link that proves Bob's mailbox, bound to Alice's pending flow and browser. No route mints
             // one (sending is pinned to the flow's user); this is the last line of defence if one ever did.

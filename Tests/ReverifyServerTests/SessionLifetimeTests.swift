@@ -19,7 +19,7 @@ import Testing
     }
 
     /// `prompt=none`: a code if the session is live and fresh enough, else the error, never a page.
-    static func silentAuthorize(_ app: TestApp, _ browser: inout TestBrowser) async throws -> TestResponse {
+    static func silentAuthorize(_ app: TestApp, _ browser: RouterBrowser) async throws -> TestResponse {
         let response = try await browser.get(app.authorizeURI("&prompt=none&max_age=86400"))
         #expect(response.status == .found)
         return response
@@ -28,8 +28,8 @@ import Testing
     @Test func silentAuthorizeLaterNeverMovesAuthTime() async throws {
         let app = try await TestApp.make()
         try await app.run { client in
-            var browser = TestBrowser(client)
-            _ = try await app.signInAndRedeem(&browser)
+            let browser = RouterBrowser(app, client)
+            _ = try await browser.signInAndRedeem()
             let signedInAt = app.clock.now()
             app.clock.advance(100)
 
@@ -47,16 +47,16 @@ import Testing
     @Test func sessionUnusedForItsIdleTimeoutEnds() async throws {
         let app = try await Self.makeApp()
         try await app.run { client in
-            var browser = TestBrowser(client)
-            _ = try await app.signIn(&browser)
+            let browser = RouterBrowser(app, client)
+            try await browser.signIn()
             app.clock.advance(Seconds(Self.idle.rawValue - 1))
             // Use inside the idle window keeps it alive and slides the window.
-            #expect(queryItem("code", in: try await Self.silentAuthorize(app, &browser).location) != nil)
+            #expect(queryItem("code", in: try await Self.silentAuthorize(app, browser).location) != nil)
             app.clock.advance(Seconds(Self.idle.rawValue - 1))
-            #expect(queryItem("code", in: try await Self.silentAuthorize(app, &browser).location) != nil)
+            #expect(queryItem("code", in: try await Self.silentAuthorize(app, browser).location) != nil)
 
             app.clock.advance(Self.idle)
-            let expired = try await Self.silentAuthorize(app, &browser)
+            let expired = try await Self.silentAuthorize(app, browser)
 
             #expect(queryItem("error", in: expired.location) == "login_required")
             #expect(try await app.sessions().first?.isActive(at: app.clock.now()) == false)
@@ -66,18 +66,18 @@ import Testing
     @Test func busySessionEndsAtItsAbsoluteLifetime() async throws {
         let app = try await Self.makeApp(absolute: Self.absolute)
         try await app.run { client in
-            var browser = TestBrowser(client)
-            _ = try await app.signIn(&browser)
+            let browser = RouterBrowser(app, client)
+            try await browser.signIn()
             // Used every 5 minutes: the idle timeout never fires.
             for _ in 1...5 {
                 app.clock.advance(.minutes(5))
-                #expect(queryItem("code", in: try await Self.silentAuthorize(app, &browser).location) != nil)
+                #expect(queryItem("code", in: try await Self.silentAuthorize(app, browser).location) != nil)
             }
             app.clock.advance(Seconds(Seconds.minutes(5).rawValue - 1))
-            #expect(queryItem("code", in: try await Self.silentAuthorize(app, &browser).location) != nil)
+            #expect(queryItem("code", in: try await Self.silentAuthorize(app, browser).location) != nil)
 
             app.clock.advance(1)
-            let expired = try await Self.silentAuthorize(app, &browser)
+            let expired = try await Self.silentAuthorize(app, browser)
 
             #expect(queryItem("error", in: expired.location) == "login_required")
         }
