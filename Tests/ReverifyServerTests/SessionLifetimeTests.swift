@@ -82,4 +82,22 @@ import Testing
             #expect(queryItem("error", in: expired.location) == "login_required")
         }
     }
+
+    @Test func useNearTheAbsoluteEndNeverSlidesIdleExpiryPastIt() async throws {
+        let app = try await Self.makeApp(absolute: Self.absolute)
+        try await app.run { client in
+            let browser = RouterBrowser(app, client)
+            try await browser.signIn()
+            for _ in 1...2 {
+                app.clock.advance(.minutes(9))
+                #expect(queryItem("code", in: try await Self.silentAuthorize(app, browser).location) != nil)
+            }
+            app.clock.advance(.minutes(7))
+
+            #expect(queryItem("code", in: try await Self.silentAuthorize(app, browser).location) != nil)
+
+            let session = try #require(try await app.sessions().first)
+            #expect(session.idleExpiresAt == session.expiresAt)
+        }
+    }
 }
