@@ -149,7 +149,7 @@ import Testing
 
         try await store.recordReauthentication(
             session: session.id, newSecretHash: "rotated", authTime: fixture.now + 100, amr: [.pwd], acr: .singleFactor,
-            verifications: VerificationHistory([.password: fixture.now + 100]),
+            verifications: VerificationHistory([.password: fixture.now + 100]), levels: LevelHistory(),
             audit: AuditRecord(
                 at: fixture.now + 100, event: .reauthentication, outcome: .success, userId: user.id, sessionId: session.id,
                 method: .password, detail: ["auth_time": "\(fixture.now.rawValue + 100)", "previous_auth_time": "\(fixture.now.rawValue)"]))
