@@ -52,8 +52,10 @@ struct AuthorizeRoutes {
         var decision = FreshnessPolicy.decide(
             request: authorizeRequest, client: client, session: current?.0.snapshot, hintedUser: hinted, now: now,
             lifetimes: services.configuration.levelLifetimes)
-        if case .reauthenticate(.assuranceLevel) = decision, let (session, user) = current {
-            decision = try await levelDecision(authorizeRequest, client: client, session: session, user: user)
+        if case .reauthenticate(let reason) = decision, let (session, user) = current {
+            decision = try await levelDecision(
+                authorizeRequest, client: client, session: session, user: user,
+                timeReason: reason == .assuranceLevel ? nil : reason)
         }
         try await auditDecision(decision, request: authorizeRequest, client: client, session: current?.0, http: request, context: context)
 
@@ -73,21 +75,26 @@ struct AuthorizeRoutes {
         }
     }
 
-    /// A level the session lacks: step up when this user has a method that can reach it; otherwise a
-    /// voluntary request continues with the level achieved and an essential one fails (issue 10, item 2).
+    /// A re-verification is due; does the level the request needs change that? Step up when this user has a
+    /// method that can reach it; when none can, an essential level fails at once rather than after a
+    /// pointless verification, and a voluntary one continues with the level achieved (issue 10, item 2).
+    ///
+    /// - Parameter timeReason: why the session is stale by time, if it is (a re-verification is due anyway).
     private func levelDecision(
-        _ authorizeRequest: AuthorizeRequest, client: RegisteredClient, session: SessionRecord, user: UserRecord
+        _ authorizeRequest: AuthorizeRequest, client: RegisteredClient, session: SessionRecord, user: UserRecord,
+        timeReason: ReauthReason?
     ) async throws -> FreshnessDecision {
+        let timeDecision: FreshnessDecision = timeReason.map { .reauthenticate($0) } ?? .proceed
         guard let (requirement, plan) = try await StepUpCheck(services: services).plan(
             request: authorizeRequest, client: client, user: user, session: session)
-        else { return .proceed }
+        else { return timeDecision }
         switch plan {
-        case .satisfied: return .proceed
-        case .offer: return .reauthenticate(.assuranceLevel)
+        case .satisfied: return timeDecision
+        case .offer: return .reauthenticate(timeReason ?? .assuranceLevel)
         case .unreachable where requirement.essential:
             return .fail(OAuthError(
                 .unmetAuthenticationRequirements, "the user has no way to reach \(requirement.level.rawValue)"))
-        case .unreachable: return .proceed
+        case .unreachable: return timeDecision
         }
     }
 
