@@ -17,12 +17,15 @@ public struct ClientRecord: SnakeCaseRecord, Equatable {
     public var idTokenSignedResponseAlg: SigningAlgorithm
     /// Whether `offline_access` may be granted: only then do grants outlive the browser session.
     public var allowOfflineAccess: Bool
+    /// The least assurance level every request of this client needs (issue 10 floors).
+    public var minAcr: ACR?
 
     public init(
         id: ClientID, name: String, secretHash: String?, tokenEndpointAuthMethod: ClientAuthMethod,
         actions: [String: ActionPolicy] = [:], createdAt: UnixTime, secretRotatedAt: UnixTime? = nil,
-        idTokenSignedResponseAlg: SigningAlgorithm = .es256, allowOfflineAccess: Bool = false
+        idTokenSignedResponseAlg: SigningAlgorithm = .es256, allowOfflineAccess: Bool = false, minAcr: ACR? = nil
     ) {
+        self.minAcr = minAcr
         self.idTokenSignedResponseAlg = idTokenSignedResponseAlg
         self.allowOfflineAccess = allowOfflineAccess
         self.id = id
@@ -67,6 +70,6 @@ public struct StoredClient: Sendable, Equatable {
         RegisteredClient(
             id: record.id, name: record.name, authMethod: record.tokenEndpointAuthMethod,
             redirectURIs: redirectURIs, postLogoutRedirectURIs: postLogoutRedirectURIs, actions: record.actions,
-            allowsOfflineAccess: record.allowOfflineAccess)
+            allowsOfflineAccess: record.allowOfflineAccess, minimumLevel: record.minAcr)
     }
 }
