@@ -92,4 +92,38 @@ import Testing
             #expect(try await app.audit().allSatisfy { !($0.event == .reauthentication && $0.outcome == .success) })
         }
     }
+
+    @Test func emailOnConfirmItsYouGoesToTheSessionUserWhateverIsTyped() async throws {
+        let app = try await TestApp.make()
+        let bob = try await app.makeUser(email: "bob@example.com")
+        try await app.run { client in
+            let browser = RouterBrowser(app, client)
+            try await browser.signIn()
+            let page = try await browser.open(app.authorizeURI("&prompt=login"))
+
+            let check = try await browser.submit(page, "/email", ["email": bob.email])
+
+            #expect(check.status == .ok)
+            let flow = try #require(check.flowID)
+            #expect(try await app.store.newestMagicLink(request: flow)?.userId == app.user.id)
+        }
+    }
+
+    @Test func pinnedSignInSendsNoEmailForAnotherTypedAddress() async throws {
+        let app = try await TestApp.make()
+        let bob = try await app.makeUser(email: "bob@example.com")
+        try await app.run { client in
+            let first = RouterBrowser(app, client)
+            let hint = try #require(try await first.signInAndRedeem()["id_token"] as? String)
+            let other = RouterBrowser(app, client)
+            let page = try await other.open(app.authorizeURI("&id_token_hint=\(hint)"))
+
+            let refused = try await other.submit(page, "/email", ["email": bob.email])
+
+            #expect(refused.status == .unauthorized)
+            #expect(refused.text.contains("Sign in as alice@example.com"))
+            let flow = try #require(refused.flowID)
+            #expect(try await app.store.newestMagicLink(request: flow) == nil)
+        }
+    }
 }
