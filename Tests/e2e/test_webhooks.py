@@ -101,7 +101,8 @@ def test_reauthentication_produces_exactly_one_verified_reauthenticated_event(la
     assert data["auth_time"] == session["auth_time"]
     assert data["previous_auth_time"] == signed_in.event["data"]["auth_time"]
     assert data["auth_time"] > data["previous_auth_time"]
-    assert data["trigger"] == {"reason": "prompt_login", "max_age": 300, "action": "billing.change"}
+    assert data["trigger"] == {"reason": "prompt_login", "max_age": 300, "action": "billing.change", "acr": None,
+                               "acr_sources": None}
     assert data["ip_address"] == "127.0.0.1"
     assert data["user_agent"] == USER_AGENT
 
