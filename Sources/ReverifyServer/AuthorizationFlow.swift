@@ -48,7 +48,7 @@ struct AuthorizationFlow {
         let record = AuthorizationCodeRecord(
             codeHash: code.hash.hex, clientId: client.id, redirectUri: request.redirectURI, sessionId: session.id,
             userId: session.userId, scope: client.grantedScopes(requested: request.scopes).joined(separator: " "), nonce: request.nonce,
-            codeChallenge: request.codeChallenge?.value, minAuthTime: request.minimumAuthTime(client: client),
+            codeChallenge: request.codeChallenge?.value, claims: request.claims, minAuthTime: request.minimumAuthTime(client: client),
             createdAt: now, expiresAt: now + services.configuration.authorizationCodeLifetime)
         if let pending {
             guard try await services.store.completeAuthorizationRequest(id: pending, code: record, at: now) else {

@@ -21,12 +21,22 @@ struct AuthorizeRoutes {
         }
     }
 
-    func authorize(_ params: RequestParameters, request: Request, context: ReverifyRequestContext) async throws
+    func authorize(_ urlParams: RequestParameters, request: Request, context: ReverifyRequestContext) async throws
         -> Response
     {
         let now = services.time.now()
+        // 0. A pushed request or a signed request object replaces or overrides the URL's parameters.
+        let stored = try await lookUpClient(urlParams)
+        var params = urlParams
+        if let stored {
+            do {
+                params = try await AuthorizationParameters(services: services).resolve(urlParams, client: stored)
+            } catch {
+                return try await refuseTransport(error, urlParams: urlParams, client: stored, request: request, context: context)
+            }
+        }
         // 1. Client and redirect URI first: until both check out, errors are shown, never redirected.
-        let client = try await lookUpClient(params)
+        let client = stored
         let redirectURI: String
         do {
             redirectURI = try AuthorizeRequestValidator.trustedRedirectURI(params, client: client?.registered)
@@ -96,6 +106,22 @@ struct AuthorizeRoutes {
                 .unmetAuthenticationRequirements, "the user has no way to reach \(requirement.level.rawValue)"))
         case .unreachable: return timeDecision
         }
+    }
+
+    /// A pushed request or request object that cannot be used: redirected when the URL's own redirect URI
+    /// is registered for the client, else shown on a page (RFC 6749 4.1.2.1); audited either way.
+    private func refuseTransport(
+        _ error: OAuthError, urlParams: RequestParameters, client: StoredClient, request: Request,
+        context: ReverifyRequestContext
+    ) async throws -> Response {
+        try await services.store.appendAudit(
+            flow.audit(
+                .authorizeDecision, .failure, request: request, context: context, client: client.record.id,
+                reason: error.code.rawValue, detail: ["error_description": String(error.description.prefix(200))]))
+        if let uri = urlParams["redirect_uri"], urlParams.isUsable("redirect_uri"), client.registered.isRegistered(redirectURI: uri) {
+            return flow.redirectError(error, to: uri, state: urlParams.isUsable("state") ? urlParams["state"] : nil)
+        }
+        return services.pages.error("The application's request could not be used: \(error.description).")
     }
 
     private func lookUpClient(_ params: RequestParameters) async throws -> StoredClient? {

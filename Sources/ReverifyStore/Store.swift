@@ -64,6 +64,8 @@ public protocol Store: WebhookStore, Sendable {
     func users() async throws -> [UserRecord]
     func setPasswordHash(_ hash: String, for user: UserID, at: UnixTime) async throws
     func setDisabled(_ disabled: Bool, user: UserID, at: UnixTime) async throws
+    /// Stores a user's profile claims (name, given/family name, preferred username).
+    func updateProfile(_ user: UserRecord, at: UnixTime) async throws
 
     // MARK: Clients
     func createClient(_ client: StoredClient) async throws
@@ -126,6 +128,12 @@ public protocol Store: WebhookStore, Sendable {
     /// Ends a hosted flow without a code (cancelled); `false` if it was already complete.
     func cancelAuthorizationRequest(id: AuthorizationRequestID, at: UnixTime, audit: AuditRecord) async throws -> Bool
     func insertCode(_ code: AuthorizationCodeRecord) async throws
+    /// Stores a pushed authorization request (RFC 9126) under the hash of its `request_uri`.
+    func savePushedRequest(_ request: PushedRequestRecord) async throws
+    /// Takes a pushed request once: `nil` when unknown, another client's, expired or already used.
+    func consumePushedRequest(uriHash: String, client: ClientID, at: UnixTime) async throws -> PushedRequestRecord?
+    /// Records a request object's `jti` until it expires; `false` when it was already used (a replay).
+    func recordRequestObjectJTI(client: ClientID, jti: String, expiresAt: UnixTime, at: UnixTime) async throws -> Bool
     /// Redeems a code once: `validate` sees the stored binding (client, redirect URI, PKCE) and the session
     /// before anything is written; on success the grant and its tokens are stored in the same transaction.
     /// A replay revokes the grant and writes `replayAudit` (with the revoked grant added) in the same transaction.
