@@ -15,13 +15,9 @@ import urllib.parse
 from collections.abc import Iterator
 
 import pytest
-import requests
 
-from reverify_e2e import Browser, HostedPage, Redirect, RelyingParty, ReverifyServer, User, free_port, unique
+from reverify_e2e import Browser, HostedPage, Redirect, RelyingParty, ReverifyServer, User, unique
 from upstream_provider import UpstreamProvider
-
-REDIRECTS = (301, 302, 303, 307, 308)
-
 
 @pytest.fixture(scope="module")
 def provider(server) -> Iterator[UpstreamProvider]:
@@ -60,27 +56,6 @@ def linked(server, provider, registered, user):
     return account
 
 
-def follow(browser: Browser, response: requests.Response, stop_at: str, visited: list[str] | None = None):
-    """Follows redirects across Reverify and the upstream until one goes to ``stop_at`` (the RP) or a page."""
-    for _ in range(15):
-        if response.status_code not in REDIRECTS:
-            return HostedPage.from_response(response)
-        location = urllib.parse.urljoin(response.url, response.headers["Location"])
-        if location.startswith(stop_at):
-            return Redirect(response.status_code, location, response.headers)
-        if visited is not None:
-            visited.append(location)
-        response = browser.http.get(location, allow_redirects=False, timeout=30)
-    raise AssertionError("redirect loop")
-
-
-def post(browser: Browser, page: HostedPage, form: dict, stop_at: str, visited=None, **fields):
-    data = dict(form["inputs"])
-    data.update(fields)
-    target = urllib.parse.urljoin(page.url, form["action"])
-    return follow(browser, browser.http.post(target, data=data, allow_redirects=False, timeout=30), stop_at, visited)
-
-
 def signed_in(browser: Browser, rp: RelyingParty, user: User) -> dict:
     """Password sign-in; returns the first ID token's claims."""
     request = rp.authorization_request()
@@ -97,7 +72,7 @@ def continue_with(browser: Browser, rp: RelyingParty, upstream_name: str, **extr
     assert f"Continue with {upstream_name}" in buttons, buttons.keys()
     form = next(f for f in page.forms if "/upstream/" in f["action"])
     visited: list[str] = []
-    result = post(browser, page, form, rp.client.redirect_uri, visited)
+    result = browser.submit(page, form, rp.client.redirect_uri, visited)
     return request, result, visited
 
 
@@ -126,7 +101,7 @@ def test_fresh_upstream_login_reverifies_and_moves_auth_time(server, provider, r
     assert sent["prompt"] == "login" and sent["max_age"] == "0"
     assert sent["state"] and sent["nonce"] and sent["redirect_uri"] == server.issuer + "/reauth/upstream/callback"
     assert isinstance(login, HostedPage) and login.has("login"), login
-    result = post(browser, login, login.forms[0], rp.client.redirect_uri, visited,
+    result = browser.submit(login, login.forms[0], rp.client.redirect_uri, visited,
                   username=linked.username, password=linked.password)
     assert isinstance(result, Redirect), getattr(result, "html", result)
     claims = rp.validate_tokens(rp.exchange(request, result), request.nonce)
@@ -175,7 +150,7 @@ def test_misbehaving_upstream_is_refused(server, provider, registered, linked, u
     before = session_auth_time(server, user)
     provider.mode = mode
     _, login, _ = continue_with(browser, rp, registered["name"])
-    result = post(browser, login, login.forms[0], rp.client.redirect_uri,
+    result = browser.submit(login, login.forms[0], rp.client.redirect_uri,
                   username=linked.username, password=linked.password)
     assert isinstance(result, HostedPage) and result.status == 401, result
     assert result.has("error"), result.html
@@ -192,7 +167,7 @@ def test_rotated_upstream_key_is_fetched_on_unknown_kid(server, provider, regist
     # depend on when an earlier test first fetched it.
     time.sleep(10.5)
     request, login, _ = continue_with(browser, rp, registered["name"])
-    result = post(browser, login, login.forms[0], rp.client.redirect_uri,
+    result = browser.submit(login, login.forms[0], rp.client.redirect_uri,
                   username=linked.username, password=linked.password)
     assert isinstance(result, Redirect), getattr(result, "html", result)
     assert provider.jwks_requests == fetched + 1, "the JWKS is refetched once for the new kid"
@@ -221,8 +196,8 @@ def test_first_sso_sign_in_links_by_verified_email(server, provider, registered,
     page = browser.open(request.url)
     assert isinstance(page, HostedPage) and page.is_sign_in
     form = next(f for f in page.forms if f["action"].endswith("/upstream/" + registered["id"]))
-    login = post(browser, page, form, rp.client.redirect_uri)
-    result = post(browser, login, login.forms[0], rp.client.redirect_uri,
+    login = browser.submit(page, form, rp.client.redirect_uri)
+    result = browser.submit(login, login.forms[0], rp.client.redirect_uri,
                   username=account.username, password=account.password)
     assert isinstance(result, Redirect), getattr(result, "html", result)
     claims = rp.validate_tokens(rp.exchange(request, result), request.nonce)
@@ -265,7 +240,7 @@ def test_second_reverify_instance_as_upstream(server, upstream_reverify, user, b
     request, page, _ = continue_with(browser, rp, name)
     # The upstream Reverify has no session: it shows its own sign-in page.
     assert isinstance(page, HostedPage) and page.is_sign_in, page
-    result = post(browser, page, page.form("/password"), rp.client.redirect_uri,
+    result = browser.submit(page, page.form("/password"), rp.client.redirect_uri,
                   email=user.email, password=user.password)
     assert isinstance(result, Redirect), getattr(result, "html", result)
     claims = rp.validate_tokens(rp.exchange(request, result), request.nonce)
