@@ -15,13 +15,16 @@ public struct ClientRecord: SnakeCaseRecord, Equatable {
     public var secretRotatedAt: UnixTime?
     /// OIDC Registration 2 `id_token_signed_response_alg`.
     public var idTokenSignedResponseAlg: SigningAlgorithm
+    /// May introspect access tokens issued to other clients (RFC 7662 4); see ``IntrospectionPolicy``.
+    public var resourceServer: Bool
 
     public init(
         id: ClientID, name: String, secretHash: String?, tokenEndpointAuthMethod: ClientAuthMethod,
         actions: [String: ActionPolicy] = [:], createdAt: UnixTime, secretRotatedAt: UnixTime? = nil,
-        idTokenSignedResponseAlg: SigningAlgorithm = .es256
+        idTokenSignedResponseAlg: SigningAlgorithm = .es256, resourceServer: Bool = false
     ) {
         self.idTokenSignedResponseAlg = idTokenSignedResponseAlg
+        self.resourceServer = resourceServer
         self.id = id
         self.name = name
         self.secretHash = secretHash

@@ -246,7 +246,7 @@ class ReverifyServer:
     def create_client(self, *, public: bool = False, auth_method: str = "client_secret_basic",
                       redirect_uri: str | None = None, post_logout_redirect_uri: str | None = "default",
                       name: str | None = None, actions: tuple[str, ...] = (),
-                      id_token_alg: str | None = None) -> Client:
+                      id_token_alg: str | None = None, resource_server: bool = False) -> Client:
         tag = secrets.token_hex(4)
         name = name or unique("e2e-public" if public else "e2e-app")
         redirect_uri = redirect_uri or f"{RP_ORIGIN}/callback/{tag}"
@@ -263,7 +263,10 @@ class ReverifyServer:
             args += ["--action", action]
         if id_token_alg:
             args += ["--id-token-alg", id_token_alg]
+        if resource_server:
+            args.append("--resource-server")
         view = self.cli_json(*args)
+        assert view["resource_server"] is resource_server, view
         if public:
             assert view["token_endpoint_auth_method"] == "none" and not view.get("client_secret")
         else:
