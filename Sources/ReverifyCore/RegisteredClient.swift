@@ -27,11 +27,14 @@ public struct RegisteredClient: Equatable, Sendable {
     public let redirectURIs: [String]
     public let postLogoutRedirectURIs: [String]
     public let actions: [String: ActionPolicy]
+    /// Registered to receive `offline_access` grants, which outlive the browser session (OIDC Core 11).
+    public let allowsOfflineAccess: Bool
 
     public init(
         id: ClientID, name: String, authMethod: ClientAuthMethod, redirectURIs: [String],
-        postLogoutRedirectURIs: [String] = [], actions: [String: ActionPolicy] = [:]
+        postLogoutRedirectURIs: [String] = [], actions: [String: ActionPolicy] = [:], allowsOfflineAccess: Bool = false
     ) {
+        self.allowsOfflineAccess = allowsOfflineAccess
         self.id = id
         self.name = name
         self.authMethod = authMethod
@@ -42,8 +45,25 @@ public struct RegisteredClient: Equatable, Sendable {
 
     public var isPublic: Bool { authMethod.isPublic }
 
+    /// The scopes a request is granted: what it asked for, less `offline_access` unless this client is
+    /// registered for it (OIDC Core 11: the server decides whether to honour it).
+    public func grantedScopes(requested: [String]) -> [String] {
+        requested.filter { $0 != Scope.offlineAccess || allowsOfflineAccess }
+    }
+
     /// RFC 9700 2.1 / OIDC Core 3.1.2.1: redirect URIs are compared by exact string match.
     public func isRegistered(redirectURI: String) -> Bool {
         redirectURIs.contains(redirectURI)
+    }
+}
+
+/// Scope values with a meaning of their own.
+public enum Scope {
+    /// OIDC Core 11: a grant usable while the user is not present, so it outlives the browser session.
+    public static let offlineAccess = "offline_access"
+
+    /// Whether a space-separated scope string contains `offline_access`.
+    public static func grantsOfflineAccess(_ scope: String) -> Bool {
+        scope.split(separator: " ").contains { $0 == offlineAccess }
     }
 }

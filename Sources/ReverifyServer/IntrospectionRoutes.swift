@@ -56,8 +56,8 @@ struct IntrospectionRoutes {
         let now = services.time.now()
         if let refresh = try await services.store.refreshToken(hash: TokenHash(of: token).hex), refresh.usedAt == nil,
             now < refresh.expiresAt,
-            let grant = try await services.store.grant(id: refresh.grantId), grant.revokedAt == nil,
-            let session = try await services.store.session(id: grant.sessionId), session.revokedAt == nil
+            let grant = try await services.store.grant(id: refresh.grantId),
+            let session = try await services.store.session(id: grant.sessionId), grant.isBacked(by: session, at: now)
         {
             guard allowed(.refreshToken, client: grant.clientId.rawValue, audience: []) else { return inactive }
             return try ProtocolResponse.json(

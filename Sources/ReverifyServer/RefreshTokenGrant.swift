@@ -23,7 +23,8 @@ struct RefreshTokenGrant: GrantHandler {
             at: now, event: .refreshTokenReuse, outcome: .failure, clientId: clientID, reason: "refresh_reuse",
             ipAddress: context.ipAddress, userAgent: request.userAgent)
         let outcome = try await services.store.rotateRefreshToken(
-            hash: TokenHash(of: token).hex, at: now, issuance: prepared.issuance, reuseAudit: reuseAudit
+            hash: TokenHash(of: token).hex, at: now, issuance: prepared.issuance, reuseAudit: reuseAudit,
+            reuseGrace: services.configuration.refreshReuseGrace
         ) { grant in
             guard grant.clientId == clientID else { return .invalidGrant("the refresh token was issued to another client") }
             // RFC 6749 6: the requested scope MUST NOT include any scope not originally granted.

@@ -15,15 +15,19 @@ public struct ClientRecord: SnakeCaseRecord, Equatable {
     public var secretRotatedAt: UnixTime?
     /// OIDC Registration 2 `id_token_signed_response_alg`.
     public var idTokenSignedResponseAlg: SigningAlgorithm
+    /// Whether `offline_access` may be granted: only then do grants outlive the browser session.
+    public var allowOfflineAccess: Bool
     /// May introspect access tokens issued to other clients (RFC 7662 4); see ``IntrospectionPolicy``.
     public var resourceServer: Bool
 
     public init(
         id: ClientID, name: String, secretHash: String?, tokenEndpointAuthMethod: ClientAuthMethod,
         actions: [String: ActionPolicy] = [:], createdAt: UnixTime, secretRotatedAt: UnixTime? = nil,
-        idTokenSignedResponseAlg: SigningAlgorithm = .es256, resourceServer: Bool = false
+        idTokenSignedResponseAlg: SigningAlgorithm = .es256, allowOfflineAccess: Bool = false,
+        resourceServer: Bool = false
     ) {
         self.idTokenSignedResponseAlg = idTokenSignedResponseAlg
+        self.allowOfflineAccess = allowOfflineAccess
         self.resourceServer = resourceServer
         self.id = id
         self.name = name
@@ -66,6 +70,7 @@ public struct StoredClient: Sendable, Equatable {
     public var registered: RegisteredClient {
         RegisteredClient(
             id: record.id, name: record.name, authMethod: record.tokenEndpointAuthMethod,
-            redirectURIs: redirectURIs, postLogoutRedirectURIs: postLogoutRedirectURIs, actions: record.actions)
+            redirectURIs: redirectURIs, postLogoutRedirectURIs: postLogoutRedirectURIs, actions: record.actions,
+            allowsOfflineAccess: record.allowOfflineAccess)
     }
 }

@@ -13,6 +13,7 @@ struct Clients: AsyncParsableCommand {
         let name: String
         let token_endpoint_auth_method: String
         let id_token_signed_response_alg: String
+        let allow_offline_access: Bool
         let redirect_uris: [String]
         let post_logout_redirect_uris: [String]
         let actions: [String: Int64]
@@ -27,6 +28,7 @@ struct Clients: AsyncParsableCommand {
             name = c.record.name
             token_endpoint_auth_method = c.record.tokenEndpointAuthMethod.rawValue
             id_token_signed_response_alg = c.record.idTokenSignedResponseAlg.rawValue
+            allow_offline_access = c.record.allowOfflineAccess
             redirect_uris = c.redirectURIs
             post_logout_redirect_uris = c.postLogoutRedirectURIs
             actions = c.record.actions.mapValues(\.maxAge.rawValue)
@@ -39,6 +41,7 @@ struct Clients: AsyncParsableCommand {
             var lines = [
                 "client_id: \(client_id)", "name: \(name)", "token_endpoint_auth_method: \(token_endpoint_auth_method)",
                 "id_token_signed_response_alg: \(id_token_signed_response_alg)",
+                "allow_offline_access: \(allow_offline_access)",
             ]
             lines += redirect_uris.map { "redirect_uri: \($0)" }
             lines += post_logout_redirect_uris.map { "post_logout_redirect_uri: \($0)" }
@@ -70,6 +73,8 @@ struct Clients: AsyncParsableCommand {
         @Option(help: "ID token signing algorithm: ES256 (default) or RS256.") var idTokenAlg: String = "ES256"
         @Option(name: .customLong("action"), help: "A sensitive action and its maximum age, e.g. billing.change=300 (repeatable).")
         var actions: [String] = []
+        @Flag(help: "Honour the offline_access scope: its grants outlive the browser session (OIDC Core 11).")
+        var allowOfflineAccess = false
         @Flag(help: "A resource server (API): may introspect access tokens issued to other clients. Needs no --redirect-uri.")
         var resourceServer = false
 
@@ -104,7 +109,8 @@ struct Clients: AsyncParsableCommand {
                 record: ClientRecord(
                     id: ClientID(rawValue: IdentifierGenerator.make(prefix: ClientID.prefix)), name: name,
                     secretHash: secret?.hash.hex, tokenEndpointAuthMethod: method, actions: policies, createdAt: now(),
-                    idTokenSignedResponseAlg: idTokenAlgorithm, resourceServer: resourceServer),
+                    idTokenSignedResponseAlg: idTokenAlgorithm, allowOfflineAccess: allowOfflineAccess,
+                    resourceServer: resourceServer),
                 redirectURIs: uniqued(redirectURIs),
                 postLogoutRedirectURIs: uniqued(postLogoutRedirectURIs))
             try await store.createClient(client)

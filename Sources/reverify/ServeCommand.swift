@@ -17,6 +17,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Minutes an emailed link and code stay valid.") var magicLinkMinutes: Int64 = 10
     @Option(help: "Minutes of inactivity after which a browser session ends.") var sessionIdleMinutes: Int64 = 480
     @Option(help: "Hours after sign-in at which a browser session ends regardless of use.") var sessionMaxHours: Int64 = 168
+    @Option(help: "Seconds in which a relying party's repeat of a just-rotated refresh token gets a sibling instead of revoking the grant (0 disables).")
+    var refreshReuseGraceSeconds: Int64 = 5
     @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel: String = "info"
     @OptionGroup var webhooks: WebhookServeOptions
 
@@ -41,6 +43,8 @@ struct Serve: AsyncParsableCommand {
         }
         configuration.sessionIdleTimeout = .minutes(sessionIdleMinutes)
         configuration.sessionAbsoluteLifetime = .hours(sessionMaxHours)
+        guard (0...60).contains(refreshReuseGraceSeconds) else { throw CLIError("--refresh-reuse-grace-seconds must be 0 to 60") }
+        configuration.refreshReuseGrace = Seconds(refreshReuseGraceSeconds)
         let usesOutbox = if case .outbox = configuration.mail.transport { true } else { false }
         let services = try await Services(configuration: configuration, store: store, logger: logger)
         try await KeyRingProvider.ensureSigningKey(store: store, now: services.time.now())

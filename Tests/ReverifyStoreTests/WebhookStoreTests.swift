@@ -148,7 +148,7 @@ import Testing
         #expect(try await outbox().map(\.type) == [.authenticationSucceeded, .sessionCreated])
 
         try await store.recordReauthentication(
-            session: session.id, authTime: fixture.now + 100, amr: [.pwd], acr: .singleFactor,
+            session: session.id, newSecretHash: "rotated", authTime: fixture.now + 100, amr: [.pwd], acr: .singleFactor,
             verifications: VerificationHistory([.password: fixture.now + 100]),
             audit: AuditRecord(
                 at: fixture.now + 100, event: .reauthentication, outcome: .success, userId: user.id, sessionId: session.id,
