@@ -120,6 +120,10 @@ struct UpstreamSSORoutes {
         guard let browser = flow.cookies.browserSecret(in: request),
             ConstantTime.equals(TokenHash(of: browser).hex, record.browserHash)
         else {
+            // A forwarded or stolen callback URL (or login CSRF): worth an operator's attention.
+            try await services.store.appendAudit(
+                flow.audit(.reauthentication, .failure, request: request, context: context, method: .federated,
+                           reason: "upstream_wrong_browser", detail: ["request_id": record.requestId.rawValue]))
             return pages.error(
                 "This sign-in finished in a different browser from the one that started it. Start again from the application.",
                 title: "Wrong browser", status: .forbidden)

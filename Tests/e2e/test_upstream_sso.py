@@ -202,6 +202,8 @@ def test_upstream_callback_in_another_browser_is_refused(
     assert other.session_cookie is None, "the other browser got no session"
     assert session_auth_time(server, user) == before, "the original session was not re-verified either"
     assert provider.token_requests == token_requests, "the code was never redeemed"
+    row = next(r for r in server.audit() if r.get("reason") == "upstream_wrong_browser")
+    assert row["outcome"] == "failure" and row["detail"]["request_id"] in callback_request_ids(server), row
 
 
 @pytest.mark.parametrize("mode", ["wrong_iss", "error_wrong_iss"])
@@ -295,6 +297,12 @@ def first_sso_sign_in(browser: Browser, rp: RelyingParty, registered: dict, acco
     result = browser.submit(login, login.forms[0], rp.client.redirect_uri,
                             username=account.username, password=account.password)
     return request, result
+
+
+def callback_request_ids(server: ReverifyServer) -> set[str]:
+    """The hosted flows that went upstream (one upstream_states row each)."""
+    with sqlite3.connect(server.db, timeout=10) as db:
+        return {row[0] for row in db.execute("SELECT request_id FROM upstream_states")}
 
 
 def linked_subjects(server: ReverifyServer, user: User) -> list[str]:
