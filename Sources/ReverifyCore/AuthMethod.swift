@@ -58,14 +58,6 @@ public struct AMR: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByS
     }
 }
 
-/// The authentication context class a verification reached.
-public enum ACR: String, Codable, Sendable, CaseIterable {
-    /// One factor verified.
-    case singleFactor = "urn:reverify:acr:1fa"
-    /// Two different factors verified within the freshness window.
-    case multiFactor = "urn:reverify:acr:mfa"
-}
-
 /// The record of which methods and factor kinds a session has verified and when, from which
 /// `amr`/`acr` derive.
 public struct VerificationHistory: Codable, Equatable, Sendable {

@@ -12,10 +12,29 @@ public enum ClientAuthMethod: String, Codable, Sendable, CaseIterable {
 public struct ActionPolicy: Codable, Equatable, Sendable {
     public let maxAge: Seconds
     public let methods: Set<AuthMethod>
+    /// The least assurance level the action needs (`--action billing.change=300:mfa`).
+    public let minimumLevel: ACR?
 
-    public init(maxAge: Seconds, methods: Set<AuthMethod> = Set(AuthMethod.allCases)) {
+    public init(maxAge: Seconds, methods: Set<AuthMethod> = Set(AuthMethod.allCases), minimumLevel: ACR? = nil) {
         self.maxAge = maxAge
         self.methods = methods
+        self.minimumLevel = minimumLevel
+    }
+
+    /// Parses `name=seconds[:level]` as operators type it, e.g. `billing.change=300:mfa`.
+    public static func parse(_ text: String) -> (String, ActionPolicy)? {
+        let parts = text.split(separator: "=", maxSplits: 1)
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64,
+            parts[0].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-" })
+        else { return nil }
+        let rule = parts[1].split(separator: ":", omittingEmptySubsequences: false)
+        guard (1...2).contains(rule.count), let age = Int64(rule[0]), age >= 0 else { return nil }
+        var level: ACR?
+        if rule.count == 2 {
+            guard let named = ACR(name: String(rule[1])) else { return nil }
+            level = named
+        }
+        return (String(parts[0]), ActionPolicy(maxAge: Seconds(age), minimumLevel: level))
     }
 }
 
@@ -29,11 +48,15 @@ public struct RegisteredClient: Equatable, Sendable {
     public let actions: [String: ActionPolicy]
     /// Registered to receive `offline_access` grants, which outlive the browser session (OIDC Core 11).
     public let allowsOfflineAccess: Bool
+    /// The least assurance level every request of this client needs (`--min-acr`).
+    public let minimumLevel: ACR?
 
     public init(
         id: ClientID, name: String, authMethod: ClientAuthMethod, redirectURIs: [String],
-        postLogoutRedirectURIs: [String] = [], actions: [String: ActionPolicy] = [:], allowsOfflineAccess: Bool = false
+        postLogoutRedirectURIs: [String] = [], actions: [String: ActionPolicy] = [:], allowsOfflineAccess: Bool = false,
+        minimumLevel: ACR? = nil
     ) {
+        self.minimumLevel = minimumLevel
         self.allowsOfflineAccess = allowsOfflineAccess
         self.id = id
         self.name = name

@@ -100,7 +100,20 @@ struct HostedPageRoutes {
         ]
         if let error { values["error"] = error }
         values["offerEmail"] = offersEmail(pending)
-        let upstreams = try await offeredUpstreams(pending)
+        values["offerPassword"] = true
+        var upstreams = try await offeredUpstreams(pending)
+        // Issue 10: a step-up page offers only the methods that would raise the level.
+        if let (session, user) = pending.session,
+            let (requirement, plan) = try await StepUpCheck(services: services).plan(
+                request: pending.record.request, client: pending.client, user: user, session: session),
+            case .offer(let methods) = plan, pending.record.reason == .assuranceLevel || session.authTime >= pending.record.createdAt
+        {
+            values["stepUp"] = true
+            values["stepUpReason"] = StepUpCheck.explanation(requirement, request: pending.record.request, client: pending.client)
+            values["offerPassword"] = methods.contains(.password)
+            values["offerEmail"] = offersEmail(pending) && !methods.isDisjoint(with: [.emailCode, .magicLink])
+            if !methods.contains(.federated) { upstreams = [] }
+        }
         values["hasUpstreams"] = !upstreams.isEmpty
         values["upstreams"] = upstreams.map { ["upstreamID": $0.id.rawValue, "upstreamName": $0.name] }
         let upstreamTargets = await upstreamFormTargets(upstreams)

@@ -60,12 +60,13 @@ struct IntrospectionRoutes {
             let session = try await services.store.session(id: grant.sessionId), grant.isBacked(by: session, at: now)
         {
             guard allowed(.refreshToken, client: grant.clientId.rawValue, audience: []) else { return inactive }
+            let (acr, amr) = session.effectiveAssurance(at: now, lifetimes: services.configuration.levelLifetimes)
             return try ProtocolResponse.json(
                 Active(
                     token_type: "refresh_token", iss: services.configuration.issuer, sub: grant.userId.rawValue,
                     client_id: grant.clientId.rawValue, scope: grant.scope, exp: refresh.expiresAt.rawValue,
-                    iat: refresh.createdAt.rawValue, auth_time: session.authTime.rawValue, acr: session.acr.rawValue,
-                    amr: session.amr.map(\.rawValue), sid: session.id.rawValue))
+                    iat: refresh.createdAt.rawValue, auth_time: session.authTime.rawValue, acr: acr.rawValue,
+                    amr: amr.map(\.rawValue), sid: session.id.rawValue))
         }
         // RFC 7662 2.2: anything else is simply inactive, with no further detail.
         return inactive

@@ -29,7 +29,8 @@ struct RefreshTokenGrant: GrantHandler {
             guard grant.clientId == clientID else { return .invalidGrant("the refresh token was issued to another client") }
             // RFC 6749 6: the requested scope MUST NOT include any scope not originally granted.
             let granted = Set(grant.scope.split(separator: " ").map(String.init))
-            guard requestedScopes.isSubset(of: granted) else {
+            // offline_access is the server's to grant (OIDC Core 11); asking again for it is not an error.
+            guard requestedScopes.subtracting([Scope.offlineAccess]).isSubset(of: granted) else {
                 return OAuthError(.invalidScope, "scope exceeds what was originally granted")
             }
             return nil

@@ -19,6 +19,8 @@ public struct ServerConfiguration: Sendable {
     public var sessionAbsoluteLifetime: Seconds = .days(7)
     /// The window in which two different methods make `mfa` (DESIGN 2).
     public var mfaWindow: Seconds = .minutes(15)
+    /// How long each level above `1fa` stays valid after it was achieved (issue 10).
+    public var levelLifetimes = LevelLifetimes()
     /// Failed verifications per account before further attempts are refused (issue 9).
     public var lockout = LockoutPolicy()
     /// A rotated refresh token presented again within this many seconds, by the same client, returns a

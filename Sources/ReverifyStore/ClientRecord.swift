@@ -17,15 +17,18 @@ public struct ClientRecord: SnakeCaseRecord, Equatable {
     public var idTokenSignedResponseAlg: SigningAlgorithm
     /// Whether `offline_access` may be granted: only then do grants outlive the browser session.
     public var allowOfflineAccess: Bool
+    /// The least assurance level every request of this client needs (issue 10 floors).
+    public var minAcr: ACR?
     /// May introspect access tokens issued to other clients (RFC 7662 4); see ``IntrospectionPolicy``.
     public var resourceServer: Bool
 
     public init(
         id: ClientID, name: String, secretHash: String?, tokenEndpointAuthMethod: ClientAuthMethod,
         actions: [String: ActionPolicy] = [:], createdAt: UnixTime, secretRotatedAt: UnixTime? = nil,
-        idTokenSignedResponseAlg: SigningAlgorithm = .es256, allowOfflineAccess: Bool = false,
+        idTokenSignedResponseAlg: SigningAlgorithm = .es256, allowOfflineAccess: Bool = false, minAcr: ACR? = nil,
         resourceServer: Bool = false
     ) {
+        self.minAcr = minAcr
         self.idTokenSignedResponseAlg = idTokenSignedResponseAlg
         self.allowOfflineAccess = allowOfflineAccess
         self.resourceServer = resourceServer
@@ -71,6 +74,6 @@ public struct StoredClient: Sendable, Equatable {
         RegisteredClient(
             id: record.id, name: record.name, authMethod: record.tokenEndpointAuthMethod,
             redirectURIs: redirectURIs, postLogoutRedirectURIs: postLogoutRedirectURIs, actions: record.actions,
-            allowsOfflineAccess: record.allowOfflineAccess)
+            allowsOfflineAccess: record.allowOfflineAccess, minimumLevel: record.minAcr)
     }
 }

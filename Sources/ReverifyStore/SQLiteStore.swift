@@ -199,10 +199,11 @@ public final class SQLiteStore: Store {
 
     public func recordReauthentication(
         session: SessionID, newSecretHash: String, authTime: UnixTime, amr: [AMR], acr: ACR,
-        verifications: VerificationHistory, audit: AuditRecord
+        verifications: VerificationHistory, levels: LevelHistory, audit: AuditRecord
     ) async throws {
         let amrJSON = String(decoding: try JSONEncoder().encode(amr), as: UTF8.self)
         let verificationsJSON = String(decoding: try JSONEncoder().encode(verifications), as: UTF8.self)
+        let levelsJSON = String(decoding: try JSONEncoder().encode(levels), as: UTF8.self)
         try await writer.write { db in
             let changed = try SessionRecord.filter(key: session).filter(Column("revoked_at") == nil).updateAll(
                 db,
@@ -210,7 +211,8 @@ public final class SQLiteStore: Store {
                 Column("auth_time").set(to: authTime),
                 Column("amr").set(to: amrJSON),
                 Column("acr").set(to: acr),
-                Column("verifications").set(to: verificationsJSON))
+                Column("verifications").set(to: verificationsJSON),
+                Column("levels").set(to: levelsJSON))
             if changed == 0 { throw StoreError.notFound("live session \(session)") }
             try audit.insert(db)
         }
@@ -267,6 +269,14 @@ public final class SQLiteStore: Store {
             guard changed == 1 else { return false }
             try code.insert(db)
             return true
+        }
+    }
+
+    public func bindAuthorizationRequest(id: AuthorizationRequestID, session: SessionID, user: UserID) async throws {
+        try await writer.write { db in
+            let changed = try AuthorizationRequestRecord.filter(key: id).filter(Column("completed_at") == nil)
+                .updateAll(db, Column("session_id").set(to: session), Column("pinned_user_id").set(to: user))
+            if changed == 0 { throw StoreError.notFound("open authorization request \(id)") }
         }
     }
 

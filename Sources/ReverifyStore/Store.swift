@@ -92,7 +92,7 @@ public protocol Store: WebhookStore, Sendable {
     /// the browser that verified receives `newSecretHash`'s secret, and every other copy stops working.
     func recordReauthentication(
         session: SessionID, newSecretHash: String, authTime: UnixTime, amr: [AMR], acr: ACR,
-        verifications: VerificationHistory, audit: AuditRecord
+        verifications: VerificationHistory, levels: LevelHistory, audit: AuditRecord
     ) async throws
     /// Revokes a session and the grants issued from it — all of them, or (for a sign-out) all but those
     /// with `offline_access`, which exist to outlive the session (OIDC Core 11). Returns `false` if it was not live.
@@ -121,6 +121,8 @@ public protocol Store: WebhookStore, Sendable {
     /// Marks the hosted flow complete and stores its code atomically; `false` if it was already complete.
     func completeAuthorizationRequest(id: AuthorizationRequestID, code: AuthorizationCodeRecord, at: UnixTime)
         async throws -> Bool
+    /// Ties a sign-in flow to the session its first verification created, for the steps that follow.
+    func bindAuthorizationRequest(id: AuthorizationRequestID, session: SessionID, user: UserID) async throws
     /// Ends a hosted flow without a code (cancelled); `false` if it was already complete.
     func cancelAuthorizationRequest(id: AuthorizationRequestID, at: UnixTime, audit: AuditRecord) async throws -> Bool
     func insertCode(_ code: AuthorizationCodeRecord) async throws

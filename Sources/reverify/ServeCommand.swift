@@ -19,6 +19,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Hours after sign-in at which a browser session ends regardless of use.") var sessionMaxHours: Int64 = 168
     @Option(help: "Seconds in which a relying party's repeat of a just-rotated refresh token gets a sibling instead of revoking the grant (0 disables).")
     var refreshReuseGraceSeconds: Int64 = 5
+    @Option(name: .customLong("acr-lifetime"), help: "How long a level above 1fa stays valid, e.g. mfa=900 (seconds; default 900).")
+    var acrLifetimes: [String] = []
     @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel: String = "info"
     @OptionGroup var webhooks: WebhookServeOptions
 
@@ -31,6 +33,15 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "reverify")
         logger.logLevel = level
 
+        // Every option is checked before the database is touched: a bad value changes nothing.
+        guard (0...60).contains(refreshReuseGraceSeconds) else { throw CLIError("--refresh-reuse-grace-seconds must be 0 to 60") }
+        var levelLifetimes = LevelLifetimes()
+        for text in acrLifetimes {
+            guard let (level, lifetime) = LevelLifetimes.parse(text) else {
+                throw CLIError("--acr-lifetime must look like mfa=900 (a level above 1fa and 1 to 2592000 seconds)")
+            }
+            levelLifetimes.lifetimes[level] = lifetime
+        }
         let store = try database.openMigrating()
         var configuration = ServerConfiguration(issuer: issuer, host: host, port: port)
         configuration.demo = demo
@@ -43,8 +54,8 @@ struct Serve: AsyncParsableCommand {
         }
         configuration.sessionIdleTimeout = .minutes(sessionIdleMinutes)
         configuration.sessionAbsoluteLifetime = .hours(sessionMaxHours)
-        guard (0...60).contains(refreshReuseGraceSeconds) else { throw CLIError("--refresh-reuse-grace-seconds must be 0 to 60") }
         configuration.refreshReuseGrace = Seconds(refreshReuseGraceSeconds)
+        configuration.levelLifetimes = levelLifetimes
         let usesOutbox = if case .outbox = configuration.mail.transport { true } else { false }
         let services = try await Services(configuration: configuration, store: store, logger: logger)
         try await KeyRingProvider.ensureSigningKey(store: store, now: services.time.now())

@@ -97,7 +97,7 @@ import Foundation
         let session = try await fixture.session(for: user, authTime: fixture.now - 600)
         try await store.recordReauthentication(
             session: session.id, newSecretHash: "new-secret-hash", authTime: fixture.now, amr: [.pwd], acr: .singleFactor,
-            verifications: VerificationHistory([.password: fixture.now]),
+            verifications: VerificationHistory([.password: fixture.now]), levels: LevelHistory(),
             audit: AuditRecord(at: fixture.now, event: .reauthentication, outcome: .success, userId: user.id, sessionId: session.id))
         #expect(try await store.session(id: session.id)?.authTime == fixture.now)
         #expect(try await store.auditLog(user: user.id, limit: 10).first?.event == .reauthentication)
@@ -108,7 +108,7 @@ import Foundation
         let session = try await fixture.session(for: user, authTime: fixture.now - 600)
         try await store.recordReauthentication(
             session: session.id, newSecretHash: "new-secret-hash", authTime: fixture.now, amr: [.pwd], acr: .singleFactor,
-            verifications: VerificationHistory([.password: fixture.now]),
+            verifications: VerificationHistory([.password: fixture.now]), levels: LevelHistory(),
             audit: AuditRecord(at: fixture.now, event: .reauthentication, outcome: .success, userId: user.id, sessionId: session.id))
         #expect(try await store.session(secretHash: session.secretHash) == nil)
         #expect(try await store.session(secretHash: "new-secret-hash")?.id == session.id)
@@ -122,7 +122,7 @@ import Foundation
         do {
             try await store.recordReauthentication(
                 session: session.id, newSecretHash: "new-secret-hash", authTime: fixture.now, amr: [.pwd], acr: .singleFactor,
-                verifications: .init(),
+                verifications: .init(), levels: LevelHistory(),
                 audit: AuditRecord(at: fixture.now, event: .reauthentication, outcome: .success))
             Issue.record("expected not found")
         } catch {}
