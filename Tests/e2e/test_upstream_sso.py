@@ -225,6 +225,53 @@ def test_answer_naming_another_issuer_is_refused_as_mix_up(server, provider, reg
     assert (audit["outcome"], audit["reason"]) == ("failure", "upstream_mix_up"), audit
 
 
+@pytest.fixture(scope="module")
+def iss_provider(server) -> Iterator[tuple[UpstreamProvider, dict]]:
+    """A second provider that promises RFC 9207 iss in its discovery document, registered on Reverify."""
+    upstream = UpstreamProvider(advertise_iss=True)
+    upstream.start()
+    try:
+        client = upstream.add_client(server.issuer + UPSTREAM_CALLBACK)
+        view = server.cli_json("upstreams", "add", "--name", unique("IssCorp"), "--issuer", upstream.issuer,
+                               "--client-id", client.client_id, "--client-secret-stdin", "--scope", "openid email",
+                               input=client.client_secret)
+        yield upstream, view
+    finally:
+        upstream.stop()
+
+
+def reverify_through_iss_provider(server, iss_provider, user, browser, rp, mode: str):
+    """Links the user at the iss-promising provider, signs in, then re-verifies there in ``mode``."""
+    upstream, registered_here = iss_provider
+    account = upstream.add_account(user.email)
+    server.cli("users", "link", user.email, "--upstream", registered_here["name"], "--subject", account.sub)
+    signed_in(browser, rp, user)
+    upstream.mode = mode
+    try:
+        request, login, _ = continue_with(browser, rp, registered_here["name"])
+        return request, browser.submit(login, login.forms[0], rp.client.redirect_uri,
+                                       username=account.username, password=account.password)
+    finally:
+        upstream.mode = "normal"
+
+
+def test_provider_that_promises_iss_and_sends_it_is_accepted(server, iss_provider, user, browser, rp):
+    request, result = reverify_through_iss_provider(server, iss_provider, user, browser, rp, "normal")
+    assert isinstance(result, Redirect), getattr(result, "html", result)
+    assert rp.validate_tokens(rp.exchange(request, result), request.nonce)["amr"][0] == "fed"
+
+
+def test_provider_that_promises_iss_but_omits_it_is_refused_as_mix_up(server, iss_provider, user, browser, rp):
+    """RFC 9207 2.4: a provider whose metadata says it sends iss must send it; an answer without it may come
+    from another provider the attacker controls."""
+    _, result = reverify_through_iss_provider(server, iss_provider, user, browser, rp, "omit_iss")
+    assert isinstance(result, HostedPage) and result.status == 401, result
+    assert "different sign-in provider" in result.text("error")
+    audit = last_audit(server, user)
+    assert (audit["outcome"], audit["reason"]) == ("failure", "upstream_mix_up"), audit
+    assert audit["event"] == "authentication.reauthentication"
+
+
 def test_upstream_error_is_audited_with_a_bounded_sanitized_description(
         server, provider, registered, linked, user, browser, rp):
     signed_in(browser, rp, user)

@@ -10,6 +10,8 @@ and can be switched into misbehaving modes so the tests can prove Reverify refus
 * ``huge_exp``, ``huge_iat``, ``huge_auth_time`` (2^63), ``min_auth_time`` (-2^63), ``zero_auth_time``: signed
   time claims no real token carries (issue 9 item 13);
 * ``wrong_iss``: the authorization response carries an RFC 9207 ``iss`` naming another provider;
+* ``omit_iss``: a provider created with ``advertise_iss=True`` (which promises RFC 9207 ``iss`` in its
+  discovery document and normally sends it) leaves it out;
 * ``error``: answer the authorization request with ``error`` and ``error_description`` (``error_description``
   holds ``error_text``), with the right ``iss``; ``error_wrong_iss``: the same with another provider's ``iss``.
 """
@@ -39,7 +41,7 @@ from reverify_e2e import free_port
 
 MODES = {"normal", "ignore_max_age", "wrong_nonce", "wrong_aud", "other_sub", "no_auth_time", "wrong_key",
          "huge_exp", "huge_iat", "huge_auth_time", "min_auth_time", "zero_auth_time", "wrong_iss", "error",
-         "error_wrong_iss"}
+         "error_wrong_iss", "omit_iss"}
 #: Another provider's issuer, for the RFC 9207 mix-up modes.
 OTHER_ISSUER = "http://127.0.0.1:9/other-idp"
 
@@ -128,8 +130,10 @@ class IssuedCode(OIDCCodeMixin):
 class UpstreamProvider:
     """The provider, served by werkzeug on a thread: ``start()``, ``stop()``, ``mode``, ``add_account()``."""
 
-    def __init__(self, host: str = "127.0.0.1"):
+    def __init__(self, host: str = "127.0.0.1", advertise_iss: bool = False):
         self.port = free_port()
+        #: Whether discovery says authorization_response_iss_parameter_supported (RFC 9207 3).
+        self.advertise_iss = advertise_iss
         self.issuer = f"http://{host}:{self.port}"
         self.mode = "normal"
         #: The error_description sent in the ``error`` modes.
@@ -275,6 +279,7 @@ class UpstreamProvider:
                 "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
                 "code_challenge_methods_supported": ["S256"],
                 "claims_supported": ["sub", "email", "email_verified", "auth_time", "amr"],
+                **({"authorization_response_iss_parameter_supported": True} if provider.advertise_iss else {}),
             })
             response.headers["Cache-Control"] = "public, max-age=300"
             return response
@@ -291,10 +296,14 @@ class UpstreamProvider:
         def respond(user):
             """The authorization response, with the RFC 9207 ``iss`` of another provider in ``wrong_iss`` mode."""
             response = server.create_authorization_response(grant_user=user)
-            if provider.mode == "wrong_iss" and response.status_code in (302, 303):
+            iss = None
+            if provider.mode == "wrong_iss":
+                iss = OTHER_ISSUER
+            elif provider.advertise_iss and provider.mode != "omit_iss":
+                iss = provider.issuer
+            if iss and response.status_code in (302, 303):
                 location = response.headers["Location"]
-                response.headers["Location"] = location + ("&" if "?" in location else "?") + urlencode(
-                    {"iss": OTHER_ISSUER})
+                response.headers["Location"] = location + ("&" if "?" in location else "?") + urlencode({"iss": iss})
             return response
 
         @app.route("/authorize", methods=["GET", "POST"])
