@@ -17,6 +17,8 @@ public enum UpstreamAccountLinking {
         case noEmail = "no_email"
         case emailNotVerified = "email_not_verified"
         case domainNotAllowed = "domain_not_allowed"
+        /// The provider's address is not the signed-in user's.
+        case differentAddress = "different_address"
     }
 
     public static func decide(email: String?, emailVerified: Bool?, linkDomains: [String]) -> Decision {
@@ -27,6 +29,22 @@ public enum UpstreamAccountLinking {
         let domain = email[email.index(after: at)...].lowercased()
         // Exact domain match: "example.com" does not allow "evil-example.com" nor "mail.example.com".
         guard linkDomains.contains(where: { $0.lowercased() == domain }) else { return .refuse(.domainNotAllowed) }
+        return .link(email: email)
+    }
+
+    /// A signed-in user re-verifying through a provider they are not linked to yet ("linking from an existing
+    /// verified session"). The session already proves who the user is, so the provider need not be trusted for
+    /// a whole domain; it must still be offered for the user's domain (`--domain`), and must vouch, verified,
+    /// for exactly the session user's address — a thief of the session cookie cannot bind an upstream
+    /// account of their own.
+    public static func decideForSession(
+        email: String?, emailVerified: Bool?, sessionEmail: String, providerDomains: [String]
+    ) -> Decision {
+        guard let email = email.flatMap(AccountRules.normalizedEmail) else { return .refuse(.noEmail) }
+        guard emailVerified == true else { return .refuse(.emailNotVerified) }
+        guard !providerDomains.isEmpty, UpstreamIDTokenRules.emailDomainAllowed(sessionEmail, domains: providerDomains)
+        else { return .refuse(.domainNotAllowed) }
+        guard email.lowercased() == sessionEmail.lowercased() else { return .refuse(.differentAddress) }
         return .link(email: email)
     }
 }

@@ -192,14 +192,40 @@ struct UpstreamSSORoutes {
 
         // DESIGN 2: re-authentication proves THE SAME user. The upstream subject must be the one linked to them.
         let user: UserRecord
+        var linkedBy: String?
         let expected = pending.session?.1 ?? pending.pinnedUser
         let linked = try await services.store.identity(provider: provider.id, subject: claims.subject)
         if let expected {
-            guard let linked, linked.userId == expected.id else {
-                return try await refuse(
-                    "upstream_subject_mismatch",
-                    "You signed in to \(provider.name) as someone other than \(expected.email). Nothing was changed.",
-                    detail: ["upstream_sub": String(claims.subject.prefix(255))])
+            let someoneElse = "You signed in to \(provider.name) as someone other than \(expected.email). Nothing was changed."
+            var detail = ["upstream_sub": String(claims.subject.prefix(255))]
+            if let linked {
+                guard linked.userId == expected.id else {
+                    return try await refuse("upstream_subject_mismatch", someoneElse, detail: detail)
+                }
+            } else if let session = pending.session?.1 {
+                // Linking from an existing verified session (a pinned sign-in has none: it never links).
+                switch UpstreamAccountLinking.decideForSession(
+                    email: claims.email, emailVerified: claims.emailVerified, sessionEmail: session.email,
+                    providerDomains: provider.emailDomains)
+                {
+                case .refuse(let refusal):
+                    detail["link_refused"] = refusal.rawValue
+                    return try await refuse("upstream_link_not_allowed", someoneElse, detail: detail)
+                case .link(let email):
+                    do {
+                        try await services.store.linkIdentity(
+                            UserIdentityRecord(
+                                userId: session.id, providerId: provider.id, subject: claims.subject, email: email,
+                                createdAt: services.time.now()))
+                    } catch let error as StoreError {
+                        // E.g. the user is already linked to another subject at this provider.
+                        detail["link_refused"] = error.description
+                        return try await refuse("upstream_subject_mismatch", someoneElse, detail: detail)
+                    }
+                    linkedBy = "session"
+                }
+            } else {
+                return try await refuse("upstream_subject_mismatch", someoneElse, detail: detail)
             }
             user = expected
         } else if let linked, let found = try await services.store.user(id: linked.userId) {
@@ -227,6 +253,7 @@ struct UpstreamSSORoutes {
                 } catch let error as StoreError {
                     return try await refuse("upstream_link_refused", "Your \(provider.name) account can't be used here: \(error).")
                 }
+                linkedBy = "verified_email"
                 user = found
             }
         }
@@ -234,7 +261,8 @@ struct UpstreamSSORoutes {
         return try await VerificationCompletion(services: services).complete(
             pending, user: user, method: .federated, extraAMR: UpstreamIDTokenRules.passThroughAMR(claims.amr),
             request: request, context: context,
-            detail: ["upstream": provider.name, "upstream_sub": String(claims.subject.prefix(255))])
+            detail: ["upstream": provider.name, "upstream_sub": String(claims.subject.prefix(255))]
+                .merging(linkedBy.map { ["linked_by": $0] } ?? [:]) { a, _ in a })
     }
 
     private func failureAudit(

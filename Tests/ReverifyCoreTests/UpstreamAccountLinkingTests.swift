@@ -40,3 +40,33 @@ final class UpstreamAccountLinkingTests: XCTestCase {
             .refuse(.noEmail))
     }
 }
+
+/// Linking from an existing verified session (issue 9 item 6).
+final class UpstreamAccountLinkingFromSessionTests: XCTestCase {
+    private func decide(_ email: String?, verified: Bool? = true, domains: [String] = ["example.com"])
+        -> UpstreamAccountLinking.Decision
+    {
+        UpstreamAccountLinking.decideForSession(
+            email: email, emailVerified: verified, sessionEmail: "alice@example.com", providerDomains: domains)
+    }
+
+    func testTheSessionUsersOwnVerifiedAddressLinks() {
+        XCTAssertEqual(decide("alice@example.com"), .link(email: "alice@example.com"))
+        XCTAssertEqual(decide("Alice@Example.com"), .link(email: "Alice@Example.com"), "addresses compare case-insensitively")
+    }
+
+    func testAnotherAddressIsRefusedEvenInTheSameDomain() {
+        XCTAssertEqual(decide("mallory@example.com"), .refuse(.differentAddress))
+    }
+
+    func testAProviderNotOfferedForTheUsersDomainIsRefused() {
+        XCTAssertEqual(decide("alice@example.com", domains: []), .refuse(.domainNotAllowed))
+        XCTAssertEqual(decide("alice@example.com", domains: ["other.example"]), .refuse(.domainNotAllowed))
+    }
+
+    func testAnUnverifiedOrMissingAddressIsRefused() {
+        XCTAssertEqual(decide("alice@example.com", verified: false), .refuse(.emailNotVerified))
+        XCTAssertEqual(decide("alice@example.com", verified: nil), .refuse(.emailNotVerified))
+        XCTAssertEqual(decide(nil), .refuse(.noEmail))
+    }
+}

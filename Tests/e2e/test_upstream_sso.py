@@ -399,6 +399,61 @@ def test_operator_link_lets_the_refused_account_sign_in(server, provider, regist
     assert rp.validate_tokens(rp.exchange(request, result), request.nonce)["sub"] == user.id
 
 
+@pytest.fixture
+def domain_registered(server, provider):
+    """The provider registered once more, offered for example.com (`--domain`), for one test."""
+    client = provider.add_client(server.issuer + UPSTREAM_CALLBACK)
+    view = server.cli_json("upstreams", "add", "--name", unique("DomainCorp"), "--issuer", provider.issuer,
+                           "--client-id", client.client_id, "--client-secret-stdin", "--scope", "openid email",
+                           "--domain", "example.com", input=client.client_secret)
+    yield view
+    server.cli("upstreams", "remove", view["id"])
+
+
+def test_signed_in_user_links_a_provider_for_their_domain_by_reverifying_there(
+        server, provider, domain_registered, user, browser, rp):
+    """Linking from an existing verified session: the session proves who the user is; the provider proves it
+    knows the same verified address."""
+    first = signed_in(browser, rp, user)
+    account = provider.add_account(user.email)
+    time.sleep(1.1)
+    request, login, _ = continue_with(browser, rp, domain_registered["name"])
+    result = browser.submit(login, login.forms[0], rp.client.redirect_uri,
+                            username=account.username, password=account.password)
+    assert isinstance(result, Redirect), getattr(result, "html", result)
+    claims = rp.validate_tokens(rp.exchange(request, result), request.nonce)
+    assert claims["sub"] == user.id and claims["amr"][0] == "fed" and claims["auth_time"] > first["auth_time"]
+    assert linked_subjects(server, user) == [account.sub]
+    audit = last_audit(server, user)
+    assert (audit["outcome"], audit["detail"].get("linked_by")) == ("success", "session"), audit
+
+
+def test_signed_in_user_is_not_linked_to_an_upstream_account_with_another_address(
+        server, provider, domain_registered, user, browser, rp):
+    signed_in(browser, rp, user)
+    before = session_auth_time(server, user)
+    account = provider.add_account(unique("mallory") + "@example.com")
+    _, login, _ = continue_with(browser, rp, domain_registered["name"])
+    result = browser.submit(login, login.forms[0], rp.client.redirect_uri,
+                            username=account.username, password=account.password)
+    assert isinstance(result, HostedPage) and result.status == 401, result
+    assert "someone other than" in result.text("error")
+    assert session_auth_time(server, user) == before
+    assert linked_subjects(server, user) == []
+    audit = last_audit(server, user)
+    assert (audit["outcome"], audit["reason"]) == ("failure", "upstream_link_not_allowed"), audit
+    assert audit["detail"]["link_refused"] == "different_address"
+
+
+def test_pinned_sign_in_is_not_offered_an_unlinked_provider(server, domain_registered, user, browser, make_browser, rp):
+    """An id_token_hint without a session pins the user but proves nothing: no linking from there."""
+    request = rp.authorization_request()
+    tokens = rp.exchange(request, browser.sign_in(request.url, user))
+    page = make_browser().open(rp.authorization_request(id_token_hint=tokens["id_token"]).url)
+    assert isinstance(page, HostedPage) and page.is_sign_in, page
+    assert not any(f["action"].endswith("/upstream/" + domain_registered["id"]) for f in page.forms)
+
+
 # --------------------------------------------------------------------------------------------
 # A second Reverify instance as the upstream
 # --------------------------------------------------------------------------------------------
