@@ -209,8 +209,9 @@ struct UpstreamSSORoutes {
                     providerDomains: provider.emailDomains)
                 {
                 case .refuse(let refusal):
+                    // Still "someone else" as far as this session knows; the detail says why no link was made.
                     detail["link_refused"] = refusal.rawValue
-                    return try await refuse("upstream_link_not_allowed", someoneElse, detail: detail)
+                    return try await refuse("upstream_subject_mismatch", someoneElse, detail: detail)
                 case .link(let email):
                     do {
                         try await services.store.linkIdentity(

@@ -441,7 +441,7 @@ def test_signed_in_user_is_not_linked_to_an_upstream_account_with_another_addres
     assert session_auth_time(server, user) == before
     assert linked_subjects(server, user) == []
     audit = last_audit(server, user)
-    assert (audit["outcome"], audit["reason"]) == ("failure", "upstream_link_not_allowed"), audit
+    assert (audit["outcome"], audit["reason"]) == ("failure", "upstream_subject_mismatch"), audit
     assert audit["detail"]["link_refused"] == "different_address"
 
 
