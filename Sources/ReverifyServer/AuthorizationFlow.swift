@@ -73,7 +73,15 @@ struct AuthorizationFlow {
         guard let idTokenHint else { return nil }
         let claims: IDTokenClaims
         do {
-            claims = try await services.keys.current().verify(idTokenHint, as: IDTokenClaims.self)
+            let verified = try await services.keys.current().verifyTyped(idTokenHint, as: IDTokenClaims.self)
+            // An access token (typ at+jwt) carries the same sub, sid and auth_time but is not an ID token
+            // (RFC 8725 3.11): it must not pin or sign out a user.
+            guard verified.type == .idToken else {
+                throw OAuthError.invalidRequest("id_token_hint is not an ID token (JOSE typ must be JWT)")
+            }
+            claims = verified.payload
+        } catch let error as OAuthError {
+            throw error
         } catch {
             throw .invalidRequest("id_token_hint is not a valid ID token issued by this server")
         }

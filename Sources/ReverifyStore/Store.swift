@@ -176,6 +176,8 @@ public protocol Store: WebhookStore, Sendable {
     func upstreamProvider(name: String) async throws -> UpstreamProviderRecord?
     /// Removes a provider with its links and pending redirects.
     func deleteUpstreamProvider(id: UpstreamProviderID) async throws
+    /// Replaces the domains for which a provider's first sign-ins link by email (issue 9 item 6).
+    func setUpstreamLinkDomains(_ domains: [String], for id: UpstreamProviderID) async throws
     /// Links a user to an upstream subject; refused (`invalid`) if either side is already linked.
     func linkIdentity(_ identity: UserIdentityRecord) async throws
     func identity(provider: UpstreamProviderID, subject: String) async throws -> UserIdentityRecord?

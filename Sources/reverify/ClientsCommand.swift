@@ -20,6 +20,8 @@ struct Clients: AsyncParsableCommand {
         let redirect_uris: [String]
         let post_logout_redirect_uris: [String]
         let actions: [String: Int64]
+        /// May introspect other clients' access tokens (RFC 7662 4).
+        let resource_server: Bool
         let created_at: Int64
         /// Present only in the output of `create` and `rotate-secret`: shown once, never stored.
         let client_secret: String?
@@ -37,6 +39,7 @@ struct Clients: AsyncParsableCommand {
             redirect_uris = c.redirectURIs
             post_logout_redirect_uris = c.postLogoutRedirectURIs
             actions = c.record.actions.mapValues(\.maxAge.rawValue)
+            resource_server = c.record.resourceServer
             created_at = c.record.createdAt.rawValue
             client_secret = secret
         }
@@ -51,6 +54,7 @@ struct Clients: AsyncParsableCommand {
             lines += redirect_uris.map { "redirect_uri: \($0)" }
             lines += post_logout_redirect_uris.map { "post_logout_redirect_uri: \($0)" }
             lines += action_rules.sorted { $0.key < $1.key }.map { "action: \($0.key)=\($0.value)" }
+            if resource_server { lines.append("resource_server: yes (may introspect other clients' access tokens)") }
             if let client_secret { lines.append("client_secret: \(client_secret)   (shown once; store it now)") }
             return lines.joined(separator: "\n")
         }
@@ -82,12 +86,16 @@ struct Clients: AsyncParsableCommand {
         @Option(help: "The least assurance level for every request: 1fa or mfa.") var minAcr: String?
         @Flag(help: "Honour the offline_access scope: its grants outlive the browser session (OIDC Core 11).")
         var allowOfflineAccess = false
+        @Flag(help: "A resource server (API): may introspect access tokens issued to other clients. Needs no --redirect-uri.")
+        var resourceServer = false
 
         func run() async throws {
             guard name.contains(where: { !$0.isWhitespace }), name.count <= 200 else {
                 throw CLIError("--name must be 1 to 200 characters")
             }
-            guard !redirectURIs.isEmpty else { throw CLIError("at least one --redirect-uri is required") }
+            guard !redirectURIs.isEmpty || resourceServer else { throw CLIError("at least one --redirect-uri is required") }
+            // RFC 7662 2.1: introspection needs client authentication, which a public client cannot do.
+            guard !(resourceServer && `public`) else { throw CLIError("a --resource-server must be confidential, not --public") }
             for uri in redirectURIs + postLogoutRedirectURIs {
                 if let problem = RedirectURIRules.problem(with: uri) { throw CLIError("invalid redirect URI '\(uri)': \(problem)") }
             }
@@ -116,7 +124,8 @@ struct Clients: AsyncParsableCommand {
                 record: ClientRecord(
                     id: ClientID(rawValue: IdentifierGenerator.make(prefix: ClientID.prefix)), name: name,
                     secretHash: secret?.hash.hex, tokenEndpointAuthMethod: method, actions: policies, createdAt: now(),
-                    idTokenSignedResponseAlg: idTokenAlgorithm, allowOfflineAccess: allowOfflineAccess, minAcr: minimumLevel),
+                    idTokenSignedResponseAlg: idTokenAlgorithm, allowOfflineAccess: allowOfflineAccess, minAcr: minimumLevel,
+                    resourceServer: resourceServer),
                 redirectURIs: uniqued(redirectURIs),
                 postLogoutRedirectURIs: uniqued(postLogoutRedirectURIs))
             try await store.createClient(client)
