@@ -15,6 +15,9 @@ struct Clients: AsyncParsableCommand {
         let id_token_signed_response_alg: String
         let allow_offline_access: Bool
         let min_acr: String?
+        let has_jwks: Bool
+        let require_signed_request_object: Bool
+        let require_par: Bool
         /// Each action's rule as `seconds` or `seconds:level`, the syntax `--action` takes.
         let action_rules: [String: String]
         let redirect_uris: [String]
@@ -33,6 +36,9 @@ struct Clients: AsyncParsableCommand {
             id_token_signed_response_alg = c.record.idTokenSignedResponseAlg.rawValue
             allow_offline_access = c.record.allowOfflineAccess
             min_acr = c.record.minAcr?.rawValue
+            has_jwks = c.record.jwks != nil
+            require_signed_request_object = c.record.requireSignedRequestObject
+            require_par = c.record.requirePar
             action_rules = c.record.actions.mapValues { policy in
                 "\(policy.maxAge.rawValue)" + (policy.minimumLevel.map { ":\($0.shortName)" } ?? "")
             }
@@ -88,6 +94,12 @@ struct Clients: AsyncParsableCommand {
         var allowOfflineAccess = false
         @Flag(help: "A resource server (API): may introspect access tokens issued to other clients. Needs no --redirect-uri.")
         var resourceServer = false
+        @Option(help: "A JWK Set file with the client's public keys, for signed request objects (RFC 9101).")
+        var jwksFile: String?
+        @Flag(help: "Accept authorization parameters only from a signed request object (needs --jwks-file).")
+        var requireSignedRequestObject = false
+        @Flag(help: "Accept authorization requests only through /oauth2/par (RFC 9126).")
+        var requirePar = false
 
         func run() async throws {
             guard name.contains(where: { !$0.isWhitespace }), name.count <= 200 else {
@@ -118,6 +130,17 @@ struct Clients: AsyncParsableCommand {
             let policies = try Dictionary(actions.map(parseAction), uniquingKeysWith: { _, _ in
                 throw CLIError("an --action is given twice")
             })
+            var jwks: String?
+            if let jwksFile {
+                guard let text = try? String(contentsOfFile: jwksFile, encoding: .utf8) else {
+                    throw CLIError("cannot read --jwks-file \(jwksFile)")
+                }
+                if let problem = await ClientKeySet.problem(with: text) { throw CLIError("--jwks-file: \(problem)") }
+                jwks = text
+            }
+            guard !requireSignedRequestObject || jwks != nil else {
+                throw CLIError("--require-signed-request-object needs --jwks-file with the keys that sign them")
+            }
             let store = try database.openExisting()
             let secret = `public` ? nil : OpaqueToken.generate(prefix: "rvs")
             let client = StoredClient(
@@ -125,6 +148,7 @@ struct Clients: AsyncParsableCommand {
                     id: ClientID(rawValue: IdentifierGenerator.make(prefix: ClientID.prefix)), name: name,
                     secretHash: secret?.hash.hex, tokenEndpointAuthMethod: method, actions: policies, createdAt: now(),
                     idTokenSignedResponseAlg: idTokenAlgorithm, allowOfflineAccess: allowOfflineAccess, minAcr: minimumLevel,
+                    jwks: jwks, requireSignedRequestObject: requireSignedRequestObject, requirePar: requirePar,
                     resourceServer: resourceServer),
                 redirectURIs: uniqued(redirectURIs),
                 postLogoutRedirectURIs: uniqued(postLogoutRedirectURIs))
