@@ -58,6 +58,11 @@ struct PushedAuthorizationRoutes {
                 params, client: client.registered, redirectURI: redirectURI, now: services.time.now(),
                 decodeClaims: ClaimsRequest.decodeJSON)
         } catch let error as OAuthError {
+            try await services.store.appendAudit(
+                AuditRecord(
+                    at: services.time.now(), event: .authorizeDecision, outcome: .failure, clientId: client.record.id,
+                    reason: error.code.rawValue, ipAddress: context.ipAddress, userAgent: request.userAgent,
+                    detail: ["endpoint": "par", "error_description": String(error.description.prefix(200))]))
             return ProtocolResponse.error(error)
         }
         let now = services.time.now()
