@@ -18,11 +18,18 @@ struct TestApp {
     let clientID: ClientID
     let clientSecret: String
 
-    static func make() async throws -> TestApp {
+    /// - Parameters:
+    ///   - issuer: `https://…` makes the cookies `Secure` and `__Host-` prefixed.
+    ///   - configure: changes to the configuration (mail lands in `<directory>/mail` unless changed here).
+    static func make(
+        issuer: String = "http://127.0.0.1:9000", configure: (inout ServerConfiguration) -> Void = { _ in }
+    ) async throws -> TestApp {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("reverify-http-\(UUID().uuidString)")
         let store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path)
-        var configuration = ServerConfiguration(issuer: "http://127.0.0.1:9000")
+        var configuration = ServerConfiguration(issuer: issuer)
         configuration.argon2 = Argon2Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1)
+        configuration.mail.transport = .outbox(directory: directory.appendingPathComponent("mail").path)
+        configure(&configuration)
         let services = try await Services(configuration: configuration, store: store)
         let now = services.time.now()
         // ES256 only: RSA key generation is slow and these tests do not need it.
