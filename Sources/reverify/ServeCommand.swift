@@ -17,12 +17,21 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Minutes an emailed link and code stay valid.") var magicLinkMinutes: Int64 = 10
     @Option(help: "Minutes of inactivity after which a browser session ends.") var sessionIdleMinutes: Int64 = 480
     @Option(help: "Hours after sign-in at which a browser session ends regardless of use.") var sessionMaxHours: Int64 = 168
+    @Option(help: "Seconds a connection has to send each complete request header block (slowloris).")
+    var headerTimeoutSeconds: Int64 = 10
+    @Option(help: "Seconds after which a connection that sends nothing complete is closed.")
+    var idleTimeoutSeconds: Int64 = 60
+    @Option(help: "Connections served at once; more wait until one closes.") var maxConnections: Int = 512
     @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel: String = "info"
     @OptionGroup var webhooks: WebhookServeOptions
 
     func run() async throws {
         guard (0...65535).contains(port) else { throw CLIError("--port must be between 0 and 65535") }
         guard let level = Logger.Level(rawValue: logLevel) else { throw CLIError("unknown --log-level \(logLevel)") }
+        guard (1...3600).contains(headerTimeoutSeconds), (1...86_400).contains(idleTimeoutSeconds) else {
+            throw CLIError("--header-timeout-seconds must be 1 to 3600 and --idle-timeout-seconds 1 to 86400")
+        }
+        guard (1...1_000_000).contains(maxConnections) else { throw CLIError("--max-connections must be 1 to 1000000") }
         let webhookConfiguration = try webhooks.configuration()
         let issuer = issuer ?? "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
         guard issuer.hasPrefix("https://") || issuer.hasPrefix("http://") else { throw CLIError("--issuer must be an http(s) URL") }
@@ -41,6 +50,9 @@ struct Serve: AsyncParsableCommand {
         }
         configuration.sessionIdleTimeout = .minutes(sessionIdleMinutes)
         configuration.sessionAbsoluteLifetime = .hours(sessionMaxHours)
+        configuration.connections.headerTimeout = Seconds(headerTimeoutSeconds)
+        configuration.connections.idleTimeout = Seconds(idleTimeoutSeconds)
+        configuration.connections.maximumConnections = maxConnections
         let usesOutbox = if case .outbox = configuration.mail.transport { true } else { false }
         let services = try await Services(configuration: configuration, store: store, logger: logger)
         try await KeyRingProvider.ensureSigningKey(store: store, now: services.time.now())
