@@ -11,6 +11,7 @@ public enum ReverifyApplication {
     public static func router(services: Services) -> Router<ReverifyRequestContext> {
         let router = Router(context: ReverifyRequestContext.self)
         router.add(middleware: LogRequestsMiddleware(.debug))
+        router.add(middleware: RateLimitMiddleware(services: services))
         DiscoveryRoutes(services: services).register(on: router)
         AuthorizeRoutes(services: services).register(on: router)
         HostedPageRoutes(services: services).register(on: router)

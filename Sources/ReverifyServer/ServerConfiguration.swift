@@ -31,6 +31,9 @@ public struct ServerConfiguration: Sendable {
     public var mail = MailSettings()
     /// Lifetime, attempt and rate rules for emailed links and codes.
     public var oneTimeCodes = OneTimeCodePolicy()
+    /// Unauthenticated requests per client network per minute (burst of as many); 0 disables (issue 9 item 5).
+    /// 300 is far above what one person does, and what a busy office behind one NAT address needs.
+    public var rateLimitPerMinute = 300
     /// Connection limits that hold on a public port (issue 9 item 8).
     public var connections = ConnectionLimits()
     /// Where templates and static files are read from.
