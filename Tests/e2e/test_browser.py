@@ -12,7 +12,24 @@ import time
 import urllib.parse
 from pathlib import Path
 
+import pytest
+
+from conftest import browser_missing
 from reverify_e2e import OUTPUT_DIR, Redirect, RelyingParty
+
+
+def test_a_missing_browser_fails_under_ci_and_only_skips_elsewhere(monkeypatch):
+    def outcome() -> type[BaseException] | None:
+        try:
+            browser_missing("chromium and chromedriver are not installed")
+        except BaseException as raised:  # pytest's skip and fail outcomes are BaseExceptions
+            return type(raised)
+        return None
+
+    monkeypatch.setenv("CI", "true")
+    assert outcome() is pytest.fail.Exception
+    monkeypatch.delenv("CI")
+    assert outcome() is pytest.skip.Exception
 
 
 def _screenshot(driver, name: str) -> Path:
