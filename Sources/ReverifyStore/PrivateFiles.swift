@@ -21,7 +21,7 @@ public enum PrivateFiles {
     public static func createFile(_ path: String) throws {
         guard !FileManager.default.fileExists(atPath: path) else { return }
         guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: fileMode]) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+            throw StoreError.invalid("cannot create \(path): is its folder writable by this user?")
         }
         try restrict(path, to: fileMode)
     }
