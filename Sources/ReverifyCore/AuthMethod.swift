@@ -14,8 +14,23 @@ public enum AuthMethod: String, Codable, CodingKeyRepresentable, Sendable, CaseI
         }
     }
 
-    /// Methods that prove the same factor count once for `mfa`.
-    var factor: AMR { amr }
+    /// The factor kinds a verification by this method proves. A federated login proves only what the
+    /// upstream reports in its own `amr` (issue 9, item 16): "fed" alone is not a kind of factor.
+    public func factorKinds(upstreamAMR: [AMR] = []) -> Set<FactorKind> {
+        switch self {
+        case .password: [.knowledge]
+        case .emailCode, .magicLink: [.possession]
+        case .federated: Set(upstreamAMR.compactMap(\.factorKind))
+        }
+    }
+}
+
+/// The kinds of authentication factor (NIST SP 800-63B 5.1: something you know, have, are).
+/// Multi-factor means factors of *different* kinds (RFC 8176 `mfa`).
+public enum FactorKind: String, Codable, CodingKeyRepresentable, Sendable, CaseIterable {
+    case knowledge
+    case possession
+    case inherence
 }
 
 /// An Authentication Method Reference value (RFC 8176 section 2).
@@ -30,40 +45,68 @@ public struct AMR: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByS
     public static let otp: AMR = "otp"
     public static let fed: AMR = "fed"
     public static let mfa: AMR = "mfa"
+
+    /// The factor kind an RFC 8176 value names, if it names one. `password` is the spelling some
+    /// providers use for `pwd`; `fed`, `mfa`, `user`, `rba` and unknown values name no single kind.
+    public var factorKind: FactorKind? {
+        switch rawValue {
+        case "pwd", "password", "pin", "kba": .knowledge
+        case "otp", "hwk", "swk", "sms", "tel", "sc", "pop": .possession
+        case "fpt", "face", "iris", "retina", "vbm", "bio": .inherence
+        default: nil
+        }
+    }
 }
 
-/// The authentication context class a verification reached.
-public enum ACR: String, Codable, Sendable, CaseIterable {
-    /// One factor verified.
-    case singleFactor = "urn:reverify:acr:1fa"
-    /// Two different factors verified within the freshness window.
-    case multiFactor = "urn:reverify:acr:mfa"
-}
-
-/// The record of which methods a session has verified and when, from which `amr`/`acr` derive.
+/// The record of which methods and factor kinds a session has verified and when, from which
+/// `amr`/`acr` derive.
 public struct VerificationHistory: Codable, Equatable, Sendable {
     public private(set) var lastVerified: [AuthMethod: UnixTime]
+    /// When each factor kind was last proven; `mfa` needs two kinds within the window.
+    public private(set) var lastFactor: [FactorKind: UnixTime]
 
-    public init(_ lastVerified: [AuthMethod: UnixTime] = [:]) { self.lastVerified = lastVerified }
+    public init(_ lastVerified: [AuthMethod: UnixTime] = [:]) {
+        self.lastVerified = lastVerified
+        self.lastFactor = Self.factors(provenBy: lastVerified)
+    }
 
     /// Records an active verification and returns the resulting `amr` and `acr`.
     ///
-    /// `mfa` is claimed only when a *different* factor was also verified within `window`
-    /// of this verification (RFC 8176 `mfa`; DESIGN 2).
+    /// `mfa` is claimed only when factors of two different kinds were verified within `window` of this
+    /// verification (RFC 8176 `mfa`; DESIGN 2). Two knowledge factors (a local password and an
+    /// upstream password) are still one kind.
     public mutating func record(
         _ method: AuthMethod, at time: UnixTime, window: Seconds, extraAMR: [AMR] = []
     ) -> (amr: [AMR], acr: ACR) {
         lastVerified[method] = time
+        for kind in method.factorKinds(upstreamAMR: extraAMR) { lastFactor[kind] = time }
         var amr = [method.amr]
         for value in extraAMR where !amr.contains(value) { amr.append(value) }
-        let otherFactors = lastVerified.contains { other, when in
-            other.factor != method.factor && time - when <= window
-        }
-        if otherFactors {
-            // An upstream may already have said `mfa`; list it once (RFC 8176 values are a set).
+        // The level is ours to decide: an upstream's own `mfa` is passed on in `amr`, but only factor kinds
+        // we can name count towards `acr` (issue 9, item 16).
+        let recentKinds = lastFactor.filter { _, when in time - when <= window }.count
+        if recentKinds >= 2 {
             if !amr.contains(.mfa) { amr.append(.mfa) }
             return (amr, .multiFactor)
         }
         return (amr, .singleFactor)
+    }
+
+    private static func factors(provenBy methods: [AuthMethod: UnixTime]) -> [FactorKind: UnixTime] {
+        var factors: [FactorKind: UnixTime] = [:]
+        for (method, when) in methods {
+            for kind in method.factorKinds() where factors[kind].map({ $0 < when }) ?? true { factors[kind] = when }
+        }
+        return factors
+    }
+
+    private enum CodingKeys: String, CodingKey { case lastVerified, lastFactor }
+
+    /// Sessions stored before factor kinds were recorded derive them from their methods.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        lastVerified = try container.decode([AuthMethod: UnixTime].self, forKey: .lastVerified)
+        lastFactor = try container.decodeIfPresent([FactorKind: UnixTime].self, forKey: .lastFactor)
+            ?? Self.factors(provenBy: lastVerified)
     }
 }

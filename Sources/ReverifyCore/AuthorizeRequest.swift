@@ -26,6 +26,8 @@ public enum ReauthReason: String, Codable, Sendable {
     case maxAge = "max_age"
     case promptLogin = "prompt_login"
     case action
+    /// The session's assurance level is below what the request, the client or the action needs.
+    case assuranceLevel = "acr"
 }
 
 /// A validated authorization request (OIDC Core 3.1.2.1). Every field is typed; nothing stringly past here
@@ -42,6 +44,8 @@ public struct AuthorizeRequest: Codable, Equatable, Sendable {
     public let idTokenHint: String?
     public let loginHint: String?
     public let acrValues: [String]
+    /// The `claims` parameter (OIDC Core 5.5), when sent.
+    public let claims: ClaimsRequest?
     public let action: String?
     /// The moment the request arrived: a code for a request that demanded re-authentication
     /// must rest on an `auth_time` no earlier than this (DESIGN 2).
@@ -50,8 +54,9 @@ public struct AuthorizeRequest: Codable, Equatable, Sendable {
     public init(
         clientID: ClientID, redirectURI: String, scopes: [String], state: String?, nonce: String?,
         codeChallenge: PKCEChallenge?, maxAge: Seconds?, prompt: PromptSet, idTokenHint: String?,
-        loginHint: String?, acrValues: [String], action: String?, receivedAt: UnixTime
+        loginHint: String?, acrValues: [String], claims: ClaimsRequest? = nil, action: String?, receivedAt: UnixTime
     ) {
+        self.claims = claims
         self.clientID = clientID
         self.redirectURI = redirectURI
         self.scopes = scopes
@@ -77,6 +82,21 @@ public struct AuthorizeRequest: Codable, Equatable, Sendable {
         case (nil, nil): return nil
         }
     }
+
+    /// The level this request needs (issue 10, item 2, 4): the best level `acr_values` lists that Reverify
+    /// supports (voluntary; unknown values ignored), the least level an essential `acr` claim accepts, and
+    /// the client's and the action's floors. A request can raise a floor, never lower it.
+    public func levelRequirement(client: RegisteredClient) -> LevelRequirement? {
+        var asks: [(ACR, LevelSource)] = []
+        if let best = acrValues.compactMap(ACR.init(rawValue:)).max() { asks.append((best, .request)) }
+        if let least = claims?.essentialACR?.min() { asks.append((least, .essentialClaim)) }
+        if let floor = client.minimumLevel { asks.append((floor, .clientFloor)) }
+        if let action, let floor = client.actions[action]?.minimumLevel { asks.append((floor, .action)) }
+        return LevelRequirement.combine(asks)
+    }
+
+    /// An essential `acr` claim naming only levels Reverify does not support can never be met.
+    public var demandsUnsupportedLevel: Bool { claims?.essentialACR?.isEmpty == true }
 
     /// OIDC Core 3.1.2.1: `max_age=0` is equivalent to `prompt=login`.
     public var demandsLogin: Bool { prompt.forcesLogin || maxAge == Seconds(0) }

@@ -12,8 +12,12 @@ public enum AuthorizeRequestValidator {
     }
 
     /// Stage 2: the remaining rules; failures are returned to the (now trusted) redirect URI.
+    ///
+    /// - Parameter decodeClaims: reads the `claims` JSON (the server's JSON decoder; Core has none), or
+    ///   `nil` when it is not a JSON object of the OIDC Core 5.5 shape.
     public static func validate(
-        _ params: RequestParameters, client: RegisteredClient, redirectURI: String, now: UnixTime
+        _ params: RequestParameters, client: RegisteredClient, redirectURI: String, now: UnixTime,
+        decodeClaims: (String) -> ClaimsRequest? = { _ in nil }
     ) throws(OAuthError) -> AuthorizeRequest {
         try checkDuplicates(params)
         try checkUnsupportedRequestObjects(params)
@@ -23,6 +27,7 @@ public enum AuthorizeRequestValidator {
         let maxAge = try checkMaxAge(params)
         let prompt = try checkPrompt(params)
         let action = try checkAction(params, client: client)
+        let claims = try checkClaims(params, decode: decodeClaims)
         return AuthorizeRequest(
             clientID: client.id,
             redirectURI: redirectURI,
@@ -35,6 +40,7 @@ public enum AuthorizeRequestValidator {
             idTokenHint: params["id_token_hint"],
             loginHint: params["login_hint"],
             acrValues: params["acr_values"].map { $0.split(separator: " ").map(String.init) } ?? [],
+            claims: claims,
             action: action,
             receivedAt: now
         )
@@ -127,6 +133,18 @@ public enum AuthorizeRequestValidator {
 
     static func checkPrompt(_ params: RequestParameters) throws(OAuthError) -> PromptSet {
         try PromptSet.parse(params["prompt"])
+    }
+
+    /// OIDC Core 5.5: `claims` is a JSON object with `id_token` and/or `userinfo` members. Oversized values
+    /// (over 4 KB) are already refused as malformed by the parameter parser.
+    static func checkClaims(_ params: RequestParameters, decode: (String) -> ClaimsRequest?) throws(OAuthError)
+        -> ClaimsRequest?
+    {
+        guard let raw = params["claims"] else { return nil }
+        guard raw.utf8.count <= ClaimsRequest.maximumLength, let claims = decode(raw) else {
+            throw .invalidRequest("claims must be a JSON object with id_token and/or userinfo members (OIDC Core 5.5)")
+        }
+        return claims
     }
 
     /// DESIGN 5: a named sensitive action must be one the client registered.

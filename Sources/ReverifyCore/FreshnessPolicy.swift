@@ -3,11 +3,14 @@ public struct SessionSnapshot: Equatable, Sendable {
     public let sessionID: SessionID
     public let userID: UserID
     public let authTime: UnixTime
+    /// When each assurance level was last achieved.
+    public let levels: LevelHistory
 
-    public init(sessionID: SessionID, userID: UserID, authTime: UnixTime) {
+    public init(sessionID: SessionID, userID: UserID, authTime: UnixTime, levels: LevelHistory = LevelHistory()) {
         self.sessionID = sessionID
         self.userID = userID
         self.authTime = authTime
+        self.levels = levels
     }
 }
 
@@ -29,8 +32,12 @@ public enum FreshnessPolicy {
     ///   - hintedUser: the subject of a verified `id_token_hint`, if one was sent.
     public static func decide(
         request: AuthorizeRequest, client: RegisteredClient, session: SessionSnapshot?, hintedUser: UserID?,
-        now: UnixTime
+        now: UnixTime, lifetimes: LevelLifetimes = LevelLifetimes()
     ) -> FreshnessDecision {
+        // Unmet Authentication Requirements 1.0: an essential level Reverify cannot offer fails at once.
+        if request.demandsUnsupportedLevel {
+            return .fail(OAuthError(.unmetAuthenticationRequirements, "no supported acr value was requested as essential"))
+        }
         guard let session else {
             // OIDC Core 3.1.2.6: prompt=none and no session → login_required.
             if request.prompt.isNone { return .fail(.loginRequired("the user is not signed in")) }
@@ -40,13 +47,30 @@ public enum FreshnessPolicy {
         if let hintedUser, hintedUser != session.userID {
             return .fail(.loginRequired("id_token_hint names a different user than the current session"))
         }
-        guard let reason = staleness(request: request, client: client, authTime: session.authTime, now: now) else {
-            return .proceed
+        if let reason = staleness(request: request, client: client, authTime: session.authTime, now: now) {
+            if request.prompt.isNone {
+                return .fail(.loginRequired("the session requires re-authentication (\(reason.rawValue))"))
+            }
+            return .reauthenticate(reason)
         }
-        if request.prompt.isNone {
-            return .fail(.loginRequired("the session requires re-authentication (\(reason.rawValue))"))
+        if let required = unmetLevel(request: request, client: client, levels: session.levels, now: now, lifetimes: lifetimes) {
+            // OIDC Core 3.1.2.6: a signed-in user who would have to interact.
+            if request.prompt.isNone {
+                return .fail(OAuthError(.interactionRequired, "the session has not reached \(required.level.rawValue)"))
+            }
+            return .reauthenticate(.assuranceLevel)
         }
-        return .reauthenticate(reason)
+        return .proceed
+    }
+
+    /// The level the request needs and the session does not have (issue 10): not achieved, decayed, or
+    /// achieved longer ago than `max_age` allows (`max_age` applies to the level asked for).
+    public static func unmetLevel(
+        request: AuthorizeRequest, client: RegisteredClient, levels: LevelHistory, now: UnixTime, lifetimes: LevelLifetimes
+    ) -> LevelRequirement? {
+        guard let required = request.levelRequirement(client: client) else { return nil }
+        let maxAge = request.effectiveMaxAge(client: client)?.0
+        return levels.satisfies(required.level, maxAge: maxAge, at: now, lifetimes: lifetimes) ? nil : required
     }
 
     /// Why the session's `auth_time` does not satisfy the request, or `nil` when it does.

@@ -20,6 +20,8 @@ public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
         case requestURINotSupported = "request_uri_not_supported"
         case invalidToken = "invalid_token"
         case unsupportedTokenType = "unsupported_token_type"
+        /// OpenID Connect Core Unmet Authentication Requirements 1.0: an essential `acr` cannot be met.
+        case unmetAuthenticationRequirements = "unmet_authentication_requirements"
     }
 
     public let code: Code

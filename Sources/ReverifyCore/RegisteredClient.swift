@@ -12,10 +12,29 @@ public enum ClientAuthMethod: String, Codable, Sendable, CaseIterable {
 public struct ActionPolicy: Codable, Equatable, Sendable {
     public let maxAge: Seconds
     public let methods: Set<AuthMethod>
+    /// The least assurance level the action needs (`--action billing.change=300:mfa`).
+    public let minimumLevel: ACR?
 
-    public init(maxAge: Seconds, methods: Set<AuthMethod> = Set(AuthMethod.allCases)) {
+    public init(maxAge: Seconds, methods: Set<AuthMethod> = Set(AuthMethod.allCases), minimumLevel: ACR? = nil) {
         self.maxAge = maxAge
         self.methods = methods
+        self.minimumLevel = minimumLevel
+    }
+
+    /// Parses `name=seconds[:level]` as operators type it, e.g. `billing.change=300:mfa`.
+    public static func parse(_ text: String) -> (String, ActionPolicy)? {
+        let parts = text.split(separator: "=", maxSplits: 1)
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64,
+            parts[0].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-" })
+        else { return nil }
+        let rule = parts[1].split(separator: ":", omittingEmptySubsequences: false)
+        guard (1...2).contains(rule.count), let age = Int64(rule[0]), age >= 0 else { return nil }
+        var level: ACR?
+        if rule.count == 2 {
+            guard let named = ACR(name: String(rule[1])) else { return nil }
+            level = named
+        }
+        return (String(parts[0]), ActionPolicy(maxAge: Seconds(age), minimumLevel: level))
     }
 }
 
@@ -27,11 +46,18 @@ public struct RegisteredClient: Equatable, Sendable {
     public let redirectURIs: [String]
     public let postLogoutRedirectURIs: [String]
     public let actions: [String: ActionPolicy]
+    /// Registered to receive `offline_access` grants, which outlive the browser session (OIDC Core 11).
+    public let allowsOfflineAccess: Bool
+    /// The least assurance level every request of this client needs (`--min-acr`).
+    public let minimumLevel: ACR?
 
     public init(
         id: ClientID, name: String, authMethod: ClientAuthMethod, redirectURIs: [String],
-        postLogoutRedirectURIs: [String] = [], actions: [String: ActionPolicy] = [:]
+        postLogoutRedirectURIs: [String] = [], actions: [String: ActionPolicy] = [:], allowsOfflineAccess: Bool = false,
+        minimumLevel: ACR? = nil
     ) {
+        self.minimumLevel = minimumLevel
+        self.allowsOfflineAccess = allowsOfflineAccess
         self.id = id
         self.name = name
         self.authMethod = authMethod
@@ -42,8 +68,25 @@ public struct RegisteredClient: Equatable, Sendable {
 
     public var isPublic: Bool { authMethod.isPublic }
 
+    /// The scopes a request is granted: what it asked for, less `offline_access` unless this client is
+    /// registered for it (OIDC Core 11: the server decides whether to honour it).
+    public func grantedScopes(requested: [String]) -> [String] {
+        requested.filter { $0 != Scope.offlineAccess || allowsOfflineAccess }
+    }
+
     /// RFC 9700 2.1 / OIDC Core 3.1.2.1: redirect URIs are compared by exact string match.
     public func isRegistered(redirectURI: String) -> Bool {
         redirectURIs.contains(redirectURI)
+    }
+}
+
+/// Scope values with a meaning of their own.
+public enum Scope {
+    /// OIDC Core 11: a grant usable while the user is not present, so it outlives the browser session.
+    public static let offlineAccess = "offline_access"
+
+    /// Whether a space-separated scope string contains `offline_access`.
+    public static func grantsOfflineAccess(_ scope: String) -> Bool {
+        scope.split(separator: " ").contains { $0 == offlineAccess }
     }
 }

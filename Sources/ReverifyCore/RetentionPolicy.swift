@@ -8,6 +8,9 @@ public struct RetentionPolicy: Sendable, Equatable {
     /// Expired or ended rows are kept this long after the fact, so every rule that looks back (send limits and
     /// lockouts look back 15 minutes) and an operator investigating yesterday still see them.
     public var afterExpiry: Seconds = .days(1)
+    /// Verification attempts and verification-email requests, the rows lockouts and send limits count. They look
+    /// back at most a day (`LockoutPolicy.dailyWindow`); twice that keeps every row a count can still include.
+    public var attemptCounters: Seconds = .days(2)
     /// Delivered webhook deliveries, their attempts, and events with nothing left to deliver.
     public var deliveredWebhooks: Seconds = .days(30)
     /// Audit rows (`--audit-retention-days`): 400 days covers a year of reviews plus a month of slack.
@@ -25,20 +28,22 @@ public struct RetentionPolicy: Sendable, Equatable {
     /// The moments before which each kind of row may go, for a prune run at `now`.
     public func cutoffs(at now: UnixTime) -> RetentionCutoffs {
         RetentionCutoffs(
-            expiredBefore: now - afterExpiry, deliveredBefore: UnixMilliseconds(now - deliveredWebhooks),
-            auditBefore: now - audit)
+            expiredBefore: now - afterExpiry, countersBefore: now - attemptCounters,
+            deliveredBefore: UnixMilliseconds(now - deliveredWebhooks), auditBefore: now - audit)
     }
 }
 
-/// What one prune deletes: rows that expired or ended before `expiredBefore`, deliveries delivered before
-/// `deliveredBefore`, and audit rows written before `auditBefore`.
+/// What one prune deletes: rows that expired or ended before `expiredBefore`, attempt counters recorded before
+/// `countersBefore`, deliveries delivered before `deliveredBefore`, and audit rows written before `auditBefore`.
 public struct RetentionCutoffs: Sendable, Equatable {
     public var expiredBefore: UnixTime
+    public var countersBefore: UnixTime
     public var deliveredBefore: UnixMilliseconds
     public var auditBefore: UnixTime
 
-    public init(expiredBefore: UnixTime, deliveredBefore: UnixMilliseconds, auditBefore: UnixTime) {
+    public init(expiredBefore: UnixTime, countersBefore: UnixTime, deliveredBefore: UnixMilliseconds, auditBefore: UnixTime) {
         self.expiredBefore = expiredBefore
+        self.countersBefore = countersBefore
         self.deliveredBefore = deliveredBefore
         self.auditBefore = auditBefore
     }

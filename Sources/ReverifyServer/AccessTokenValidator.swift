@@ -2,7 +2,7 @@ import ReverifyCore
 import ReverifyStore
 
 /// Decides whether a presented JWT access token is live: our signature, our issuer, unexpired,
-/// not revoked, its grant and session still standing.
+/// not revoked, its grant standing and backed by a live session unless it has offline access.
 struct AccessTokenValidator {
     let services: Services
 
@@ -17,8 +17,9 @@ struct AccessTokenValidator {
             claims.iss == services.configuration.issuer,
             UnixTime(claims.exp) > services.time.now(),
             let record = try await services.store.accessToken(jti: claims.jti), record.revokedAt == nil,
-            let grant = try await services.store.grant(id: record.grantId), grant.revokedAt == nil,
-            let session = try await services.store.session(id: grant.sessionId), session.revokedAt == nil
+            let grant = try await services.store.grant(id: record.grantId),
+            let session = try await services.store.session(id: grant.sessionId),
+            grant.isBacked(by: session, at: services.time.now())
         else { return nil }
         return Live(claims: claims, session: session)
     }

@@ -47,7 +47,7 @@ struct AuthorizationFlow {
         let code = OpaqueToken.generate(prefix: "rvc")
         let record = AuthorizationCodeRecord(
             codeHash: code.hash.hex, clientId: client.id, redirectUri: request.redirectURI, sessionId: session.id,
-            userId: session.userId, scope: request.scopes.joined(separator: " "), nonce: request.nonce,
+            userId: session.userId, scope: client.grantedScopes(requested: request.scopes).joined(separator: " "), nonce: request.nonce,
             codeChallenge: request.codeChallenge?.value, minAuthTime: request.minimumAuthTime(client: client),
             createdAt: now, expiresAt: now + services.configuration.authorizationCodeLifetime)
         if let pending {

@@ -41,7 +41,7 @@ struct AuthorizeRoutes {
         let hinted: UserID?
         do {
             authorizeRequest = try AuthorizeRequestValidator.validate(
-                params, client: client, redirectURI: redirectURI, now: now)
+                params, client: client, redirectURI: redirectURI, now: now, decodeClaims: ClaimsRequest.decodeJSON)
             hinted = try await flow.hintedUser(authorizeRequest.idTokenHint)?.0
         } catch {
             return flow.redirectError(error, to: redirectURI, state: state)
@@ -49,9 +49,15 @@ struct AuthorizeRoutes {
 
         // 3. Freshness.
         let current = try await flow.currentSession(request)
-        let decision = FreshnessPolicy.decide(
-            request: authorizeRequest, client: client, session: current?.0.snapshot, hintedUser: hinted, now: now)
-        try await auditDecision(decision, request: authorizeRequest, session: current?.0, http: request, context: context)
+        var decision = FreshnessPolicy.decide(
+            request: authorizeRequest, client: client, session: current?.0.snapshot, hintedUser: hinted, now: now,
+            lifetimes: services.configuration.levelLifetimes)
+        if case .reauthenticate(let reason) = decision, let (session, user) = current {
+            decision = try await levelDecision(
+                authorizeRequest, client: client, session: session, user: user,
+                timeReason: reason == .assuranceLevel ? nil : reason)
+        }
+        try await auditDecision(decision, request: authorizeRequest, client: client, session: current?.0, http: request, context: context)
 
         switch decision {
         case .proceed:
@@ -66,6 +72,29 @@ struct AuthorizeRoutes {
             return try await startInteraction(
                 authorizeRequest, client: client, session: current?.0, pinnedUser: current?.0.userId, reason: reason,
                 request: request)
+        }
+    }
+
+    /// A re-verification is due; does the level the request needs change that? Step up when this user has a
+    /// method that can reach it; when none can, an essential level fails at once rather than after a
+    /// pointless verification, and a voluntary one continues with the level achieved (issue 10, item 2).
+    ///
+    /// - Parameter timeReason: why the session is stale by time, if it is (a re-verification is due anyway).
+    private func levelDecision(
+        _ authorizeRequest: AuthorizeRequest, client: RegisteredClient, session: SessionRecord, user: UserRecord,
+        timeReason: ReauthReason?
+    ) async throws -> FreshnessDecision {
+        let timeDecision: FreshnessDecision = timeReason.map { .reauthenticate($0) } ?? .proceed
+        guard let (requirement, plan) = try await StepUpCheck(services: services).plan(
+            request: authorizeRequest, client: client, user: user, session: session)
+        else { return timeDecision }
+        switch plan {
+        case .satisfied: return timeDecision
+        case .offer: return .reauthenticate(timeReason ?? .assuranceLevel)
+        case .unreachable where requirement.essential:
+            return .fail(OAuthError(
+                .unmetAuthenticationRequirements, "the user has no way to reach \(requirement.level.rawValue)"))
+        case .unreachable: return timeDecision
         }
     }
 
@@ -99,8 +128,8 @@ struct AuthorizeRoutes {
 
     /// DESIGN 5: every decision is audited with its trigger and the session state before it.
     private func auditDecision(
-        _ decision: FreshnessDecision, request: AuthorizeRequest, session: SessionRecord?, http: Request,
-        context: ReverifyRequestContext
+        _ decision: FreshnessDecision, request: AuthorizeRequest, client: RegisteredClient, session: SessionRecord?,
+        http: Request, context: ReverifyRequestContext
     ) async throws {
         let outcome: String
         switch decision {
@@ -113,7 +142,15 @@ struct AuthorizeRoutes {
         if let maxAge = request.maxAge { detail["max_age"] = String(maxAge.rawValue) }
         if let prompt = request.prompt.rawValue { detail["prompt"] = prompt }
         if let action = request.action { detail["action"] = action }
-        if let session { detail["auth_time_before"] = String(session.authTime.rawValue) }
+        if let session {
+            detail["auth_time_before"] = String(session.authTime.rawValue)
+            detail["acr_before"] = session.effectiveAssurance(
+                at: services.time.now(), lifetimes: services.configuration.levelLifetimes).acr.rawValue
+        }
+        if let requirement = request.levelRequirement(client: client) {
+            detail["acr_required"] = requirement.level.rawValue
+            detail["acr_source"] = requirement.sources.map(\.rawValue).joined(separator: " ")
+        }
         try await services.store.appendAudit(
             flow.audit(
                 .authorizeDecision, .info, request: http, context: context, user: session?.userId,

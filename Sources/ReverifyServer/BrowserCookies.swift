@@ -13,8 +13,9 @@ struct BrowserCookies {
     func sessionSecret(in request: Request) -> String? { request.cookies[sessionName]?.value }
     func browserSecret(in request: Request) -> String? { request.cookies[browserName]?.value }
 
-    func session(_ secret: OpaqueToken) -> Cookie {
-        cookie(sessionName, secret.value, maxAge: Int(configuration.sessionAbsoluteLifetime.rawValue))
+    /// The session cookie lives as long as the session can (its absolute expiry), never longer.
+    func session(_ secret: OpaqueToken, expiresAt: UnixTime, now: UnixTime) -> Cookie {
+        cookie(sessionName, secret.value, maxAge: Int(max(0, (expiresAt - now).rawValue)))
     }
 
     func clearedSession() -> Cookie { cookie(sessionName, "", maxAge: 0) }

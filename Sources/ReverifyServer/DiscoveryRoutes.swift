@@ -43,7 +43,7 @@ struct DiscoveryRoutes {
             "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr", "sid", "azp", "at_hash",
             "email", "email_verified", "name",
         ]
-        let claims_parameter_supported = false
+        let claims_parameter_supported = true
         let request_parameter_supported = false
         let request_uri_parameter_supported = false
         let prompt_values_supported = ["none", "login", "consent", "select_account"]

@@ -71,19 +71,29 @@ struct EmailVerificationRoutes {
             user = try await services.store.user(email: email)
         }
         let event: AuditEvent = .magicLinkSent
-        // An unknown or disabled account sees the same page as a real one: no account enumeration.
+        // The address the page names: the account's, or what was typed. Limits, lockout and the page
+        // itself are the same for every address, account or not (issue 9, item 9).
+        let address = user?.email ?? AccountRules.normalizedEmail(typed) ?? typed
+        switch try await AttemptGuard(services: services).reserveEmailSend(email: address, context: context) {
+        case .allowed:
+            break
+        case .lockedOut:
+            // A locked account gets no new secret to guess (issue 9, item 4).
+            try await services.store.appendAudit(
+                flow.audit(event, .failure, request: request, context: context, user: user?.id, client: pending.client.id,
+                           method: .magicLink, reason: "locked_out"))
+            return try await hosted.render(pending, error: AttemptGuard.lockedOutMessage, status: .tooManyRequests, email: typed)
+        case .limited(let refusal):
+            try await services.store.appendAudit(
+                flow.audit(event, .failure, request: request, context: context, user: user?.id, client: pending.client.id,
+                           method: .magicLink, reason: "rate_limited"))
+            return try await hosted.render(pending, error: refusal, status: .tooManyRequests, email: typed)
+        }
         guard let user, !user.isDisabled else {
             try await services.store.appendAudit(
                 flow.audit(event, .failure, request: request, context: context, client: pending.client.id,
                            method: .magicLink, reason: "unknown_user"))
-            return checkEmailPage(pending, email: typed, error: nil)
-        }
-        let recent = try await services.store.magicLinksSent(user: user.id, ipAddress: context.ipAddress, since: now - policy.rateWindow)
-        if let refusal = policy.sendRefusal(recentForUser: recent.user, recentForIP: recent.ip) {
-            try await services.store.appendAudit(
-                flow.audit(event, .failure, request: request, context: context, user: user.id, client: pending.client.id,
-                           method: .magicLink, reason: "rate_limited"))
-            return try await hosted.render(pending, error: refusal, status: .tooManyRequests, email: typed)
+            return checkEmailPage(pending, email: address, error: nil)
         }
 
         let token = OpaqueToken.generate(prefix: "rvm")
@@ -95,26 +105,36 @@ struct EmailVerificationRoutes {
             expiresAt: now + policy.lifetime, ipAddress: context.ipAddress, userAgent: request.userAgent)
         try await services.store.createMagicLink(link)
 
-        // Sent after the commit, once, and never waiting longer than the configured timeout.
+        // Sent off the request path, so a real account answers as fast as an unknown one (issue 9, item 9).
+        // The outcome is recorded on the link and in the audit log.
         let message = composeMessage(to: user.email, client: pending.client, token: token, code: code, request: request, context: context)
+        let sent = flow.audit(
+            event, .success, request: request, context: context, user: user.id, session: pending.session?.0.id,
+            client: pending.client.id, method: .magicLink, reason: "sent")
+        Task { [services] in await Self.deliver(message, linkID: id, audit: sent, services: services) }
+        return checkEmailPage(pending, email: address, error: nil)
+    }
+
+    /// Sends one verification message, once, and records what happened to it.
+    private static func deliver(_ message: MailMessage, linkID: String, audit: AuditRecord, services: Services) async {
+        var outcome = audit
+        var sendError: String?
         do {
             try await services.mailer.send(message)
-            try await services.store.recordMagicLinkDelivery(id: id, sentAt: services.time.now(), error: nil)
-            try await services.store.appendAudit(
-                flow.audit(event, .success, request: request, context: context, user: user.id,
-                           session: pending.session?.0.id, client: pending.client.id, method: .magicLink, reason: "sent"))
         } catch {
-            services.logger.warning("verification email not sent", metadata: ["error": "\(error)", "link": "\(id)"])
-            try await services.store.recordMagicLinkDelivery(id: id, sentAt: nil, error: String(describing: error))
-            try await services.store.appendAudit(
-                flow.audit(event, .failure, request: request, context: context, user: user.id,
-                           session: pending.session?.0.id, client: pending.client.id, method: .magicLink,
-                           reason: "mail_send_failed", detail: ["error": String(String(describing: error).prefix(200))]))
-            return try await hosted.render(
-                pending, error: "We couldn't send the email just now. Try again in a moment, or use your password.",
-                status: .serviceUnavailable, email: typed)
+            services.logger.warning("verification email not sent", metadata: ["error": "\(error)", "link": "\(linkID)"])
+            sendError = String(String(describing: error).prefix(200))
+            outcome.outcome = .failure
+            outcome.reason = "mail_send_failed"
+            outcome.detail["error"] = sendError
         }
-        return checkEmailPage(pending, email: user.email, error: nil)
+        do {
+            try await services.store.recordMagicLinkDelivery(
+                id: linkID, sentAt: sendError == nil ? services.time.now() : nil, error: sendError)
+            try await services.store.appendAudit(outcome)
+        } catch {
+            services.logger.error("verification email outcome not recorded", metadata: ["error": "\(error)", "link": "\(linkID)"])
+        }
     }
 
     private func composeMessage(
@@ -159,26 +179,45 @@ struct EmailVerificationRoutes {
             return checkEmailPage(pending, email: email, error: "Enter the 6-digit code from the email.", status: .badRequest)
         }
         let event: AuditEvent = pending.isReauthentication ? .reauthentication : .signIn
+        // A guess counts against the account the code was sent to, and its lockout covers codes too
+        // (issue 9, item 4): codes and passwords share one budget of failures.
+        guard let newest = try await services.store.newestMagicLink(request: pending.record.id) else {
+            return checkEmailPage(pending, email: email, error: "No code was sent for this sign-in yet.", status: .badRequest)
+        }
+        let owner = try await services.store.user(id: newest.userId)
+        let attempts = AttemptGuard(services: services)
+        guard let reservation = try await attempts.reserve(
+            email: owner?.email ?? newest.userId.rawValue, kind: .emailCode, context: context)
+        else {
+            try await services.store.appendAudit(
+                flow.audit(event, .failure, request: request, context: context, user: newest.userId,
+                           session: pending.session?.0.id, client: pending.client.id, method: .emailCode, reason: "locked_out"))
+            return checkEmailPage(pending, email: email, error: AttemptGuard.lockedOutMessage, status: .tooManyRequests)
+        }
         let result = try await services.store.checkCode(
             request: pending.record.id, codeHash: { Self.codeHash(linkID: $0, code: code) }, policy: policy,
             at: services.time.now())
         switch result {
         case .accepted(let link):
+            try await attempts.settle(reservation, succeeded: true)
             return try await finish(pending, link: link, method: .emailCode, request: request, context: context)
         case .wrong(let remaining):
+            try await attempts.settle(reservation, succeeded: false)
             try await services.store.appendAudit(
-                flow.audit(event, .failure, request: request, context: context, user: pending.session?.1.id ?? pending.pinnedUser?.id,
+                flow.audit(event, .failure, request: request, context: context, user: newest.userId,
                            session: pending.session?.0.id, client: pending.client.id, method: .emailCode, reason: "wrong_code"))
             let message = remaining > 0
                 ? "That code is not correct. \(remaining) \(remaining == 1 ? "attempt" : "attempts") left."
                 : "Too many wrong codes. This code no longer works: request a new email."
             return checkEmailPage(pending, email: email, error: message, status: .unauthorized)
         case .unusable(let state):
+            try await services.store.settleAttempt(reservation, outcome: .void)
             let message = state == .expired
                 ? "This code has expired. Request a new email."
                 : "This code can no longer be used. Request a new email."
             return checkEmailPage(pending, email: email, error: message, status: .gone)
         case .none:
+            try await services.store.settleAttempt(reservation, outcome: .void)
             return checkEmailPage(pending, email: email, error: "No code was sent for this sign-in yet.", status: .badRequest)
         }
     }
@@ -264,7 +303,7 @@ struct EmailVerificationRoutes {
                            client: pending.client.id, method: method, reason: "subject_mismatch"))
             return pages.error("This email was for a different account.", status: .forbidden)
         }
-        return try await hosted.complete(pending, user: user, method: method, request: request, context: context)
+        return try await VerificationCompletion(services: services).complete(pending, user: user, method: method, request: request, context: context)
     }
 
     // MARK: Secrets

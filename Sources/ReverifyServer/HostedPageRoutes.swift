@@ -100,7 +100,20 @@ struct HostedPageRoutes {
         ]
         if let error { values["error"] = error }
         values["offerEmail"] = offersEmail(pending)
-        let upstreams = try await offeredUpstreams(pending)
+        values["offerPassword"] = true
+        var upstreams = try await offeredUpstreams(pending)
+        // Issue 10: a step-up page offers only the methods that would raise the level.
+        if let (session, user) = pending.session,
+            let (requirement, plan) = try await StepUpCheck(services: services).plan(
+                request: pending.record.request, client: pending.client, user: user, session: session),
+            case .offer(let methods) = plan, pending.record.reason == .assuranceLevel || session.authTime >= pending.record.createdAt
+        {
+            values["stepUp"] = true
+            values["stepUpReason"] = StepUpCheck.explanation(requirement, request: pending.record.request, client: pending.client)
+            values["offerPassword"] = methods.contains(.password)
+            values["offerEmail"] = offersEmail(pending) && !methods.isDisjoint(with: [.emailCode, .magicLink])
+            if !methods.contains(.federated) { upstreams = [] }
+        }
         values["hasUpstreams"] = !upstreams.isEmpty
         values["upstreams"] = upstreams.map { ["upstreamID": $0.id.rawValue, "upstreamName": $0.name] }
         let upstreamTargets = await upstreamFormTargets(upstreams)
@@ -181,18 +194,16 @@ struct HostedPageRoutes {
         }
         let event: AuditEvent = pending.isReauthentication ? .reauthentication : .signIn
 
-        if let user {
-            let failures = try await services.store.failedAttempts(
-                user: user.id, since: now - services.configuration.lockoutWindow)
-            if failures >= services.configuration.maximumFailedAttempts {
-                try await services.store.appendAudit(
-                    flow.audit(
-                        event, .failure, request: request, context: context, user: user.id,
-                        session: pending.session?.0.id, client: pending.client.id, method: method, reason: "locked_out"))
-                return try await render(
-                    pending, error: "Too many failed attempts. Wait a few minutes, then try again.",
-                    status: .tooManyRequests, email: typedEmail)
-            }
+        // Reserve the guess before hashing, keyed on the address whether or not it is an account, so
+        // parallel guesses cannot exceed the lockout and a lockout does not reveal real accounts.
+        let attempts = AttemptGuard(services: services)
+        guard let reservation = try await attempts.reserve(email: user?.email ?? typedEmail, kind: .password, context: context)
+        else {
+            try await services.store.appendAudit(
+                flow.audit(
+                    event, .failure, request: request, context: context, user: user?.id,
+                    session: pending.session?.0.id, client: pending.client.id, method: method, reason: "locked_out"))
+            return try await render(pending, error: AttemptGuard.lockedOutMessage, status: .tooManyRequests, email: typedEmail)
         }
 
         let verification: PasswordVerification
@@ -203,6 +214,7 @@ struct HostedPageRoutes {
             _ = await services.hasher.verify(password, against: services.decoyPasswordHash)
             verification = .invalid
         }
+        try await attempts.settle(reservation, succeeded: verification != .invalid)
         guard verification != .invalid, let user else {
             try await services.store.appendAudit(
                 flow.audit(
@@ -215,75 +227,8 @@ struct HostedPageRoutes {
         if verification == .validNeedsRehash {
             try await services.store.setPasswordHash(try await services.hasher.hash(password), for: user.id, at: now)
         }
-        return try await complete(pending, user: user, method: method, request: request, context: context)
-    }
-
-    /// A verification succeeded: record it on the session (one transaction with its audit row), then
-    /// continue the authorization exactly as if the session had been fresh.
-    ///
-    /// - Parameters:
-    ///   - extraAMR: values the method brings with it (an upstream provider's own `amr`, DESIGN 2).
-    ///   - detail: extra audit detail (which upstream, which subject).
-    func complete(
-        _ pending: Pending, user: UserRecord, method: AuthMethod, extraAMR: [AMR] = [], request: Request,
-        context: ReverifyRequestContext, detail extraDetail: [String: String] = [:]
-    ) async throws -> Response {
-        let now = services.time.now()
-        let c = services.configuration
-        do {
-            if let (session, _) = pending.session {
-                var history = session.verifications
-                let (amr, acr) = history.record(method, at: now, window: c.mfaWindow, extraAMR: extraAMR)
-                try await services.store.recordReauthentication(
-                    session: session.id, authTime: now, amr: amr, acr: acr, verifications: history,
-                    audit: flow.audit(
-                        .reauthentication, .success, request: request, context: context, user: user.id,
-                        session: session.id, client: pending.client.id, method: method,
-                        reason: pending.record.reason.rawValue,
-                        detail: Self.eventDetail(
-                            pending.record, authTime: now, previousAuthTime: session.authTime, amr: amr, acr: acr
-                        ).merging(extraDetail) { ours, _ in ours }))
-                return try await flow.issueCode(
-                    for: pending.record.request, client: pending.client, session: session, completing: pending.record.id)
-            }
-            var history = VerificationHistory()
-            let (amr, acr) = history.record(method, at: now, window: c.mfaWindow, extraAMR: extraAMR)
-            let secret = OpaqueToken.generate()
-            let session = SessionRecord(
-                id: SessionID(rawValue: IdentifierGenerator.make(prefix: SessionID.prefix)), secretHash: secret.hash.hex,
-                userId: user.id, createdAt: now, authTime: now, amr: amr, acr: acr, verifications: history,
-                ipAddress: context.ipAddress, userAgent: request.userAgent,
-                deviceId: TokenHash(of: pending.browserSecret).hex, lastSeenAt: now,
-                idleExpiresAt: now + c.sessionIdleTimeout, expiresAt: now + c.sessionAbsoluteLifetime)
-            try await services.store.createSession(
-                session,
-                audit: flow.audit(
-                    .signIn, .success, request: request, context: context, user: user.id, session: session.id,
-                    client: pending.client.id, method: method, reason: pending.record.reason.rawValue,
-                    detail: Self.eventDetail(pending.record, authTime: now, previousAuthTime: nil, amr: amr, acr: acr)
-                        .merging(extraDetail) { ours, _ in ours }))
-            var response = try await flow.issueCode(
-                for: pending.record.request, client: pending.client, session: session, completing: pending.record.id)
-            response.setCookie(flow.cookies.session(secret))
-            return response
-        } catch FlowError.alreadyCompleted {
-            return pages.error("This request was already completed. Return to the application.", status: .conflict)
-        }
-    }
-
-    /// What audit (and the events derived from it) records about a successful verification: the new and
-    /// previous `auth_time`, the resulting `amr`/`acr`, and what triggered it (DESIGN 3 `trigger`).
-    static func eventDetail(
-        _ record: AuthorizationRequestRecord, authTime: UnixTime, previousAuthTime: UnixTime?, amr: [AMR], acr: ACR
-    ) -> [String: String] {
-        var detail = [
-            "auth_time": String(authTime.rawValue), "amr": amr.map(\.rawValue).joined(separator: " "), "acr": acr.rawValue,
-            "trigger_reason": record.reason.rawValue,
-        ]
-        if let previousAuthTime { detail["previous_auth_time"] = String(previousAuthTime.rawValue) }
-        if let maxAge = record.request.maxAge { detail["trigger_max_age"] = String(maxAge.rawValue) }
-        if let action = record.request.action { detail["trigger_action"] = action }
-        return detail
+        return try await VerificationCompletion(services: services).complete(
+            pending, user: user, method: method, request: request, context: context)
     }
 
     private func cancel(_ pending: Pending, request: Request, context: ReverifyRequestContext) async throws -> Response {

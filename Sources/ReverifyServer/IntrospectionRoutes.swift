@@ -48,15 +48,16 @@ struct IntrospectionRoutes {
         let now = services.time.now()
         if let refresh = try await services.store.refreshToken(hash: TokenHash(of: token).hex), refresh.usedAt == nil,
             now < refresh.expiresAt,
-            let grant = try await services.store.grant(id: refresh.grantId), grant.revokedAt == nil,
-            let session = try await services.store.session(id: grant.sessionId), session.revokedAt == nil
+            let grant = try await services.store.grant(id: refresh.grantId),
+            let session = try await services.store.session(id: grant.sessionId), grant.isBacked(by: session, at: now)
         {
+            let (acr, amr) = session.effectiveAssurance(at: now, lifetimes: services.configuration.levelLifetimes)
             return try ProtocolResponse.json(
                 Active(
                     token_type: "refresh_token", iss: services.configuration.issuer, sub: grant.userId.rawValue,
                     client_id: grant.clientId.rawValue, scope: grant.scope, exp: refresh.expiresAt.rawValue,
-                    iat: refresh.createdAt.rawValue, auth_time: session.authTime.rawValue, acr: session.acr.rawValue,
-                    amr: session.amr.map(\.rawValue), sid: session.id.rawValue))
+                    iat: refresh.createdAt.rawValue, auth_time: session.authTime.rawValue, acr: acr.rawValue,
+                    amr: amr.map(\.rawValue), sid: session.id.rawValue))
         }
         // RFC 7662 2.2: anything else is simply inactive, with no further detail.
         return try ProtocolResponse.json(["active": false])

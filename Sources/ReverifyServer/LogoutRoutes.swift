@@ -66,7 +66,9 @@ struct LogoutRoutes {
             id: session.id, at: services.time.now(),
             audit: flow.audit(
                 .signOut, .success, request: request, context: context, user: session.userId, session: session.id,
-                client: clientIDText.flatMap(ClientID.init(validating:)), reason: "rp_initiated_logout"))
+                client: clientIDText.flatMap(ClientID.init(validating:)), reason: "rp_initiated_logout"),
+            // OIDC Core 11: offline access exists for when the user is not signed in.
+            keepingOfflineGrants: true)
         return finish(redirect: redirect, state: state)
     }
 

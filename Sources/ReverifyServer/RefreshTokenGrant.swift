@@ -23,12 +23,14 @@ struct RefreshTokenGrant: GrantHandler {
             at: now, event: .refreshTokenReuse, outcome: .failure, clientId: clientID, reason: "refresh_reuse",
             ipAddress: context.ipAddress, userAgent: request.userAgent)
         let outcome = try await services.store.rotateRefreshToken(
-            hash: TokenHash(of: token).hex, at: now, issuance: prepared.issuance, reuseAudit: reuseAudit
+            hash: TokenHash(of: token).hex, at: now, issuance: prepared.issuance, reuseAudit: reuseAudit,
+            reuseGrace: services.configuration.refreshReuseGrace
         ) { grant in
             guard grant.clientId == clientID else { return .invalidGrant("the refresh token was issued to another client") }
             // RFC 6749 6: the requested scope MUST NOT include any scope not originally granted.
             let granted = Set(grant.scope.split(separator: " ").map(String.init))
-            guard requestedScopes.isSubset(of: granted) else {
+            // offline_access is the server's to grant (OIDC Core 11); asking again for it is not an error.
+            guard requestedScopes.subtracting([Scope.offlineAccess]).isSubset(of: granted) else {
                 return OAuthError(.invalidScope, "scope exceeds what was originally granted")
             }
             return nil

@@ -19,9 +19,13 @@ public struct ServerConfiguration: Sendable {
     public var sessionAbsoluteLifetime: Seconds = .days(7)
     /// The window in which two different methods make `mfa` (DESIGN 2).
     public var mfaWindow: Seconds = .minutes(15)
-    /// Failed verifications per user within `lockoutWindow` before further attempts are refused.
-    public var maximumFailedAttempts = 10
-    public var lockoutWindow: Seconds = .minutes(15)
+    /// How long each level above `1fa` stays valid after it was achieved (issue 10).
+    public var levelLifetimes = LevelLifetimes()
+    /// Failed verifications per account before further attempts are refused (issue 9).
+    public var lockout = LockoutPolicy()
+    /// A rotated refresh token presented again within this many seconds, by the same client, returns a
+    /// sibling instead of revoking the grant (issue 9, item 17); 0 disables the grace.
+    public var refreshReuseGrace: Seconds = 5
     public var argon2: Argon2Parameters = .owaspMinimum
     /// Mounts the demo relying party under `/demo`.
     public var demo = false

@@ -50,16 +50,18 @@ struct TokenMinter {
         let keys = try await services.keys.current()
         let user = try await services.store.user(id: grant.userId)
         let scopes = Set(grant.scope.split(separator: " ").map(String.init))
+        // A level that decayed since it was achieved is not claimed again (issue 10, item 3).
+        let (acr, amr) = session.effectiveAssurance(at: now, lifetimes: c.levelLifetimes)
         let access = AccessTokenClaims(
             iss: c.issuer, exp: (now + c.accessTokenLifetime).rawValue, aud: c.issuer, sub: grant.userId.rawValue,
             client_id: grant.clientId.rawValue, iat: now.rawValue, jti: prepared.jti,
-            auth_time: session.authTime.rawValue, acr: session.acr.rawValue, amr: session.amr.map(\.rawValue),
+            auth_time: session.authTime.rawValue, acr: acr.rawValue, amr: amr.map(\.rawValue),
             sid: session.id.rawValue, scope: grant.scope)
         let accessToken = try await keys.sign(access, type: "at+jwt")
         let id = IDTokenClaims(
             iss: c.issuer, sub: grant.userId.rawValue, aud: grant.clientId.rawValue, azp: grant.clientId.rawValue,
             exp: (now + c.idTokenLifetime).rawValue, iat: now.rawValue, auth_time: session.authTime.rawValue,
-            nonce: nonce, amr: session.amr.map(\.rawValue), acr: session.acr.rawValue, sid: session.id.rawValue,
+            nonce: nonce, amr: amr.map(\.rawValue), acr: acr.rawValue, sid: session.id.rawValue,
             at_hash: Self.atHash(accessToken),
             email: scopes.contains("email") ? user?.email : nil,
             email_verified: scopes.contains("email") ? user?.emailVerified : nil,

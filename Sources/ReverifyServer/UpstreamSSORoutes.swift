@@ -215,7 +215,7 @@ struct UpstreamSSORoutes {
                 detail: ["upstream_sub": String(claims.subject.prefix(255))])
         }
         guard !user.isDisabled else { return try await refuse("disabled", "This account is disabled.") }
-        return try await hosted.complete(
+        return try await VerificationCompletion(services: services).complete(
             pending, user: user, method: .federated, extraAMR: UpstreamIDTokenRules.passThroughAMR(claims.amr),
             request: request, context: context,
             detail: ["upstream": provider.name, "upstream_sub": String(claims.subject.prefix(255))])

@@ -66,6 +66,15 @@ public struct GrantRecord: SnakeCaseRecord, Equatable {
     }
 }
 
+extension GrantRecord {
+    /// Whether the grant's tokens still work. A grant dies with its session (idle or absolute expiry,
+    /// sign-out, revocation) unless it was issued with `offline_access` (issue 9, item 7; OIDC Core 11);
+    /// an explicit revocation of the grant always ends it.
+    public func isBacked(by session: SessionRecord, at now: UnixTime) -> Bool {
+        revokedAt == nil && (Scope.grantsOfflineAccess(scope) || session.isActive(at: now))
+    }
+}
+
 /// A row of `authorization_codes` (RFC 6749 4.1.2): single use, short-lived, bound to everything.
 public struct AuthorizationCodeRecord: SnakeCaseRecord, Equatable {
     public static let databaseTableName = "authorization_codes"

@@ -15,13 +15,19 @@ public struct ClientRecord: SnakeCaseRecord, Equatable {
     public var secretRotatedAt: UnixTime?
     /// OIDC Registration 2 `id_token_signed_response_alg`.
     public var idTokenSignedResponseAlg: SigningAlgorithm
+    /// Whether `offline_access` may be granted: only then do grants outlive the browser session.
+    public var allowOfflineAccess: Bool
+    /// The least assurance level every request of this client needs (issue 10 floors).
+    public var minAcr: ACR?
 
     public init(
         id: ClientID, name: String, secretHash: String?, tokenEndpointAuthMethod: ClientAuthMethod,
         actions: [String: ActionPolicy] = [:], createdAt: UnixTime, secretRotatedAt: UnixTime? = nil,
-        idTokenSignedResponseAlg: SigningAlgorithm = .es256
+        idTokenSignedResponseAlg: SigningAlgorithm = .es256, allowOfflineAccess: Bool = false, minAcr: ACR? = nil
     ) {
+        self.minAcr = minAcr
         self.idTokenSignedResponseAlg = idTokenSignedResponseAlg
+        self.allowOfflineAccess = allowOfflineAccess
         self.id = id
         self.name = name
         self.secretHash = secretHash
@@ -63,6 +69,7 @@ public struct StoredClient: Sendable, Equatable {
     public var registered: RegisteredClient {
         RegisteredClient(
             id: record.id, name: record.name, authMethod: record.tokenEndpointAuthMethod,
-            redirectURIs: redirectURIs, postLogoutRedirectURIs: postLogoutRedirectURIs, actions: record.actions)
+            redirectURIs: redirectURIs, postLogoutRedirectURIs: postLogoutRedirectURIs, actions: record.actions,
+            allowsOfflineAccess: record.allowOfflineAccess, minimumLevel: record.minAcr)
     }
 }

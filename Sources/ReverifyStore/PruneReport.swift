@@ -8,6 +8,8 @@ public struct PruneReport: Sendable, Equatable, Codable {
     public var refreshTokens = 0
     public var grants = 0
     public var sessions = 0
+    public var verificationAttempts = 0
+    public var emailSendRequests = 0
     public var webhookDeliveries = 0
     public var outboxEvents = 0
     public var auditRows = 0
@@ -16,13 +18,14 @@ public struct PruneReport: Sendable, Equatable, Codable {
 
     public var total: Int {
         authorizationRequests + magicLinks + upstreamStates + authorizationCodes + accessTokens + refreshTokens + grants
-            + sessions + webhookDeliveries + outboxEvents + auditRows
+            + sessions + verificationAttempts + emailSendRequests + webhookDeliveries + outboxEvents + auditRows
     }
 
     enum CodingKeys: String, CodingKey {
         case authorizationRequests = "authorization_requests", magicLinks = "magic_links", upstreamStates = "upstream_states"
         case authorizationCodes = "authorization_codes", accessTokens = "access_tokens", refreshTokens = "refresh_tokens"
-        case grants, sessions, webhookDeliveries = "webhook_deliveries", outboxEvents = "outbox_events"
+        case grants, sessions, verificationAttempts = "verification_attempts", emailSendRequests = "email_send_requests"
+        case webhookDeliveries = "webhook_deliveries", outboxEvents = "outbox_events"
         case auditRows = "audit_log"
     }
 }

@@ -22,23 +22,20 @@ extension SQLiteStore {
         try await writer.read { db in try MagicLinkRecord.filter(Column("token_hash") == tokenHash).fetchOne(db) }
     }
 
-    public func magicLinksSent(user: UserID, ipAddress: String?, since: UnixTime) async throws -> (user: Int, ip: Int) {
-        try await writer.read { db in
-            let forUser = try MagicLinkRecord.filter(Column("user_id") == user && Column("created_at") >= since).fetchCount(db)
-            let forIP = try ipAddress.map {
-                try MagicLinkRecord.filter(Column("ip_address") == $0 && Column("created_at") >= since).fetchCount(db)
-            } ?? 0
-            return (forUser, forIP)
-        }
+    public func newestMagicLink(request: AuthorizationRequestID) async throws -> MagicLinkRecord? {
+        try await writer.read { db in try Self.newestLink(request: request, db: db) }
+    }
+
+    static func newestLink(request: AuthorizationRequestID, db: Database) throws -> MagicLinkRecord? {
+        try MagicLinkRecord.filter(Column("request_id") == request)
+            .order(Column("created_at").desc, Column("rowid").desc).fetchOne(db)
     }
 
     public func checkCode(
         request: AuthorizationRequestID, codeHash: @Sendable (String) -> String, policy: OneTimeCodePolicy, at now: UnixTime
     ) async throws -> CodeCheck {
         try await writer.write { db in
-            guard var link = try MagicLinkRecord.filter(Column("request_id") == request)
-                .order(Column("created_at").desc, Column("rowid").desc).fetchOne(db)
-            else { return .none }
+            guard var link = try Self.newestLink(request: request, db: db) else { return .none }
             let state = policy.state(
                 expiresAt: link.expiresAt, consumedAt: link.consumedAt, failedAttempts: link.failedAttempts, now: now)
             guard state == .usable else { return .unusable(state) }

@@ -41,6 +41,11 @@ extension SQLiteStore {
                  WHERE (revoked_at < ? OR expires_at < ? OR idle_expires_at < ?)
                    AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.session_id = sessions.id)
                 """, [expired, expired, expired])
+            // Lockout and send-limit counters, once no count can include them (RetentionPolicy.attemptCounters).
+            report.verificationAttempts = try delete(
+                "DELETE FROM verification_attempts WHERE started_at < ?", [cutoffs.countersBefore.rawValue])
+            report.emailSendRequests = try delete(
+                "DELETE FROM email_send_requests WHERE requested_at < ?", [cutoffs.countersBefore.rawValue])
             // Webhooks: only deliveries that were delivered; pending and dead-lettered ones stay (they can still
             // be sent or replayed). An event goes when no delivery of it is left.
             report.webhookDeliveries = try delete(

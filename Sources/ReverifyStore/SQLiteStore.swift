@@ -198,29 +198,39 @@ public final class SQLiteStore: Store {
     }
 
     public func recordReauthentication(
-        session: SessionID, authTime: UnixTime, amr: [AMR], acr: ACR, verifications: VerificationHistory,
-        audit: AuditRecord
+        session: SessionID, newSecretHash: String, authTime: UnixTime, amr: [AMR], acr: ACR,
+        verifications: VerificationHistory, levels: LevelHistory, audit: AuditRecord
     ) async throws {
         let amrJSON = String(decoding: try JSONEncoder().encode(amr), as: UTF8.self)
         let verificationsJSON = String(decoding: try JSONEncoder().encode(verifications), as: UTF8.self)
+        let levelsJSON = String(decoding: try JSONEncoder().encode(levels), as: UTF8.self)
         try await writer.write { db in
             let changed = try SessionRecord.filter(key: session).filter(Column("revoked_at") == nil).updateAll(
                 db,
+                Column("secret_hash").set(to: newSecretHash),
                 Column("auth_time").set(to: authTime),
                 Column("amr").set(to: amrJSON),
                 Column("acr").set(to: acr),
-                Column("verifications").set(to: verificationsJSON))
+                Column("verifications").set(to: verificationsJSON),
+                Column("levels").set(to: levelsJSON))
             if changed == 0 { throw StoreError.notFound("live session \(session)") }
             try audit.insert(db)
         }
     }
 
-    public func revokeSession(id: SessionID, at: UnixTime, audit: AuditRecord) async throws -> Bool {
+    public func revokeSession(id: SessionID, at: UnixTime, audit: AuditRecord, keepingOfflineGrants: Bool) async throws
+        -> Bool
+    {
         try await writer.write { db in
             let changed = try SessionRecord.filter(key: id).filter(Column("revoked_at") == nil)
                 .updateAll(db, Column("revoked_at").set(to: at))
             guard changed > 0 else { return false }
-            try Self.revokeGrants(GrantRecord.filter(Column("session_id") == id), at: at, reason: "session_revoked", db: db)
+            var grants = GrantRecord.filter(Column("session_id") == id)
+            if keepingOfflineGrants {
+                let offline = try grants.fetchAll(db).filter { Scope.grantsOfflineAccess($0.scope) }.map(\.id)
+                grants = grants.filter(!offline.contains(Column("id")))
+            }
+            try Self.revokeGrants(grants, at: at, reason: "session_revoked", db: db)
             try audit.insert(db)
             return true
         }
@@ -237,15 +247,6 @@ public final class SQLiteStore: Store {
             var request = AuditRecord.order(Column("id").desc).limit(limit)
             if let user { request = request.filter(Column("user_id") == user) }
             return try request.fetchAll(db)
-        }
-    }
-
-    public func failedAttempts(user: UserID, since: UnixTime) async throws -> Int {
-        try await writer.read { db in
-            try AuditRecord.filter(
-                Column("user_id") == user && Column("outcome") == AuditOutcome.failure && Column("at") >= since
-                    && [AuditEvent.signIn, AuditEvent.reauthentication].contains(Column("event"))
-            ).fetchCount(db)
         }
     }
 
@@ -268,6 +269,14 @@ public final class SQLiteStore: Store {
             guard changed == 1 else { return false }
             try code.insert(db)
             return true
+        }
+    }
+
+    public func bindAuthorizationRequest(id: AuthorizationRequestID, session: SessionID, user: UserID) async throws {
+        try await writer.write { db in
+            let changed = try AuthorizationRequestRecord.filter(key: id).filter(Column("completed_at") == nil)
+                .updateAll(db, Column("session_id").set(to: session), Column("pinned_user_id").set(to: user))
+            if changed == 0 { throw StoreError.notFound("open authorization request \(id)") }
         }
     }
 
@@ -311,7 +320,7 @@ public final class SQLiteStore: Store {
                 try code.update(db)
                 return .expired
             }
-            guard let session = try SessionRecord.fetchOne(db, key: code.sessionId), session.revokedAt == nil else {
+            guard let session = try SessionRecord.fetchOne(db, key: code.sessionId), session.isActive(at: now) else {
                 try code.update(db)
                 return .rejected(.invalidGrant("the session that issued this code has ended"))
             }
@@ -332,7 +341,7 @@ public final class SQLiteStore: Store {
     }
 
     public func rotateRefreshToken(
-        hash: String, at now: UnixTime, issuance: TokenIssuance, reuseAudit: AuditRecord,
+        hash: String, at now: UnixTime, issuance: TokenIssuance, reuseAudit: AuditRecord, reuseGrace: Seconds,
         validate: @Sendable (GrantRecord) -> OAuthError?
     ) async throws -> RefreshRotation {
         try await writer.write { db in
@@ -340,7 +349,10 @@ public final class SQLiteStore: Store {
                 let grant = try GrantRecord.fetchOne(db, key: token.grantId)
             else { return .unknown }
             if let error = validate(grant) { return .rejected(error) }
-            if token.usedAt != nil || grant.revokedAt != nil {
+            let withinGrace = token.usedAt.map { usedAt in
+                reuseGrace > 0 && usedAt <= now && now - usedAt <= reuseGrace
+            } ?? false
+            if (token.usedAt != nil && !withinGrace) || grant.revokedAt != nil {
                 // RFC 9700 4.14.2: reuse of a rotated refresh token revokes the whole family.
                 try Self.revokeGrants(GrantRecord.filter(key: grant.id), at: now, reason: "refresh_reuse", db: db)
                 if token.usedAt != nil {
@@ -353,11 +365,16 @@ public final class SQLiteStore: Store {
                 return token.usedAt != nil ? .reused(revokedGrant: grant.id) : .rejected(.invalidGrant("the grant was revoked"))
             }
             if now >= token.expiresAt { return .expired }
-            guard let session = try SessionRecord.fetchOne(db, key: grant.sessionId), session.revokedAt == nil else {
+            guard let session = try SessionRecord.fetchOne(db, key: grant.sessionId), grant.isBacked(by: session, at: now)
+            else {
                 return .rejected(.invalidGrant("the session behind this refresh token has ended"))
             }
-            token.usedAt = now
-            try token.update(db)
+            if token.usedAt == nil {
+                token.usedAt = now
+                try token.update(db)
+            }
+            // Within the grace a repeat gets a sibling of the successor it already received: both hang
+            // off this token, and reuse outside the grace still revokes them all.
             if var next = issuance.refreshToken {
                 next.grantId = grant.id
                 next.parentHash = token.tokenHash

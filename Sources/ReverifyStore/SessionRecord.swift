@@ -15,6 +15,8 @@ public struct SessionRecord: SnakeCaseRecord, Equatable {
     public var amr: [AMR]
     public var acr: ACR
     public var verifications: VerificationHistory
+    /// When each assurance level was last achieved (issue 10).
+    public var levels: LevelHistory
     public var ipAddress: String?
     public var userAgent: String?
     public var deviceId: String?
@@ -26,8 +28,14 @@ public struct SessionRecord: SnakeCaseRecord, Equatable {
     public init(
         id: SessionID, secretHash: String, userId: UserID, createdAt: UnixTime, authTime: UnixTime, amr: [AMR],
         acr: ACR, verifications: VerificationHistory, ipAddress: String?, userAgent: String?, deviceId: String?,
-        lastSeenAt: UnixTime, idleExpiresAt: UnixTime, expiresAt: UnixTime, revokedAt: UnixTime? = nil
+        lastSeenAt: UnixTime, idleExpiresAt: UnixTime, expiresAt: UnixTime, revokedAt: UnixTime? = nil,
+        levels: LevelHistory? = nil
     ) {
+        self.levels = levels ?? {
+            var history = LevelHistory()
+            history.record(acr, at: authTime)
+            return history
+        }()
         self.id = id
         self.secretHash = secretHash
         self.userId = userId
@@ -50,7 +58,14 @@ public struct SessionRecord: SnakeCaseRecord, Equatable {
         revokedAt == nil && now < idleExpiresAt && now < expiresAt
     }
 
+    /// The level and `amr` a token minted now may claim: a decayed level no longer counts, and `mfa` leaves
+    /// `amr` with it (issue 10, item 3).
+    public func effectiveAssurance(at now: UnixTime, lifetimes: LevelLifetimes) -> (acr: ACR, amr: [AMR]) {
+        let level = min(acr, levels.effectiveLevel(at: now, lifetimes: lifetimes))
+        return (level, level < .multiFactor ? amr.filter { $0 != .mfa } : amr)
+    }
+
     public var snapshot: SessionSnapshot {
-        SessionSnapshot(sessionID: id, userID: userId, authTime: authTime)
+        SessionSnapshot(sessionID: id, userID: userId, authTime: authTime, levels: levels)
     }
 }

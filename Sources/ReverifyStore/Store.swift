@@ -88,18 +88,32 @@ public protocol Store: WebhookStore, Sendable {
     func sessions(user: UserID?) async throws -> [SessionRecord]
     func touchSession(id: SessionID, at: UnixTime, idleExpiresAt: UnixTime) async throws
     /// Moves `auth_time` forward after an active verification, with its audit row, in one transaction.
+    /// The session's secret is replaced in the same transaction (DESIGN 5 "bound to the verifier"): only
+    /// the browser that verified receives `newSecretHash`'s secret, and every other copy stops working.
     func recordReauthentication(
-        session: SessionID, authTime: UnixTime, amr: [AMR], acr: ACR, verifications: VerificationHistory,
-        audit: AuditRecord
+        session: SessionID, newSecretHash: String, authTime: UnixTime, amr: [AMR], acr: ACR,
+        verifications: VerificationHistory, levels: LevelHistory, audit: AuditRecord
     ) async throws
-    /// Revokes a session and every grant issued from it. Returns `false` if it was not live.
+    /// Revokes a session and the grants issued from it — all of them, or (for a sign-out) all but those
+    /// with `offline_access`, which exist to outlive the session (OIDC Core 11). Returns `false` if it was not live.
     @discardableResult
-    func revokeSession(id: SessionID, at: UnixTime, audit: AuditRecord) async throws -> Bool
+    func revokeSession(id: SessionID, at: UnixTime, audit: AuditRecord, keepingOfflineGrants: Bool) async throws -> Bool
 
     // MARK: Audit
     func appendAudit(_ record: AuditRecord) async throws
     func auditLog(user: UserID?, limit: Int) async throws -> [AuditRecord]
-    func failedAttempts(user: UserID, since: UnixTime) async throws -> Int
+
+    // MARK: Attempts and lockout (issue 9)
+    /// Reserves a guess at an account's secrets if its lockout allows one, counting and inserting in one
+    /// write transaction; `nil` when the account is locked. `subject` is the hash of the normalised email.
+    func reserveAttempt(subject: String, kind: AttemptKind, ipAddress: String?, at: UnixTime, policy: LockoutPolicy)
+        async throws -> AttemptReservation?
+    func settleAttempt(_ reservation: AttemptReservation, outcome: AttemptOutcome) async throws
+    func isLockedOut(subject: String, at: UnixTime, policy: LockoutPolicy) async throws -> Bool
+    /// Records a request for a verification email if the lockout and the send limits allow it.
+    func reserveEmailSend(
+        subject: String, ipAddress: String?, at: UnixTime, limits: OneTimeCodePolicy, lockout: LockoutPolicy
+    ) async throws -> EmailSendDecision
 
     // MARK: Authorization
     func saveAuthorizationRequest(_ request: AuthorizationRequestRecord) async throws
@@ -107,6 +121,8 @@ public protocol Store: WebhookStore, Sendable {
     /// Marks the hosted flow complete and stores its code atomically; `false` if it was already complete.
     func completeAuthorizationRequest(id: AuthorizationRequestID, code: AuthorizationCodeRecord, at: UnixTime)
         async throws -> Bool
+    /// Ties a sign-in flow to the session its first verification created, for the steps that follow.
+    func bindAuthorizationRequest(id: AuthorizationRequestID, session: SessionID, user: UserID) async throws
     /// Ends a hosted flow without a code (cancelled); `false` if it was already complete.
     func cancelAuthorizationRequest(id: AuthorizationRequestID, at: UnixTime, audit: AuditRecord) async throws -> Bool
     func insertCode(_ code: AuthorizationCodeRecord) async throws
@@ -117,9 +133,11 @@ public protocol Store: WebhookStore, Sendable {
         hash: String, at: UnixTime, issuance: TokenIssuance, replayAudit: AuditRecord,
         validate: @Sendable (AuthorizationCodeRecord, SessionRecord) -> OAuthError?
     ) async throws -> CodeRedemption
-    /// Reuse of a rotated token revokes the family and writes `reuseAudit` in the same transaction.
+    /// Reuse of a rotated token revokes the family and writes `reuseAudit` in the same transaction, unless
+    /// it comes back within `reuseGrace` of its rotation (a relying party's parallel refreshes): then it
+    /// yields a sibling of its successor. `validate` (the client binding) runs before either.
     func rotateRefreshToken(
-        hash: String, at: UnixTime, issuance: TokenIssuance, reuseAudit: AuditRecord,
+        hash: String, at: UnixTime, issuance: TokenIssuance, reuseAudit: AuditRecord, reuseGrace: Seconds,
         validate: @Sendable (GrantRecord) -> OAuthError?
     ) async throws -> RefreshRotation
     func grant(id: GrantID) async throws -> GrantRecord?
@@ -132,8 +150,8 @@ public protocol Store: WebhookStore, Sendable {
     func createMagicLink(_ link: MagicLinkRecord) async throws
     func recordMagicLinkDelivery(id: String, sentAt: UnixTime?, error: String?) async throws
     func magicLink(tokenHash: String) async throws -> MagicLinkRecord?
-    /// Messages sent for a user and from an IP address since a moment, for rate limiting.
-    func magicLinksSent(user: UserID, ipAddress: String?, since: UnixTime) async throws -> (user: Int, ip: Int)
+    /// The newest link+code sent for a pending flow, whose user a typed code is checked against.
+    func newestMagicLink(request: AuthorizationRequestID) async throws -> MagicLinkRecord?
     /// Checks a typed code against the newest link of a flow: counts a wrong attempt, or consumes on success.
     func checkCode(
         request: AuthorizationRequestID, codeHash: @Sendable (String) -> String, policy: OneTimeCodePolicy, at: UnixTime
@@ -161,4 +179,12 @@ public protocol Store: WebhookStore, Sendable {
     func saveUpstreamState(_ state: UpstreamStateRecord) async throws
     /// Marks a pending upstream redirect used, whatever happens next: a state works once (RFC 9700 4.7.1).
     func claimUpstreamState(hash: String, at: UnixTime) async throws -> UpstreamStateClaim
+}
+
+extension Store {
+    /// Revokes a session and every grant issued from it (an operator's or a security decision).
+    @discardableResult
+    public func revokeSession(id: SessionID, at: UnixTime, audit: AuditRecord) async throws -> Bool {
+        try await revokeSession(id: id, at: at, audit: audit, keepingOfflineGrants: false)
+    }
 }

@@ -13,6 +13,10 @@ struct Clients: AsyncParsableCommand {
         let name: String
         let token_endpoint_auth_method: String
         let id_token_signed_response_alg: String
+        let allow_offline_access: Bool
+        let min_acr: String?
+        /// Each action's rule as `seconds` or `seconds:level`, the syntax `--action` takes.
+        let action_rules: [String: String]
         let redirect_uris: [String]
         let post_logout_redirect_uris: [String]
         let actions: [String: Int64]
@@ -25,6 +29,11 @@ struct Clients: AsyncParsableCommand {
             name = c.record.name
             token_endpoint_auth_method = c.record.tokenEndpointAuthMethod.rawValue
             id_token_signed_response_alg = c.record.idTokenSignedResponseAlg.rawValue
+            allow_offline_access = c.record.allowOfflineAccess
+            min_acr = c.record.minAcr?.rawValue
+            action_rules = c.record.actions.mapValues { policy in
+                "\(policy.maxAge.rawValue)" + (policy.minimumLevel.map { ":\($0.shortName)" } ?? "")
+            }
             redirect_uris = c.redirectURIs
             post_logout_redirect_uris = c.postLogoutRedirectURIs
             actions = c.record.actions.mapValues(\.maxAge.rawValue)
@@ -36,10 +45,12 @@ struct Clients: AsyncParsableCommand {
             var lines = [
                 "client_id: \(client_id)", "name: \(name)", "token_endpoint_auth_method: \(token_endpoint_auth_method)",
                 "id_token_signed_response_alg: \(id_token_signed_response_alg)",
+                "allow_offline_access: \(allow_offline_access)",
             ]
+            if let min_acr { lines.append("min_acr: \(min_acr)") }
             lines += redirect_uris.map { "redirect_uri: \($0)" }
             lines += post_logout_redirect_uris.map { "post_logout_redirect_uri: \($0)" }
-            lines += actions.sorted { $0.key < $1.key }.map { "action: \($0.key) (max_age \($0.value)s)" }
+            lines += action_rules.sorted { $0.key < $1.key }.map { "action: \($0.key)=\($0.value)" }
             if let client_secret { lines.append("client_secret: \(client_secret)   (shown once; store it now)") }
             return lines.joined(separator: "\n")
         }
@@ -64,8 +75,13 @@ struct Clients: AsyncParsableCommand {
         @Flag(help: "A public client (no secret; PKCE required).") var `public` = false
         @Option(help: "client_secret_basic or client_secret_post.") var authMethod: String = "client_secret_basic"
         @Option(help: "ID token signing algorithm: ES256 (default) or RS256.") var idTokenAlg: String = "ES256"
-        @Option(name: .customLong("action"), help: "A sensitive action and its maximum age, e.g. billing.change=300 (repeatable).")
+        @Option(
+            name: .customLong("action"),
+            help: "A sensitive action, its maximum age and optionally its least level, e.g. billing.change=300:mfa (repeatable).")
         var actions: [String] = []
+        @Option(help: "The least assurance level for every request: 1fa or mfa.") var minAcr: String?
+        @Flag(help: "Honour the offline_access scope: its grants outlive the browser session (OIDC Core 11).")
+        var allowOfflineAccess = false
 
         func run() async throws {
             guard name.contains(where: { !$0.isWhitespace }), name.count <= 200 else {
@@ -87,6 +103,10 @@ struct Clients: AsyncParsableCommand {
             guard let idTokenAlgorithm = SigningAlgorithm(rawValue: idTokenAlg.uppercased()) else {
                 throw CLIError("--id-token-alg must be ES256 or RS256")
             }
+            let minimumLevel = try minAcr.map { name in
+                guard let level = ACR(name: name) else { throw CLIError("--min-acr must be 1fa or mfa") }
+                return level
+            }
             let policies = try Dictionary(actions.map(parseAction), uniquingKeysWith: { _, _ in
                 throw CLIError("an --action is given twice")
             })
@@ -96,7 +116,7 @@ struct Clients: AsyncParsableCommand {
                 record: ClientRecord(
                     id: ClientID(rawValue: IdentifierGenerator.make(prefix: ClientID.prefix)), name: name,
                     secretHash: secret?.hash.hex, tokenEndpointAuthMethod: method, actions: policies, createdAt: now(),
-                    idTokenSignedResponseAlg: idTokenAlgorithm),
+                    idTokenSignedResponseAlg: idTokenAlgorithm, allowOfflineAccess: allowOfflineAccess, minAcr: minimumLevel),
                 redirectURIs: uniqued(redirectURIs),
                 postLogoutRedirectURIs: uniqued(postLogoutRedirectURIs))
             try await store.createClient(client)
@@ -104,11 +124,10 @@ struct Clients: AsyncParsableCommand {
         }
 
         func parseAction(_ text: String) throws -> (String, ActionPolicy) {
-            let parts = text.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, let age = Int64(parts[1]), age >= 0,
-                parts[0].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-" })
-            else { throw CLIError("--action must look like name=seconds, e.g. billing.change=300") }
-            return (String(parts[0]), ActionPolicy(maxAge: Seconds(age)))
+            guard let parsed = ActionPolicy.parse(text) else {
+                throw CLIError("--action must look like name=seconds[:level], e.g. billing.change=300 or billing.change=300:mfa")
+            }
+            return parsed
         }
     }
 

@@ -28,6 +28,10 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var retention: RetentionOptions
     @Option(help: "Seconds between retention runs (0: never; run `reverify prune` from cron instead).")
     var retentionIntervalSeconds: Int64 = 3600
+    @Option(help: "Seconds in which a relying party's repeat of a just-rotated refresh token gets a sibling instead of revoking the grant (0 disables).")
+    var refreshReuseGraceSeconds: Int64 = 5
+    @Option(name: .customLong("acr-lifetime"), help: "How long a level above 1fa stays valid, e.g. mfa=900 (seconds; default 900).")
+    var acrLifetimes: [String] = []
     @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel: String = "info"
     @OptionGroup var webhooks: WebhookServeOptions
 
@@ -49,6 +53,15 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "reverify")
         logger.logLevel = level
 
+        // Every option is checked before the database is touched: a bad value changes nothing.
+        guard (0...60).contains(refreshReuseGraceSeconds) else { throw CLIError("--refresh-reuse-grace-seconds must be 0 to 60") }
+        var levelLifetimes = LevelLifetimes()
+        for text in acrLifetimes {
+            guard let (level, lifetime) = LevelLifetimes.parse(text) else {
+                throw CLIError("--acr-lifetime must look like mfa=900 (a level above 1fa and 1 to 2592000 seconds)")
+            }
+            levelLifetimes.lifetimes[level] = lifetime
+        }
         let store = try database.openMigrating()
         var configuration = ServerConfiguration(issuer: issuer, host: host, port: port)
         configuration.demo = demo
@@ -65,6 +78,8 @@ struct Serve: AsyncParsableCommand {
         configuration.connections.headerTimeout = Seconds(headerTimeoutSeconds)
         configuration.connections.idleTimeout = Seconds(idleTimeoutSeconds)
         configuration.connections.maximumConnections = maxConnections
+        configuration.refreshReuseGrace = Seconds(refreshReuseGraceSeconds)
+        configuration.levelLifetimes = levelLifetimes
         let usesOutbox = if case .outbox = configuration.mail.transport { true } else { false }
         let services = try await Services(configuration: configuration, store: store, logger: logger)
         try await KeyRingProvider.ensureSigningKey(store: store, now: services.time.now())

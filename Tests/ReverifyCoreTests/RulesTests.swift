@@ -1,3 +1,4 @@
+import Foundation
 import ReverifyCore
 import XCTest
 
@@ -27,6 +28,53 @@ final class VerificationHistoryTests: XCTestCase {
         var history = VerificationHistory()
         _ = history.record(.emailCode, at: Fixture.now, window: 900)
         XCTAssertEqual(history.record(.magicLink, at: Fixture.now + Seconds(1), window: 900).amr, [.otp])
+    }
+
+    func testLocalPasswordThenUpstreamPasswordIsNotMFA() {
+        var history = VerificationHistory()
+        _ = history.record(.password, at: Fixture.now, window: 900)
+        let result = history.record(.federated, at: Fixture.now + Seconds(30), window: 900, extraAMR: ["pwd"])
+        XCTAssertEqual(result.acr, .singleFactor)
+        XCTAssertFalse(result.amr.contains(.mfa))
+    }
+
+    func testUpstreamPasswordSpelledOutIsAKnowledgeFactor() {
+        var history = VerificationHistory()
+        _ = history.record(.password, at: Fixture.now, window: 900)
+        XCTAssertEqual(history.record(.federated, at: Fixture.now + Seconds(1), window: 900, extraAMR: ["password"]).acr, .singleFactor)
+    }
+
+    func testUpstreamWithoutAMRProvesNoFactorKind() {
+        var history = VerificationHistory()
+        _ = history.record(.password, at: Fixture.now, window: 900)
+        XCTAssertEqual(history.record(.federated, at: Fixture.now + Seconds(1), window: 900).acr, .singleFactor)
+    }
+
+    func testUpstreamPossessionFactorAfterPasswordIsMFA() {
+        var history = VerificationHistory()
+        _ = history.record(.password, at: Fixture.now, window: 900)
+        let result = history.record(.federated, at: Fixture.now + Seconds(1), window: 900, extraAMR: ["otp"])
+        XCTAssertEqual(result.amr, [.fed, .otp, .mfa])
+        XCTAssertEqual(result.acr, .multiFactor)
+    }
+
+    func testUpstreamPasswordThenEmailedCodeIsMFA() {
+        var history = VerificationHistory()
+        _ = history.record(.federated, at: Fixture.now, window: 900, extraAMR: ["pwd"])
+        XCTAssertEqual(history.record(.emailCode, at: Fixture.now + Seconds(1), window: 900).acr, .multiFactor)
+    }
+
+    func testUpstreamKnowledgeAndPossessionFactorsTogetherAreMultiFactor() {
+        var history = VerificationHistory()
+        let result = history.record(.federated, at: Fixture.now, window: 900, extraAMR: ["pwd", "otp"])
+        XCTAssertEqual(result.amr, [.fed, .pwd, .otp, .mfa])
+        XCTAssertEqual(result.acr, .multiFactor)
+    }
+
+    func testHistoryStoredBeforeFactorKindsDecodesFromItsMethods() throws {
+        let stored = #"{"lastVerified":{"password":\#(Fixture.now.rawValue)}}"#
+        var history = try JSONDecoder().decode(VerificationHistory.self, from: Data(stored.utf8))
+        XCTAssertEqual(history.record(.emailCode, at: Fixture.now + Seconds(5), window: 900).acr, .multiFactor)
     }
 
     func testFederatedKeepsUpstreamAMRValues() {

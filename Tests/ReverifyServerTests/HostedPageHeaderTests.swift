@@ -18,8 +18,7 @@ import Testing
     @Test func signInPageAllowsFormsToReachOnlyItselfAndTheClientOrigin() async throws {
         let app = try await TestApp.make()
         try await app.run { client in
-            var browser = RouterBrowser(client: client, app: app)
-            let page = try await browser.startFlow()
+            let (_, page) = try await RouterBrowser(app, client).openPage()
             #expect(page.text.contains("<h1>Sign in</h1>"))
             #expect(formAction(of: page) == Self.expectedFormAction)
         }
@@ -28,9 +27,9 @@ import Testing
     @Test func reauthenticationPageAllowsFormsToReachOnlyItselfAndTheClientOrigin() async throws {
         let app = try await TestApp.make()
         try await app.run { client in
-            var browser = RouterBrowser(client: client, app: app)
-            try await browser.signIn()
-            let page = try await browser.startFlow("&prompt=login")
+            let browser = RouterBrowser(app, client)
+            try await browser.verifyByPassword()
+            let (_, page) = try await browser.openPage("&prompt=login")
             #expect(page.text.contains("Confirm it"))
             #expect(formAction(of: page) == Self.expectedFormAction)
         }
@@ -39,8 +38,9 @@ import Testing
     @Test func codeEntryPageAllowsFormsToReachOnlyItselfAndTheClientOrigin() async throws {
         let app = try await TestApp.make()
         try await app.run { client in
-            var browser = RouterBrowser(client: client, app: app)
-            let checkEmail = try await browser.requestEmail(after: try await browser.startFlow())
+            let browser = RouterBrowser(app, client)
+            let (path, page) = try await browser.openPage()
+            let checkEmail = try await browser.requestEmail(path, page: page)
             #expect(checkEmail.status == .ok)
             #expect(checkEmail.text.contains("Check your email"))
             #expect(formAction(of: checkEmail) == Self.expectedFormAction)
@@ -50,9 +50,10 @@ import Testing
     @Test func linkConfirmationPageAllowsFormsToReachOnlyItselfAndTheClientOrigin() async throws {
         let app = try await TestApp.make()
         try await app.run { client in
-            var browser = RouterBrowser(client: client, app: app)
-            _ = try await browser.requestEmail(after: try await browser.startFlow())
-            let link = try #require(app.mailedText().firstMatch(of: /\/reauth\/magic\/[A-Za-z0-9_\-]+/))
+            let browser = RouterBrowser(app, client)
+            let (path, page) = try await browser.openPage()
+            _ = try await browser.requestEmail(path, page: page)
+            let link = try #require(try await app.mailedText().firstMatch(of: /\/reauth\/magic\/[A-Za-z0-9_\-]+/))
             let confirmation = try await browser.get(String(link.0))
             #expect(confirmation.status == .ok)
             #expect(confirmation.text.contains("id=\"confirm-link\""))
@@ -68,8 +69,7 @@ import Testing
                 issuer: "https://idp.example.com:8443/tenant", clientId: "reverify", clientSecret: "s3cret",
                 scope: "openid email", emailDomains: [], createdAt: app.services.time.now()))
         try await app.run { client in
-            var browser = RouterBrowser(client: client, app: app)
-            let page = try await browser.startFlow()
+            let (_, page) = try await RouterBrowser(app, client).openPage()
             #expect(page.text.contains("Continue with Corp"))
             #expect(formAction(of: page) == Self.expectedFormAction + " https://idp.example.com:8443")
         }
@@ -78,10 +78,10 @@ import Testing
     @Test func cookiesOverHTTPAreHttpOnlyLaxAndUnprefixed() async throws {
         let app = try await TestApp.make()
         try await app.run { client in
-            var browser = RouterBrowser(client: client, app: app)
-            _ = try await browser.startFlow()
-            let signedIn = try await browser.signIn()
-            let browserCookie = try #require(browser.setCookies["reverify_browser"])
+            let browser = RouterBrowser(app, client)
+            let started = try await browser.get(app.authorizeURI())
+            let signedIn = try await browser.verifyByPassword()
+            let browserCookie = try #require(cookies(in: started)["reverify_browser"])
             let sessionCookie = try #require(cookies(in: signedIn)["reverify_session"])
             for cookie in [browserCookie, sessionCookie] {
                 #expect(cookie.contains("httponly"))
@@ -95,11 +95,13 @@ import Testing
     @Test func cookiesOverHTTPSAreSecureHostPrefixedHttpOnlyAndLax() async throws {
         let app = try await TestApp.make(issuer: "https://reverify.example")
         try await app.run { client in
-            var browser = RouterBrowser(client: client, app: app, cookiePrefix: "__Host-")
-            _ = try await browser.startFlow()
-            let signedIn = try await browser.signIn()
-            #expect(browser.setCookies["reverify_browser"] == nil)
-            let browserCookie = try #require(browser.setCookies["__Host-reverify_browser"])
+            let browser = RouterBrowser(app, client)
+            let started = try await browser.get(app.authorizeURI())
+            #expect(cookies(in: started)["reverify_browser"] == nil)
+            let browserCookie = try #require(cookies(in: started)["__Host-reverify_browser"])
+            let (path, csrf) = try await browser.startInteraction()
+            let signedIn = try await browser.post(
+                path + "/password", ["csrf_token": csrf, "email": app.user.email, "password": TestApp.password])
             let sessionCookie = try #require(cookies(in: signedIn)["__Host-reverify_session"])
             for cookie in [browserCookie, sessionCookie] {
                 // RFC 6265bis 4.1.3.2: __Host- needs Secure, Path=/ and no Domain.
@@ -132,72 +134,29 @@ func cookies(in response: TestResponse) -> [String: Set<String>] {
 }
 
 extension TestApp {
-    /// The plain-text bodies of every message in the test's outbox, concatenated.
-    func mailedText() -> String {
-        FileOutboxMailer(directory: directory.appendingPathComponent("mail").path).entries().map(\.text).joined(separator: "\n")
+    /// The plain-text bodies of the messages in the test's outbox, once at least one arrived (mail is sent off
+    /// the request path), concatenated.
+    func mailedText() async throws -> String {
+        let outbox = FileOutboxMailer(directory: directory.appendingPathComponent("mail").path)
+        for _ in 0..<100 {
+            let texts = outbox.entries().map(\.text)
+            if !texts.isEmpty { return texts.joined(separator: "\n") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return ""
     }
 }
 
-/// Drives the hosted pages through the router the way a browser does: keeps cookies, reads CSRF tokens.
-struct RouterBrowser {
-    let client: any TestClientProtocol
-    let app: TestApp
-    var cookiePrefix = ""
-    var jar = CookieJar()
-    /// Every `Set-Cookie` seen, by name, attributes lower-cased.
-    var setCookies: [String: Set<String>] = [:]
-    var flowPath = ""
-
-    init(client: any TestClientProtocol, app: TestApp, cookiePrefix: String = "") {
-        self.client = client
-        self.app = app
-        self.cookiePrefix = cookiePrefix
-    }
-
-    private mutating func keep(_ response: TestResponse) {
-        jar.take(response)
-        setCookies.merge(cookies(in: response)) { _, new in new }
-    }
-
-    mutating func get(_ uri: String) async throws -> TestResponse {
-        let response = try await client.execute(uri: uri, method: .get, headers: jar.header) { $0 }
-        keep(response)
-        return response
-    }
-
-    mutating func post(_ uri: String, _ fields: [String: String]) async throws -> TestResponse {
-        var headers = jar.header
-        headers[.contentType] = "application/x-www-form-urlencoded"
-        let response = try await client.execute(uri: uri, method: .post, headers: headers, body: formBody(fields)) { $0 }
-        keep(response)
-        return response
-    }
-
-    /// Opens an authorization request that needs a hosted page and returns that page.
-    mutating func startFlow(_ extra: String = "") async throws -> TestResponse {
-        let interaction = try await get(app.authorizeURI(extra))
-        #expect(interaction.location.hasPrefix("/reauth/req_"), "expected a hosted page, got \(interaction.status)")
-        flowPath = interaction.location
-        return try await get(interaction.location)
-    }
-
-    static func csrf(in page: TestResponse) throws -> String {
-        String(try #require(page.text.firstMatch(of: /name="csrf_token" value="([^"]+)"/)?.1))
-    }
-
-    /// Signs in by password on a fresh flow; returns the redirect to the client.
-    @discardableResult
-    mutating func signIn() async throws -> TestResponse {
-        let page = try await startFlow()
-        let response = try await post(
-            flowPath + "/password",
-            ["csrf_token": try Self.csrf(in: page), "email": app.user.email, "password": TestApp.password])
-        #expect(response.status == .found && response.location.hasPrefix(TestApp.redirect))
-        return response
+extension RouterBrowser {
+    /// Opens an authorization request that needs a hosted page; returns its path and the page.
+    func openPage(_ extra: String = "") async throws -> (path: String, page: TestResponse) {
+        let (path, _) = try await startInteraction(extra)
+        return (path, try await get(path))
     }
 
     /// Presses "Email me a link" on a sign-in page.
-    mutating func requestEmail(after page: TestResponse) async throws -> TestResponse {
-        try await post(flowPath + "/email", ["csrf_token": try Self.csrf(in: page), "email": app.user.email])
+    func requestEmail(_ path: String, page: TestResponse) async throws -> TestResponse {
+        let csrf = try #require(page.text.firstMatch(of: /name="csrf_token" value="([^"]+)"/)?.1)
+        return try await post(path + "/email", ["csrf_token": String(csrf), "email": app.user.email])
     }
 }

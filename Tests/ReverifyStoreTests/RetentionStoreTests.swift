@@ -59,19 +59,35 @@ import Testing
         #expect(try await count("magic_links") == 0)
     }
 
-    @Test func pruneKeepsExpiredLinksTheSendLimitStillCounts() async throws {
-        // Links live 10 minutes; the per-user and per-IP send limits look back 15 (OneTimeCodePolicy.rateWindow).
-        let user = try await fixture.user()
-        let request = try await fixture.pendingRequest()
-        try await store.createMagicLink(
-            MagicLinkRecord(
-                id: "mgl_1", requestId: request, userId: user.id, browserHash: "b", tokenHash: TokenHash(of: "t").hex,
-                codeHash: "c", createdAt: now, expiresAt: now + 600, ipAddress: "10.0.0.1", userAgent: nil))
-        let later = now + OneTimeCodePolicy().rateWindow - 1
+    @Test func pruneKeepsTheFailuresADailyLockoutStillCounts() async throws {
+        var lockout = LockoutPolicy()
+        lockout.maximumConsecutiveFailures = 3
+        for _ in 0..<3 {
+            let attempt = try #require(
+                try await store.reserveAttempt(subject: "s", kind: .password, ipAddress: nil, at: now, policy: lockout))
+            try await store.settleAttempt(attempt, outcome: .failed)
+        }
+        let nearlyADayLater = now + lockout.dailyWindow - 60
 
-        _ = try await prune(at: later)
-        let sent = try await store.magicLinksSent(user: user.id, ipAddress: "10.0.0.1", since: later - OneTimeCodePolicy().rateWindow)
-        #expect(sent.user == 1 && sent.ip == 1)
+        _ = try await prune(at: nearlyADayLater)
+        #expect(try await store.isLockedOut(subject: "s", at: nearlyADayLater, policy: lockout))
+    }
+
+    @Test func countersNoCountCanIncludeGo() async throws {
+        let attempt = try #require(
+            try await store.reserveAttempt(subject: "s", kind: .password, ipAddress: nil, at: now, policy: LockoutPolicy()))
+        try await store.settleAttempt(attempt, outcome: .failed)
+        _ = try await store.reserveEmailSend(
+            subject: "s", ipAddress: "10.0.0.1", at: now, limits: OneTimeCodePolicy(), lockout: LockoutPolicy())
+
+        #expect(try await prune(at: now + policy.attemptCounters).verificationAttempts == 0)
+        let report = try await prune(at: now + policy.attemptCounters + 1)
+        #expect(report.verificationAttempts == 1 && report.emailSendRequests == 1)
+    }
+
+    @Test func countersOutliveEveryLookBack() {
+        #expect(policy.attemptCounters > LockoutPolicy().dailyWindow)
+        #expect(policy.attemptCounters > OneTimeCodePolicy().rateWindow)
     }
 
     @Test func liveGrantKeepsItsRefreshTokenAndCodeWhileItsExpiredAccessTokenGoes() async throws {

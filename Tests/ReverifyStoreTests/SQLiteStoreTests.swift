@@ -96,11 +96,22 @@ import Foundation
         let user = try await fixture.user()
         let session = try await fixture.session(for: user, authTime: fixture.now - 600)
         try await store.recordReauthentication(
-            session: session.id, authTime: fixture.now, amr: [.pwd], acr: .singleFactor,
-            verifications: VerificationHistory([.password: fixture.now]),
+            session: session.id, newSecretHash: "new-secret-hash", authTime: fixture.now, amr: [.pwd], acr: .singleFactor,
+            verifications: VerificationHistory([.password: fixture.now]), levels: LevelHistory(),
             audit: AuditRecord(at: fixture.now, event: .reauthentication, outcome: .success, userId: user.id, sessionId: session.id))
         #expect(try await store.session(id: session.id)?.authTime == fixture.now)
         #expect(try await store.auditLog(user: user.id, limit: 10).first?.event == .reauthentication)
+    }
+
+    @Test func testReauthenticationReplacesTheSessionSecretInTheSameTransaction() async throws {
+        let user = try await fixture.user()
+        let session = try await fixture.session(for: user, authTime: fixture.now - 600)
+        try await store.recordReauthentication(
+            session: session.id, newSecretHash: "new-secret-hash", authTime: fixture.now, amr: [.pwd], acr: .singleFactor,
+            verifications: VerificationHistory([.password: fixture.now]), levels: LevelHistory(),
+            audit: AuditRecord(at: fixture.now, event: .reauthentication, outcome: .success, userId: user.id, sessionId: session.id))
+        #expect(try await store.session(secretHash: session.secretHash) == nil)
+        #expect(try await store.session(secretHash: "new-secret-hash")?.id == session.id)
     }
 
     @Test func testReauthenticationOfARevokedSessionChangesNothing() async throws {
@@ -110,21 +121,100 @@ import Foundation
         let auditBefore = try await store.auditLog(user: nil, limit: 100).count
         do {
             try await store.recordReauthentication(
-                session: session.id, authTime: fixture.now, amr: [.pwd], acr: .singleFactor, verifications: .init(),
+                session: session.id, newSecretHash: "new-secret-hash", authTime: fixture.now, amr: [.pwd], acr: .singleFactor,
+                verifications: .init(), levels: LevelHistory(),
                 audit: AuditRecord(at: fixture.now, event: .reauthentication, outcome: .success))
             Issue.record("expected not found")
         } catch {}
         #expect(try await store.session(id: session.id)?.authTime == fixture.now - 600)
+        #expect(try await store.session(secretHash: session.secretHash)?.id == session.id)
         #expect(try await store.auditLog(user: nil, limit: 100).count == auditBefore)
     }
 
-    @Test func testFailedAttemptsCountOnlyRecentFailures() async throws {
-        let user = try await fixture.user()
-        for (offset, outcome) in [(-1000, AuditOutcome.failure), (-10, .failure), (-5, .failure), (-1, .success)] {
-            try await store.appendAudit(
-                AuditRecord(at: fixture.now + Seconds(Int64(offset)), event: .signIn, outcome: outcome, userId: user.id))
+    // MARK: Attempts and lockout
+
+    @Test func testReservationsStopAtTheLimitCountingUnfinishedAttempts() async throws {
+        var policy = LockoutPolicy()
+        policy.maximumFailures = 3
+        for _ in 0..<3 {
+            #expect(try await store.reserveAttempt(subject: "s", kind: .password, ipAddress: nil, at: fixture.now, policy: policy) != nil)
         }
-        #expect(try await store.failedAttempts(user: user.id, since: fixture.now - 60) == 2)
+        #expect(try await store.reserveAttempt(subject: "s", kind: .emailCode, ipAddress: nil, at: fixture.now, policy: policy) == nil)
+        #expect(try await store.isLockedOut(subject: "s", at: fixture.now, policy: policy))
+        #expect(try await store.reserveAttempt(subject: "other", kind: .password, ipAddress: nil, at: fixture.now, policy: policy) != nil)
+    }
+
+    @Test func testParallelReservationsNeverExceedTheLimit() async throws {
+        var limit = LockoutPolicy()
+        limit.maximumFailures = 10
+        let policy = limit
+        let store = self.store
+        let now = fixture.now
+        let granted = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<60 {
+                group.addTask { try await store.reserveAttempt(subject: "s", kind: .password, ipAddress: nil, at: now, policy: policy) != nil }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(granted == 10)
+    }
+
+    @Test func testSucceededAndVoidAttemptsDoNotCountAndFailuresAgeOut() async throws {
+        var policy = LockoutPolicy()
+        policy.maximumFailures = 2
+        let old = try #require(try await store.reserveAttempt(subject: "s", kind: .password, ipAddress: nil, at: fixture.now - 901, policy: policy))
+        try await store.settleAttempt(old, outcome: .failed)
+        let ok = try #require(try await store.reserveAttempt(subject: "s", kind: .password, ipAddress: nil, at: fixture.now, policy: policy))
+        try await store.settleAttempt(ok, outcome: .succeeded)
+        let void = try #require(try await store.reserveAttempt(subject: "s", kind: .emailCode, ipAddress: nil, at: fixture.now, policy: policy))
+        try await store.settleAttempt(void, outcome: .void)
+        let wrong = try #require(try await store.reserveAttempt(subject: "s", kind: .password, ipAddress: nil, at: fixture.now, policy: policy))
+        try await store.settleAttempt(wrong, outcome: .failed)
+        #expect(try await store.isLockedOut(subject: "s", at: fixture.now, policy: policy) == false)
+    }
+
+    /// Records an attempt at `offset` seconds from now with its outcome.
+    private func attempt(_ offset: Int64, _ outcome: AttemptOutcome, policy: LockoutPolicy) async throws {
+        let reservation = try #require(try await store.reserveAttempt(
+            subject: "s", kind: .emailCode, ipAddress: nil, at: fixture.now + Seconds(offset), policy: policy))
+        try await store.settleAttempt(reservation, outcome: outcome)
+    }
+
+    @Test func testConsecutiveFailuresOverTheDayLockTheAccount() async throws {
+        var policy = LockoutPolicy()
+        policy.maximumConsecutiveFailures = 3
+        for hour: Int64 in [3, 2, 1] { try await attempt(-3600 * hour, .failed, policy: policy) }
+        #expect(try await store.isLockedOut(subject: "s", at: fixture.now, policy: policy))
+    }
+
+    @Test func testASuccessResetsTheConsecutiveFailures() async throws {
+        var policy = LockoutPolicy()
+        policy.maximumConsecutiveFailures = 4
+        for hour: Int64 in [5, 4, 3] { try await attempt(-3600 * hour, .failed, policy: policy) }
+        try await attempt(-7200, .succeeded, policy: policy)
+        for minutes: Int64 in [100, 90, 80] { try await attempt(-60 * minutes, .failed, policy: policy) }
+        #expect(try await store.isLockedOut(subject: "s", at: fixture.now, policy: policy) == false)
+    }
+
+    @Test func testEmailSendsAreLimitedPerAddressAndPerIP() async throws {
+        var limits = OneTimeCodePolicy()
+        limits.maximumSendsPerUser = 2
+        limits.maximumSendsPerIP = 3
+        let lockout = LockoutPolicy()
+        #expect(try await store.reserveEmailSend(subject: "a", ipAddress: "10.0.0.1", at: fixture.now, limits: limits, lockout: lockout) == .allowed)
+        #expect(try await store.reserveEmailSend(subject: "a", ipAddress: "10.0.0.1", at: fixture.now, limits: limits, lockout: lockout) == .allowed)
+        guard case .limited = try await store.reserveEmailSend(subject: "a", ipAddress: "10.0.0.2", at: fixture.now, limits: limits, lockout: lockout)
+        else { Issue.record("the per-address limit must refuse a third send"); return }
+        #expect(try await store.reserveEmailSend(subject: "b", ipAddress: "10.0.0.1", at: fixture.now, limits: limits, lockout: lockout) == .allowed)
+        guard case .limited = try await store.reserveEmailSend(subject: "c", ipAddress: "10.0.0.1", at: fixture.now, limits: limits, lockout: lockout)
+        else { Issue.record("the per-IP limit must refuse a fourth send from one address"); return }
+    }
+
+    @Test func testALockedAccountGetsNoEmail() async throws {
+        var lockout = LockoutPolicy()
+        lockout.maximumFailures = 1
+        _ = try await store.reserveAttempt(subject: "a", kind: .password, ipAddress: nil, at: fixture.now, policy: lockout)
+        #expect(try await store.reserveEmailSend(subject: "a", ipAddress: nil, at: fixture.now, limits: .init(), lockout: lockout) == .lockedOut)
     }
 
     // MARK: Codes and grants
@@ -188,16 +278,81 @@ import Foundation
         _ = try await store.redeemCode(hash: code.codeHash, at: fixture.now, issuance: issuance, replayAudit: fixture.replayAudit) { _, _ in nil }
 
         let (next, secondRefresh) = fixture.issuance()
-        let rotated = try await store.rotateRefreshToken(hash: firstRefresh, at: fixture.now + 5, issuance: next, reuseAudit: fixture.reuseAudit) { _ in nil }
+        let rotated = try await store.rotateRefreshToken(hash: firstRefresh, at: fixture.now + 5, issuance: next, reuseAudit: fixture.reuseAudit, reuseGrace: 0) { _ in nil }
         guard case .rotated(let grant, _) = rotated else { Issue.record("\(rotated)"); return }
         #expect(grant.id == issuance.grantID)
         #expect(try await store.refreshToken(hash: secondRefresh)?.parentHash == firstRefresh)
 
-        let reuse = try await store.rotateRefreshToken(hash: firstRefresh, at: fixture.now + 6, issuance: fixture.issuance().0, reuseAudit: fixture.reuseAudit) { _ in nil }
+        let reuse = try await store.rotateRefreshToken(hash: firstRefresh, at: fixture.now + 6, issuance: fixture.issuance().0, reuseAudit: fixture.reuseAudit, reuseGrace: 0) { _ in nil }
         #expect(reuse == .reused(revokedGrant: issuance.grantID))
         #expect(try await store.auditLog(user: user.id, limit: 10).contains { $0.event == .refreshTokenReuse })
-        let afterReuse = try await store.rotateRefreshToken(hash: secondRefresh, at: fixture.now + 7, issuance: fixture.issuance().0, reuseAudit: fixture.reuseAudit) { _ in nil }
+        let afterReuse = try await store.rotateRefreshToken(hash: secondRefresh, at: fixture.now + 7, issuance: fixture.issuance().0, reuseAudit: fixture.reuseAudit, reuseGrace: 0) { _ in nil }
         #expect(afterReuse == .rejected(.invalidGrant("the grant was revoked")))
+    }
+
+    /// A redeemed grant for a new session, with the hash of its first refresh token.
+    private func redeemedGrant(scope: String = "openid") async throws -> (TokenIssuance, refresh: String, session: SessionRecord) {
+        let user = try await fixture.user()
+        let client = try await fixture.client()
+        let session = try await fixture.session(for: user)
+        let code = try await fixture.code(client: client, session: session, scope: scope)
+        let (issuance, refresh) = fixture.issuance()
+        _ = try await store.redeemCode(hash: code.codeHash, at: fixture.now, issuance: issuance, replayAudit: fixture.replayAudit) { _, _ in nil }
+        return (issuance, refresh, session)
+    }
+
+    private func rotate(_ hash: String, at offset: Seconds, grace: Seconds = 0) async throws -> (RefreshRotation, next: String) {
+        let (next, nextHash) = fixture.issuance()
+        let outcome = try await store.rotateRefreshToken(
+            hash: hash, at: fixture.now + offset, issuance: next, reuseAudit: fixture.reuseAudit, reuseGrace: grace) { _ in nil }
+        return (outcome, nextHash)
+    }
+
+    @Test func testReuseWithinTheGraceYieldsASiblingAndKeepsTheFamily() async throws {
+        let (issuance, first, _) = try await redeemedGrant()
+        let (_, successor) = try await rotate(first, at: 10, grace: 5)
+        let (repeated, sibling) = try await rotate(first, at: 13, grace: 5)
+        guard case .rotated(let grant, _) = repeated else { Issue.record("\(repeated)"); return }
+        #expect(grant.id == issuance.grantID)
+        #expect(try await store.refreshToken(hash: sibling)?.parentHash == first)
+        guard case .rotated = try await rotate(successor, at: 14, grace: 5).0 else { Issue.record("the first successor must still work"); return }
+    }
+
+    @Test func testReuseAfterTheGraceRevokesTheFamily() async throws {
+        let (issuance, first, _) = try await redeemedGrant()
+        _ = try await rotate(first, at: 10, grace: 5)
+        #expect(try await rotate(first, at: 16, grace: 5).0 == .reused(revokedGrant: issuance.grantID))
+    }
+
+    @Test func testRefreshIsRefusedOnceTheSessionIsIdleExpired() async throws {
+        let (_, first, session) = try await redeemedGrant()
+        let outcome = try await rotate(first, at: session.idleExpiresAt - fixture.now)
+        #expect(outcome.0 == .rejected(.invalidGrant("the session behind this refresh token has ended")))
+    }
+
+    @Test func testAnOfflineAccessGrantOutlivesItsIdleSession() async throws {
+        let (_, first, session) = try await redeemedGrant(scope: "openid offline_access")
+        guard case .rotated = try await rotate(first, at: Seconds((session.idleExpiresAt - fixture.now).rawValue + 60)).0 else {
+            Issue.record("an offline_access grant must survive the session going idle"); return
+        }
+    }
+
+    @Test func testSignOutKeepsOfflineGrantsButEndsTheOthers() async throws {
+        let user = try await fixture.user()
+        let client = try await fixture.client()
+        let session = try await fixture.session(for: user)
+        var grants: [GrantID] = []
+        for scope in ["openid offline_access", "openid"] {
+            let code = try await fixture.code(client: client, session: session, scope: scope)
+            let (issuance, _) = fixture.issuance()
+            _ = try await store.redeemCode(hash: code.codeHash, at: fixture.now, issuance: issuance, replayAudit: fixture.replayAudit) { _, _ in nil }
+            grants.append(issuance.grantID)
+        }
+        try await store.revokeSession(
+            id: session.id, at: fixture.now, audit: AuditRecord(at: fixture.now, event: .signOut, outcome: .success),
+            keepingOfflineGrants: true)
+        #expect(try await store.grant(id: grants[0])?.revokedAt == nil)
+        #expect(try await store.grant(id: grants[1])?.revokedAt != nil)
     }
 
     @Test func testRevokingASessionRevokesItsGrants() async throws {
@@ -298,15 +453,5 @@ import Foundation
         #expect(try await store.consumeMagicLink(tokenHash: TokenHash(of: "token-mgl_1").hex, policy: policy, at: fixture.now + 2) == nil)
         #expect(try await check(request, "111111", at: fixture.now + 2) == .wrong(remainingAttempts: 4))
         guard case .accepted = try await check(request, "222222", at: fixture.now + 3) else { Issue.record("not accepted"); return }
-    }
-
-    @Test func sendsAreCountedPerUserAndPerIP() async throws {
-        let user = try await fixture.user()
-        let request = try await fixture.pendingRequest()
-        for i in 0..<3 {
-            try await store.createMagicLink(link("mgl_\(i)", request: request, user: user, code: "123456", at: fixture.now + Seconds(Int64(i))))
-        }
-        let counts = try await store.magicLinksSent(user: user.id, ipAddress: "10.0.0.1", since: fixture.now + 1)
-        #expect(counts.user == 2 && counts.ip == 2)
     }
 }

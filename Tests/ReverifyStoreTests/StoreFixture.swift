@@ -63,10 +63,12 @@ struct StoreFixture {
         return id
     }
 
-    func code(client: StoredClient, session: SessionRecord, minAuthTime: UnixTime? = nil) async throws -> AuthorizationCodeRecord {
+    func code(client: StoredClient, session: SessionRecord, minAuthTime: UnixTime? = nil, scope: String = "openid") async throws
+        -> AuthorizationCodeRecord
+    {
         let code = AuthorizationCodeRecord(
             codeHash: OpaqueToken.generate().hash.hex, clientId: client.record.id, redirectUri: "https://rp.example/cb",
-            sessionId: session.id, userId: session.userId, scope: "openid", nonce: "n", codeChallenge: nil,
+            sessionId: session.id, userId: session.userId, scope: scope, nonce: "n", codeChallenge: nil,
             minAuthTime: minAuthTime, createdAt: now, expiresAt: now + 60)
         try await store.insertCode(code)
         return code

@@ -36,11 +36,30 @@ import Testing
             "data": [
                 "user_id": "usr_1", "session_id": "ses_1", "client_id": "cli_1", "method": "password",
                 "auth_time": 1_795_000_000, "previous_auth_time": 1_794_990_000, "amr": ["pwd"], "acr": "urn:reverify:acr:1fa",
-                "trigger": ["reason": "max_age", "max_age": 300, "action": "billing.change"],
+                "trigger": [
+                    "reason": "max_age", "max_age": 300, "action": "billing.change", "acr": NSNull(), "acr_sources": NSNull(),
+                ] as NSDictionary,
                 "ip_address": "203.0.113.7", "user_agent": "Mozilla/5.0 (X11)",
             ] as NSDictionary,
         ]
         #expect(body == expected)
+    }
+
+    @Test func aStepUpReportsTheLevelBeforeAndTheLevelRequiredWithItsRules() throws {
+        var detail = reauthDetail
+        detail["acr"] = "urn:reverify:acr:mfa"
+        detail["acr_before"] = "urn:reverify:acr:1fa"
+        detail["trigger_reason"] = "acr"
+        detail["trigger_acr"] = "urn:reverify:acr:mfa"
+        detail["trigger_acr_source"] = "client_floor action"
+        let data = WebhookEventDerivation.events(for: audit(.reauthentication, .success, detail: detail), makeID: { .init(rawValue: "evt_1") })[0].data
+        #expect(data.acr == .multiFactor)
+        #expect(data.previousAcr == .singleFactor)
+        #expect(data.trigger?.acr == .multiFactor)
+        #expect(data.trigger?.acrSources == [.clientFloor, .action])
+        let json = String(decoding: try JSONEncoder().encode(data), as: UTF8.self)
+        #expect(json.contains(#""previous_acr":"urn:reverify:acr:1fa""#))
+        #expect(json.contains(#""acr_sources":["client_floor","action"]"#))
     }
 
     @Test func triggerWithoutMaxAgeOrActionHasNulls() throws {
@@ -158,8 +177,8 @@ import Testing
         #expect(try await outbox().map(\.type) == [.authenticationSucceeded, .sessionCreated])
 
         try await store.recordReauthentication(
-            session: session.id, authTime: fixture.now + 100, amr: [.pwd], acr: .singleFactor,
-            verifications: VerificationHistory([.password: fixture.now + 100]),
+            session: session.id, newSecretHash: "rotated", authTime: fixture.now + 100, amr: [.pwd], acr: .singleFactor,
+            verifications: VerificationHistory([.password: fixture.now + 100]), levels: LevelHistory(),
             audit: AuditRecord(
                 at: fixture.now + 100, event: .reauthentication, outcome: .success, userId: user.id, sessionId: session.id,
                 method: .password, detail: ["auth_time": "\(fixture.now.rawValue + 100)", "previous_auth_time": "\(fixture.now.rawValue)"]))

@@ -277,7 +277,9 @@ def test_requests_per_user_are_rate_limited(mail_server, mail_rp, mail_user, inb
     assert handler.count(mail_user.email) == 5
 
 
-def test_unreachable_mail_server_is_reported_and_audited(tmp_path_factory):
+def test_unreachable_mail_server_is_audited_and_the_page_reveals_nothing(tmp_path_factory):
+    """Mail leaves off the request path (issue 9, item 9): the page is the same as for any address,
+    and the failed delivery is recorded on the audit log for operators."""
     broken = ReverifyServer(
         tmp_path_factory.mktemp("reverify-no-smtp"),
         extra_args=("--smtp-host", "127.0.0.1", "--smtp-port", str(free_port()), "--smtp-security", "none",
@@ -291,9 +293,14 @@ def test_unreachable_mail_server_is_reported_and_audited(tmp_path_factory):
 
         result = request_email(browser, page, user.email)
 
-        assert result.status == 503
-        assert "couldn't send the email" in result.text("error")
-        sent = [r for r in broken.audit(user.email) if r["event"] == "magic_auth.created"]
+        assert result.status == 200
+        assert result.title.startswith("Check your email")
+        deadline = time.monotonic() + 20
+        sent = []
+        while not sent and time.monotonic() < deadline:
+            sent = [r for r in broken.audit(user.email) if r["event"] == "magic_auth.created"]
+            if not sent:
+                time.sleep(0.2)
         assert sent and sent[0]["outcome"] == "failure" and sent[0]["reason"] == "mail_send_failed"
     finally:
         broken.stop()

@@ -268,7 +268,20 @@ def test_refresh_after_reauthentication_carries_the_new_auth_time(server, rp, br
     assert access["auth_time"] == again.claims["auth_time"]
 
 
-def test_refresh_token_reuse_is_refused_and_revokes_the_family(server, rp, browser, user):
+@pytest.fixture(scope="module")
+def strict_server(tmp_path_factory):
+    """A server with no refresh reuse grace: every reuse of a rotated token is theft."""
+    strict = ReverifyServer(tmp_path_factory.mktemp("reverify-no-grace"), extra_args=("--refresh-reuse-grace-seconds", "0"))
+    strict.start()
+    try:
+        yield strict
+    finally:
+        strict.stop()
+
+
+def test_refresh_token_reuse_is_refused_and_revokes_the_family(strict_server):
+    server = strict_server
+    rp, browser, user = RelyingParty(server, server.create_client()), Browser(server), server.create_user(prefix="reuse")
     first = sign_in(rp, browser, user)
     second = rp.refresh(first.tokens["refresh_token"])
     newest = second["refresh_token"]
@@ -281,6 +294,17 @@ def test_refresh_token_reuse_is_refused_and_revokes_the_family(server, rp, brows
     assert rp.introspect(newest)["active"] is False
     events = [r for r in server.audit() if r["event"] == "token.refresh_reuse"]
     assert any(r.get("client_id") == rp.client.client_id and r["outcome"] == "failure" for r in events), events
+
+
+def test_parallel_refreshes_within_the_grace_keep_the_grant(server, rp, browser, user):
+    """Issue 9, item 17: mod_auth_openidc < 2.4.14 refreshes in parallel with one token."""
+    first = sign_in(rp, browser, user)
+    rotated = rp.refresh(first.tokens["refresh_token"])
+    repeated = rp.refresh(first.tokens["refresh_token"])
+    assert repeated["refresh_token"] != rotated["refresh_token"]
+    rp.validate_tokens(repeated, nonce=None)
+    assert rp.introspect(rotated["refresh_token"])["active"] is True
+    assert rp.introspect(repeated["refresh_token"])["active"] is True
 
 
 def test_revoked_refresh_token_is_inactive_and_cannot_refresh(server, rp, browser, user):

@@ -12,5 +12,7 @@ CREATE INDEX refresh_tokens_expires ON refresh_tokens(expires_at);
 CREATE INDEX access_tokens_expires ON access_tokens(expires_at);
 CREATE INDEX sessions_expires ON sessions(expires_at);
 CREATE INDEX audit_log_at ON audit_log(at);
+CREATE INDEX verification_attempts_started ON verification_attempts(started_at);
+CREATE INDEX email_send_requests_requested ON email_send_requests(requested_at);
 CREATE INDEX webhook_deliveries_delivered ON webhook_deliveries(status, delivered_at_ms);
 CREATE INDEX outbox_events_enqueued ON outbox_events(enqueued_at_ms);

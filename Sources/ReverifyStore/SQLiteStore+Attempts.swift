@@ -1,0 +1,67 @@
+import GRDB
+import ReverifyCore
+
+extension SQLiteStore {
+    public func reserveAttempt(
+        subject: String, kind: AttemptKind, ipAddress: String?, at now: UnixTime, policy: LockoutPolicy
+    ) async throws -> AttemptReservation? {
+        try await writer.write { db in
+            // Counting and inserting in one write transaction: SQLite serialises writers, so no two
+            // reservations can both see the count below the limit (issue 9, item 3).
+            guard policy.allowsAttempt(try Self.attemptCounts(subject: subject, at: now, policy: policy, db: db)) else {
+                return nil
+            }
+            try VerificationAttemptRecord(
+                subject: subject, kind: kind, ipAddress: ipAddress, startedAt: now, outcome: .pending
+            ).insert(db)
+            return AttemptReservation(id: db.lastInsertedRowID)
+        }
+    }
+
+    public func settleAttempt(_ reservation: AttemptReservation, outcome: AttemptOutcome) async throws {
+        try await writer.write { db in
+            _ = try VerificationAttemptRecord.filter(key: reservation.id)
+                .updateAll(db, Column("outcome").set(to: outcome))
+        }
+    }
+
+    public func isLockedOut(subject: String, at now: UnixTime, policy: LockoutPolicy) async throws -> Bool {
+        try await writer.read { db in
+            !policy.allowsAttempt(try Self.attemptCounts(subject: subject, at: now, policy: policy, db: db))
+        }
+    }
+
+    public func reserveEmailSend(
+        subject: String, ipAddress: String?, at now: UnixTime, limits: OneTimeCodePolicy, lockout: LockoutPolicy
+    ) async throws -> EmailSendDecision {
+        try await writer.write { db in
+            guard lockout.allowsAttempt(try Self.attemptCounts(subject: subject, at: now, policy: lockout, db: db)) else {
+                return .lockedOut
+            }
+            let since = now - limits.rateWindow
+            let forSubject = try EmailSendRequestRecord
+                .filter(Column("subject") == subject && Column("requested_at") >= since).fetchCount(db)
+            let forIP = try ipAddress.map {
+                try EmailSendRequestRecord.filter(Column("ip_address") == $0 && Column("requested_at") >= since).fetchCount(db)
+            } ?? 0
+            if let refusal = limits.sendRefusal(recentForUser: forSubject, recentForIP: forIP) { return .limited(refusal) }
+            try EmailSendRequestRecord(subject: subject, ipAddress: ipAddress, requestedAt: now).insert(db)
+            return .allowed
+        }
+    }
+
+    /// Unfinished attempts count as failures: a guess in flight is a guess.
+    static func attemptCounts(subject: String, at now: UnixTime, policy: LockoutPolicy, db: Database) throws
+        -> AttemptCounts
+    {
+        let mine = VerificationAttemptRecord.filter(Column("subject") == subject)
+        let unsuccessful = mine.filter([AttemptOutcome.pending, AttemptOutcome.failed].contains(Column("outcome")))
+        let inWindow = try unsuccessful.filter(Column("started_at") >= now - policy.window).fetchCount(db)
+        let lastSuccess = try mine.filter(Column("outcome") == AttemptOutcome.succeeded)
+            .select(max(Column("started_at")), as: UnixTime?.self).fetchOne(db) ?? nil
+        var since = now - policy.dailyWindow
+        if let lastSuccess, lastSuccess > since { since = lastSuccess }
+        let consecutive = try unsuccessful.filter(Column("started_at") >= since).fetchCount(db)
+        return AttemptCounts(failuresInWindow: inWindow, consecutiveFailures: consecutive)
+    }
+}
