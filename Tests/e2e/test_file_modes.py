@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -59,8 +60,15 @@ def test_mail_outbox_folder_and_messages_are_owner_only(fresh_server):
     sent = browser.post_form(page, "/email", email=user.email)
     assert isinstance(sent, HostedPage) and sent.status == 200, sent
 
+    # Mail leaves off the request path: wait for the message (and its index entry), not for the page.
     outbox = fresh_server.workdir / "data" / "mail"
-    messages = sorted(outbox.iterdir())
+    deadline = time.monotonic() + 15
+    messages: list[Path] = []
+    while time.monotonic() < deadline:
+        messages = sorted(p for p in outbox.glob("*") if not p.name.startswith(".")) if outbox.exists() else []
+        if {p.suffix for p in messages} == {".eml", ".json"}:
+            break
+        time.sleep(0.1)
     assert {p.suffix for p in messages} == {".eml", ".json"}, messages
     assert mode(outbox) == 0o700, oct(mode(outbox))
     for path in messages:
