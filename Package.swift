@@ -107,7 +107,11 @@ let package = Package(
             name: "ReverifyStoreTests",
             dependencies: ["ReverifyStore", "ReverifyCrypto", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings),
-        .testTarget(name: "ReverifyCLITests", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ReverifyCLITests",
+            // The store reads what the CLI wrote (WAL included); Crypto recomputes hashes independently.
+            dependencies: ["ReverifyCore", "ReverifyStore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "ReverifyServerTests",
             dependencies: [

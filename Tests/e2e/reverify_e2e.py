@@ -256,6 +256,14 @@ class ReverifyServer:
         assert row is not None, f"no users row for {email}"
         return row[0]
 
+    def query(self, sql: str, *params: Any) -> list[tuple]:
+        """Rows from the live database, opened read-only (WAL included): what the server recorded."""
+        db = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=10)
+        try:
+            return db.execute(sql, params).fetchall()
+        finally:
+            db.close()
+
     def signing_key_pem(self, kid: str) -> str:
         """The private key behind a kid, straight from the database (to mint an old-looking token)."""
         with sqlite3.connect(self.db, timeout=10) as db:
