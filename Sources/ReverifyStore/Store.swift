@@ -168,6 +168,10 @@ public protocol Store: WebhookStore, Sendable {
     func consumeMagicLink(tokenHash: String, policy: OneTimeCodePolicy, at: UnixTime) async throws -> MagicLinkRecord?
     func revokeAccessToken(jti: String, at: UnixTime) async throws
 
+    // MARK: Retention (issue 9 item 5)
+    /// Deletes expired, ended and delivered rows and old audit rows by `cutoffs`, never anything still usable.
+    func prune(_ cutoffs: RetentionCutoffs) async throws -> PruneReport
+
     // MARK: Upstream SSO (issue 6)
     /// Adds a provider; a name already in use is `invalid`.
     func createUpstreamProvider(_ provider: UpstreamProviderRecord) async throws

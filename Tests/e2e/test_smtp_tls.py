@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from mail_inbox import Inbox
 from reverify_e2e import free_port, reverify_bin
-from test_magic_link import Inbox
 
 
 def self_signed_localhost(directory):
