@@ -18,6 +18,10 @@ extension SQLiteStore {
                 "DELETE FROM authorization_requests WHERE expires_at < ?", [expired])
             report.magicLinks = try delete("DELETE FROM magic_links WHERE expires_at < ?", [expired])
             report.upstreamStates = try delete("DELETE FROM upstream_states WHERE expires_at < ?", [expired])
+            // Pushed requests (RFC 9126) are usable only before expires_at; a request object's jti is kept
+            // only while the object could still be replayed.
+            report.pushedRequests = try delete("DELETE FROM pushed_authorization_requests WHERE expires_at < ?", [expired])
+                + delete("DELETE FROM request_object_jtis WHERE expires_at < ?", [expired])
             // Codes that never produced a grant; a redeemed code stays with its grant (its replay revokes it).
             report.authorizationCodes = try delete(
                 "DELETE FROM authorization_codes WHERE expires_at < ? AND grant_id IS NULL", [expired])

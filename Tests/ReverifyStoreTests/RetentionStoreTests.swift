@@ -41,6 +41,19 @@ import Testing
         return (session, grant.id)
     }
 
+    @Test func expiredPushedRequestsAndRequestObjectJTIsGoButLiveOnesStay() async throws {
+        let client = try await fixture.client()
+        for (hash, expiry) in [("live", now + 60), ("old", now - 60)] {
+            try await store.savePushedRequest(
+                PushedRequestRecord(uriHash: hash, clientId: client.record.id, parameters: [("scope", "openid")], createdAt: now - 120, expiresAt: expiry))
+        }
+        #expect(try await store.recordRequestObjectJTI(client: client.record.id, jti: "j", expiresAt: now + 60, at: now))
+        let report = try await prune(at: now + policy.afterExpiry)
+        #expect(report.pushedRequests == 1)
+        #expect(try await count("pushed_authorization_requests") == 1)
+        #expect(try await count("request_object_jtis") == 1)
+    }
+
     @Test func expiredFlowGoesADayLaterWithItsMagicLink() async throws {
         let user = try await fixture.user()
         let request = try await fixture.pendingRequest()  // expires at now + 900
