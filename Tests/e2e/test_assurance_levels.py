@@ -200,7 +200,7 @@ def test_step_up_is_audited_with_the_level_before_and_the_rule_that_asked(acr_se
     request = acr_rp.authorization_request(acr_values=MFA)
     verify_by_emailed_code(acr_server, browser, browser.open(request.url), acr_user.email)
 
-    rows = [r for r in acr_server.audit(acr_user.email) if r["event"] == "reauthentication" and r["outcome"] == "success"]
+    rows = [r for r in acr_server.audit(acr_user.email) if r["event"] == "authentication.reauthentication" and r["outcome"] == "success"]
     assert rows, acr_server.audit(acr_user.email)
     detail = rows[0]["detail"]
     assert detail["acr_before"] == ONE and detail["acr"] == MFA
