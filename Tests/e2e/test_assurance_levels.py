@@ -465,7 +465,7 @@ def test_authlib_client_follows_the_demo_api_challenge_and_retries(api_server):
     assert retried.json()["acr"] == MFA and retried.json()["sub"] == user.id
 
 
-def follow_demo(browser: Browser, response: requests.Response, stop_at_reverify_page: bool = True):
+def follow_demo(browser: Browser, response: requests.Response):
     """Follows redirects between the demo and Reverify as a browser without JavaScript would; returns the
     first HTML page (a Reverify hosted page or a demo page) and every Location visited."""
     visited = []
@@ -517,3 +517,26 @@ def test_demo_relying_party_follows_the_rfc9470_challenge_and_shows_billing(api_
     # The token is kept: a second press shows billing at once, without visiting Reverify.
     again = browser.http.post(api_server.base_url + "/demo/billing", allow_redirects=False, timeout=30)
     assert again.status_code == 200 and MFA in again.text
+
+
+def test_demo_shows_a_second_challenge_instead_of_following_it_again(api_server):
+    user = passwordless_user(api_server, "demo-no-mfa")  # an emailed code is all this user has: never mfa
+    browser = Browser(api_server)
+    start = browser.http.post(api_server.base_url + "/demo/billing", allow_redirects=False, timeout=30)
+    sign_in, _ = follow_demo(browser, start)
+    assert sign_in.is_sign_in, sign_in
+    already = len(messages_to(api_server.outbox, user.email))
+    check = browser.post_form(sign_in, "/email", email=user.email)
+    form = check.form("/code")
+    after_code = browser.http.post(
+        urllib.parse.urljoin(check.url, form["action"]),
+        data=dict(form["inputs"], code=wait_for_code(api_server.outbox, user.email, already)),
+        allow_redirects=False, timeout=30)
+
+    # The demo follows the first challenge; Reverify cannot raise this user (voluntary: 1fa again);
+    # the API refuses again and the demo says so rather than redirecting for ever.
+    result, visited = follow_demo(browser, after_code)
+
+    authorizations = [u for u in visited if urllib.parse.urlsplit(u).path == "/oauth2/authorize"]
+    assert len(authorizations) == 1 and "acr_values=" in authorizations[0], visited
+    assert result.status == 400 and "still refused" in result.text("error"), result.html

@@ -26,6 +26,7 @@ import subprocess
 import tempfile
 import time
 import urllib.parse
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -182,6 +183,26 @@ def submit(http: requests.Session, current: HostedPage, action_suffix: str, **fi
     return http.post(urllib.parse.urljoin(current.url, form["action"]), data=data, timeout=30)
 
 
+class _MetaRefresh(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.content: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "meta" and (a.get("http-equiv") or "").lower() == "refresh":
+            self.content = a.get("content")
+
+
+def meta_refresh_target(response: requests.Response) -> str:
+    """Where an HTML `<meta http-equiv="refresh" content="0; url=…">` page sends a browser."""
+    parser = _MetaRefresh()
+    parser.feed(response.text)
+    assert parser.content, f"{response.status_code} at {response.url} is not a refresh page: {response.text[:500]}"
+    _, _, url = parser.content.partition("url=")
+    return urllib.parse.urljoin(response.url, url.strip())
+
+
 def apache_claims(http: requests.Session, apache: Apache) -> dict:
     """What mod_auth_openidc itself holds about the session (its info hook), not what Reverify says."""
     response = http.get(apache.redirect_uri, params={"info": "json"}, timeout=30)
@@ -202,11 +223,13 @@ def test_mod_auth_openidc_acr_step_up_shows_reverify_step_up_page_and_reaches_th
     assert apache_claims(http, apache)["acr"] == ONE
 
     # 2. /app/secure/ requires acr mfa: Apache re-authenticates with acr_values, Reverify asks for one more step.
-    response = http.get(apache.base_url + "/app/secure/index.html", timeout=30)
-    step_up = page(response)
-    authorize = [urllib.parse.urlsplit(r.url) for r in response.history]
-    authorize = [urllib.parse.parse_qs(u.query) for u in authorize if u.path == "/oauth2/authorize"]
-    assert authorize and authorize[0]["acr_values"] == [MFA], [r.url for r in response.history]
+    #    mod_auth_openidc answers with a "Stepup Authentication" page that refreshes to the provider.
+    stepup_notice = http.get(apache.base_url + "/app/secure/index.html", timeout=30)
+    target = meta_refresh_target(stepup_notice)
+    authorize = urllib.parse.urlsplit(target)
+    assert authorize.path == "/oauth2/authorize", target
+    assert urllib.parse.parse_qs(authorize.query)["acr_values"] == [MFA], target
+    step_up = page(http.get(target, timeout=30))
     assert step_up.url.startswith(reverify.base_url + "/reauth/") and step_up.has("step-up-reason"), step_up.html
     forms = {f["action"].rsplit("/", 1)[-1] for f in step_up.forms}
     assert "password" not in forms and "email" in forms, forms
