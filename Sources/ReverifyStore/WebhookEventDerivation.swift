@@ -33,7 +33,8 @@ public enum WebhookEventDerivation {
         let trigger = detail["trigger_reason"].map {
             WebhookTrigger(
                 reason: $0, maxAge: detail["trigger_max_age"].flatMap { Int64($0) }.map { Seconds($0) },
-                action: detail["trigger_action"])
+                action: detail["trigger_action"], acr: detail["trigger_acr"].flatMap(ACR.init(rawValue:)),
+                acrSource: detail["trigger_acr_source"].map { $0.split(separator: " ").compactMap { LevelSource(rawValue: String($0)) } })
         }
         return WebhookEventData(
             userId: audit.userId, sessionId: audit.sessionId, clientId: audit.clientId, method: audit.method,
@@ -41,6 +42,7 @@ public enum WebhookEventDerivation {
             previousAuthTime: detail["previous_auth_time"].flatMap { Int64($0) }.map { UnixTime($0) },
             amr: detail["amr"].map { $0.split(separator: " ").map { AMR(rawValue: String($0)) } },
             acr: detail["acr"].flatMap(ACR.init(rawValue:)),
+            previousAcr: detail["acr_before"].flatMap(ACR.init(rawValue:)),
             trigger: trigger,
             ipAddress: audit.ipAddress, userAgent: audit.userAgent,
             // On success the audit reason is the trigger, already reported; on failure or sign-out it says why.
