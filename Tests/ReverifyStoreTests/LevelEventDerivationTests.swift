@@ -10,12 +10,12 @@ import Testing
         AuditRecord(
             at: UnixTime(1_795_000_000), event: .reauthentication, outcome: .success, userId: UserID(rawValue: "usr_1"),
             sessionId: SessionID(rawValue: "ses_1"), clientId: ClientID(rawValue: "cli_1"), method: .emailCode,
-            reason: "assurance_level", ipAddress: nil, userAgent: nil, detail: detail)
+            reason: "acr", ipAddress: nil, userAgent: nil, detail: detail)
     }
 
     let stepUp = [
         "auth_time": "1795000000", "previous_auth_time": "1794999900", "amr": "otp mfa", "acr": ACR.multiFactor.rawValue,
-        "acr_before": ACR.singleFactor.rawValue, "trigger_reason": "assurance_level", "trigger_max_age": "300",
+        "acr_before": ACR.singleFactor.rawValue, "trigger_reason": "acr", "trigger_max_age": "300",
         "trigger_action": "billing.change", "trigger_acr": ACR.multiFactor.rawValue, "trigger_acr_source": "client_floor action",
     ]
 
@@ -24,7 +24,7 @@ import Testing
         #expect(data.previousAcr == .singleFactor)
         #expect(data.acr == .multiFactor)
         #expect(data.trigger == WebhookTrigger(
-            reason: "assurance_level", maxAge: 300, action: "billing.change", acr: .multiFactor, acrSource: [.clientFloor, .action]))
+            reason: "acr", maxAge: 300, action: "billing.change", acr: .multiFactor, acrSource: [.clientFloor, .action]))
     }
 
     @Test func theLevelFieldsAppearInTheJSONBody() throws {
