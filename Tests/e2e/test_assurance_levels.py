@@ -23,6 +23,7 @@ import requests
 from requests.utils import parse_dict_header
 
 from mail_outbox import messages_to, wait_for_code
+from webhook_support import Receiver
 from reverify_e2e import (
     RP_ORIGIN,
     Browser,
@@ -205,6 +206,28 @@ def test_step_up_is_audited_with_the_level_before_and_the_rule_that_asked(acr_se
     detail = rows[0]["detail"]
     assert detail["acr_before"] == ONE and detail["acr"] == MFA
     assert detail["trigger_acr"] == MFA and detail["trigger_acr_source"] == "request"
+
+
+def test_step_up_webhook_carries_the_levels_before_after_and_requested(acr_server, acr_user):
+    receiver = Receiver().start()
+    try:
+        view = acr_server.cli_json("webhooks", "add", "--url", receiver.url, "--allow-private",
+                                   "--events", "authentication.reauthenticated")
+        receiver.secret = view["secret"]
+        rp = RelyingParty(acr_server, acr_server.create_client(actions=("billing.change=300:mfa",)))
+        browser = Browser(acr_server)
+        sign_in_with_password(rp, browser, acr_user)
+        request = rp.authorization_request(action="billing.change")
+        verify_by_emailed_code(acr_server, browser, browser.open(request.url), acr_user.email)
+
+        mine = lambda ds: [d for d in ds if d.verified and d.event["data"]["user_id"] == acr_user.id]
+        [delivery] = mine(receiver.wait_for(lambda ds: mine(ds), 15, "the reauthenticated event"))
+    finally:
+        receiver.stop()
+    data = delivery.event["data"]
+    assert data["previous_acr"] == ONE and data["acr"] == MFA
+    assert data["trigger"]["acr"] == MFA and data["trigger"]["acr_source"] == ["action"]
+    assert data["trigger"]["max_age"] == 300 and data["trigger"]["action"] == "billing.change"
 
 
 def test_a_level_the_user_cannot_reach_voluntarily_continues_with_1fa(acr_server, acr_rp):
