@@ -18,12 +18,19 @@ struct TestApp {
     let clientID: ClientID
     let clientSecret: String
 
-    static func make() async throws -> TestApp {
+    /// - Parameters:
+    ///   - time: the clock (a `TestClock` lets a test move time forward).
+    ///   - configure: changes to the configuration (mail goes to `directory/mail` unless changed here).
+    static func make(
+        time: any TimeSource = SystemTimeSource(), configure: (inout ServerConfiguration) -> Void = { _ in }
+    ) async throws -> TestApp {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("reverify-http-\(UUID().uuidString)")
         let store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path)
         var configuration = ServerConfiguration(issuer: "http://127.0.0.1:9000")
         configuration.argon2 = Argon2Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1)
-        let services = try await Services(configuration: configuration, store: store)
+        configuration.mail.transport = .outbox(directory: directory.appendingPathComponent("mail").path)
+        configure(&configuration)
+        let services = try await Services(configuration: configuration, store: store, time: time)
         let now = services.time.now()
         // ES256 only: RSA key generation is slow and these tests do not need it.
         try await KeyRingProvider.rotate(store: store, now: now, algorithm: .es256)
