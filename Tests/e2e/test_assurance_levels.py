@@ -536,6 +536,7 @@ def test_demo_relying_party_follows_the_rfc9470_challenge_and_shows_billing(api_
 
     assert billing.status == 200 and billing.has("plan"), billing.html
     assert billing.text("acr") == MFA
+    assert abs(int(billing.text("auth-time")) - time.time()) < 60, "the retry rests on the fresh step-up"
 
     # The token is kept: a second press shows billing at once, without visiting Reverify.
     again = browser.http.post(api_server.base_url + "/demo/billing", allow_redirects=False, timeout=30)
