@@ -69,6 +69,7 @@ let package = Package(
                 "ReverifyStore",
                 "ReverifyCrypto",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -78,6 +79,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             resources: [.copy("Resources")],
@@ -92,6 +94,7 @@ let package = Package(
                 "ReverifyServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -104,7 +107,11 @@ let package = Package(
             name: "ReverifyStoreTests",
             dependencies: ["ReverifyStore", "ReverifyCrypto", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings),
-        .testTarget(name: "ReverifyCLITests", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ReverifyCLITests",
+            // The store reads what the CLI wrote (WAL included); Crypto recomputes hashes independently.
+            dependencies: ["ReverifyCore", "ReverifyStore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "ReverifyServerTests",
             dependencies: [

@@ -44,7 +44,7 @@ public struct WebhookEventData: Encodable, Equatable, Sendable {
     /// RFC 8176 values of the resulting session.
     public var amr: [AMR]?
     public var acr: ACR?
-    /// The session's effective level before this verification (issue 10, item 7), next to `acr` after it.
+    /// The session's effective level before a re-authentication (issue 10, item 7).
     public var previousAcr: ACR?
     /// What demanded the verification.
     public var trigger: WebhookTrigger?
@@ -82,37 +82,31 @@ public struct WebhookEventData: Encodable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case userId = "user_id", sessionId = "session_id", clientId = "client_id", method
-        case authTime = "auth_time", previousAuthTime = "previous_auth_time", amr, acr, previousAcr = "previous_acr"
-        case trigger
+        case authTime = "auth_time", previousAuthTime = "previous_auth_time", amr, acr, previousAcr = "previous_acr", trigger
         case ipAddress = "ip_address", userAgent = "user_agent", reason, flow, endpointId = "endpoint_id"
     }
 }
 
-/// Why a verification was demanded: the freshness decision's reason, the `max_age` the client sent and
-/// the sensitive action it named. `max_age` and `action` are `null` when the request had none. When the
-/// request needed an assurance level, `acr` names it and `acr_source` the rules that demanded it (issue 10,
-/// item 7); both are left out otherwise.
+/// Why a verification was demanded: the freshness decision's reason, the `max_age` that applied, the
+/// sensitive action named, and the assurance level required with the rules that demanded it
+/// (`request`, `essential_claim`, `client_floor`, `action`). Absent values are `null`.
 public struct WebhookTrigger: Encodable, Equatable, Sendable {
     public var reason: String
     public var maxAge: Seconds?
     public var action: String?
-    /// The level the request needed.
     public var acr: ACR?
-    /// Which rules asked for `acr`: `request`, `essential_claim`, `client_floor`, `action`.
-    public var acrSource: [LevelSource]?
+    public var acrSources: [LevelSource]?
 
-    public init(
-        reason: String, maxAge: Seconds? = nil, action: String? = nil, acr: ACR? = nil, acrSource: [LevelSource]? = nil
-    ) {
+    public init(reason: String, maxAge: Seconds? = nil, action: String? = nil, acr: ACR? = nil, acrSources: [LevelSource]? = nil) {
         self.reason = reason
         self.maxAge = maxAge
         self.action = action
         self.acr = acr
-        self.acrSource = acrSource
+        self.acrSources = acrSources
     }
 
     enum CodingKeys: String, CodingKey {
-        case reason, maxAge = "max_age", action, acr, acrSource = "acr_source"
+        case reason, maxAge = "max_age", action, acr, acrSources = "acr_sources"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -121,7 +115,7 @@ public struct WebhookTrigger: Encodable, Equatable, Sendable {
         // Always present (null when absent) so receivers see one shape.
         try c.encode(maxAge?.rawValue, forKey: .maxAge)
         try c.encode(action, forKey: .action)
-        try c.encodeIfPresent(acr, forKey: .acr)
-        try c.encodeIfPresent(acrSource, forKey: .acrSource)
+        try c.encode(acr, forKey: .acr)
+        try c.encode(acrSources, forKey: .acrSources)
     }
 }

@@ -21,12 +21,22 @@ struct AuthorizeRoutes {
         }
     }
 
-    func authorize(_ params: RequestParameters, request: Request, context: ReverifyRequestContext) async throws
+    func authorize(_ urlParams: RequestParameters, request: Request, context: ReverifyRequestContext) async throws
         -> Response
     {
         let now = services.time.now()
+        // 0. A pushed request or a signed request object replaces or overrides the URL's parameters.
+        let stored = try await lookUpClient(urlParams)
+        var params = urlParams
+        if let stored {
+            do {
+                params = try await AuthorizationParameters(services: services).resolve(urlParams, client: stored)
+            } catch {
+                return try await refuseTransport(error, urlParams: urlParams, client: stored, request: request, context: context)
+            }
+        }
         // 1. Client and redirect URI first: until both check out, errors are shown, never redirected.
-        let client = try await lookUpClient(params)
+        let client = stored
         let redirectURI: String
         do {
             redirectURI = try AuthorizeRequestValidator.trustedRedirectURI(params, client: client?.registered)
@@ -52,8 +62,10 @@ struct AuthorizeRoutes {
         var decision = FreshnessPolicy.decide(
             request: authorizeRequest, client: client, session: current?.0.snapshot, hintedUser: hinted, now: now,
             lifetimes: services.configuration.levelLifetimes)
-        if case .reauthenticate(.assuranceLevel) = decision, let (session, user) = current {
-            decision = try await levelDecision(authorizeRequest, client: client, session: session, user: user)
+        if case .reauthenticate(let reason) = decision, let (session, user) = current {
+            decision = try await levelDecision(
+                authorizeRequest, client: client, session: session, user: user,
+                timeReason: reason == .assuranceLevel ? nil : reason)
         }
         try await auditDecision(decision, request: authorizeRequest, client: client, session: current?.0, http: request, context: context)
 
@@ -73,22 +85,43 @@ struct AuthorizeRoutes {
         }
     }
 
-    /// A level the session lacks: step up when this user has a method that can reach it; otherwise a
-    /// voluntary request continues with the level achieved and an essential one fails (issue 10, item 2).
+    /// A re-verification is due; does the level the request needs change that? Step up when this user has a
+    /// method that can reach it; when none can, an essential level fails at once rather than after a
+    /// pointless verification, and a voluntary one continues with the level achieved (issue 10, item 2).
+    ///
+    /// - Parameter timeReason: why the session is stale by time, if it is (a re-verification is due anyway).
     private func levelDecision(
-        _ authorizeRequest: AuthorizeRequest, client: RegisteredClient, session: SessionRecord, user: UserRecord
+        _ authorizeRequest: AuthorizeRequest, client: RegisteredClient, session: SessionRecord, user: UserRecord,
+        timeReason: ReauthReason?
     ) async throws -> FreshnessDecision {
+        let timeDecision: FreshnessDecision = timeReason.map { .reauthenticate($0) } ?? .proceed
         guard let (requirement, plan) = try await StepUpCheck(services: services).plan(
             request: authorizeRequest, client: client, user: user, session: session)
-        else { return .proceed }
+        else { return timeDecision }
         switch plan {
-        case .satisfied: return .proceed
-        case .offer: return .reauthenticate(.assuranceLevel)
+        case .satisfied: return timeDecision
+        case .offer: return .reauthenticate(timeReason ?? .assuranceLevel)
         case .unreachable where requirement.essential:
             return .fail(OAuthError(
                 .unmetAuthenticationRequirements, "the user has no way to reach \(requirement.level.rawValue)"))
-        case .unreachable: return .proceed
+        case .unreachable: return timeDecision
         }
+    }
+
+    /// A pushed request or request object that cannot be used: redirected when the URL's own redirect URI
+    /// is registered for the client, else shown on a page (RFC 6749 4.1.2.1); audited either way.
+    private func refuseTransport(
+        _ error: OAuthError, urlParams: RequestParameters, client: StoredClient, request: Request,
+        context: ReverifyRequestContext
+    ) async throws -> Response {
+        try await services.store.appendAudit(
+            flow.audit(
+                .authorizeDecision, .failure, request: request, context: context, client: client.record.id,
+                reason: error.code.rawValue, detail: ["error_description": String(error.description.prefix(200))]))
+        if let uri = urlParams["redirect_uri"], urlParams.isUsable("redirect_uri"), client.registered.isRegistered(redirectURI: uri) {
+            return flow.redirectError(error, to: uri, state: urlParams.isUsable("state") ? urlParams["state"] : nil)
+        }
+        return services.pages.error("The application's request could not be used: \(error.description).")
     }
 
     private func lookUpClient(_ params: RequestParameters) async throws -> StoredClient? {

@@ -1,5 +1,7 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import ServiceLifecycle
 import ReverifyCore
 import ReverifyStore
@@ -9,8 +11,10 @@ public enum ReverifyApplication {
     public static func router(services: Services) -> Router<ReverifyRequestContext> {
         let router = Router(context: ReverifyRequestContext.self)
         router.add(middleware: LogRequestsMiddleware(.debug))
+        router.add(middleware: RateLimitMiddleware(services: services))
         DiscoveryRoutes(services: services).register(on: router)
         AuthorizeRoutes(services: services).register(on: router)
+        PushedAuthorizationRoutes(services: services).register(on: router)
         HostedPageRoutes(services: services).register(on: router)
         EmailVerificationRoutes(services: services).register(on: router)
         UpstreamSSORoutes(services: services).register(on: router)
@@ -35,9 +39,17 @@ public enum ReverifyApplication {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let c = services.configuration
+        let limits = c.connections
+        let headerTimeout = TimeAmount.seconds(limits.headerTimeout.rawValue)
         return Application(
             router: router(services: services),
-            configuration: .init(address: .hostname(c.host, port: c.port), serverName: "Reverify"),
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [RequestHeadDeadlineHandler(timeout: headerTimeout)],
+                    idleTimeout: .seconds(limits.idleTimeout.rawValue))),
+            configuration: .init(
+                address: .hostname(c.host, port: c.port), serverName: "Reverify",
+                availableConnectionsDelegate: MaximumAvailableConnections(limits.maximumConnections, logger: services.logger)),
             services: background,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? c.port) },
             logger: services.logger)

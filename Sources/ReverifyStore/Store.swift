@@ -64,6 +64,8 @@ public protocol Store: WebhookStore, Sendable {
     func users() async throws -> [UserRecord]
     func setPasswordHash(_ hash: String, for user: UserID, at: UnixTime) async throws
     func setDisabled(_ disabled: Bool, user: UserID, at: UnixTime) async throws
+    /// Stores a user's profile claims (name, given/family name, preferred username).
+    func updateProfile(_ user: UserRecord, at: UnixTime) async throws
 
     // MARK: Clients
     func createClient(_ client: StoredClient) async throws
@@ -126,6 +128,12 @@ public protocol Store: WebhookStore, Sendable {
     /// Ends a hosted flow without a code (cancelled); `false` if it was already complete.
     func cancelAuthorizationRequest(id: AuthorizationRequestID, at: UnixTime, audit: AuditRecord) async throws -> Bool
     func insertCode(_ code: AuthorizationCodeRecord) async throws
+    /// Stores a pushed authorization request (RFC 9126) under the hash of its `request_uri`.
+    func savePushedRequest(_ request: PushedRequestRecord) async throws
+    /// Takes a pushed request once: `nil` when unknown, another client's, expired or already used.
+    func consumePushedRequest(uriHash: String, client: ClientID, at: UnixTime) async throws -> PushedRequestRecord?
+    /// Records a request object's `jti` until it expires; `false` when it was already used (a replay).
+    func recordRequestObjectJTI(client: ClientID, jti: String, expiresAt: UnixTime, at: UnixTime) async throws -> Bool
     /// Redeems a code once: `validate` sees the stored binding (client, redirect URI, PKCE) and the session
     /// before anything is written; on success the grant and its tokens are stored in the same transaction.
     /// A replay revokes the grant and writes `replayAudit` (with the revoked grant added) in the same transaction.
@@ -160,6 +168,10 @@ public protocol Store: WebhookStore, Sendable {
     func consumeMagicLink(tokenHash: String, policy: OneTimeCodePolicy, at: UnixTime) async throws -> MagicLinkRecord?
     func revokeAccessToken(jti: String, at: UnixTime) async throws
 
+    // MARK: Retention (issue 9 item 5)
+    /// Deletes expired, ended and delivered rows and old audit rows by `cutoffs`, never anything still usable.
+    func prune(_ cutoffs: RetentionCutoffs) async throws -> PruneReport
+
     // MARK: Upstream SSO (issue 6)
     /// Adds a provider; a name already in use is `invalid`.
     func createUpstreamProvider(_ provider: UpstreamProviderRecord) async throws
@@ -168,6 +180,8 @@ public protocol Store: WebhookStore, Sendable {
     func upstreamProvider(name: String) async throws -> UpstreamProviderRecord?
     /// Removes a provider with its links and pending redirects.
     func deleteUpstreamProvider(id: UpstreamProviderID) async throws
+    /// Replaces the domains for which a provider's first sign-ins link by email (issue 9 item 6).
+    func setUpstreamLinkDomains(_ domains: [String], for id: UpstreamProviderID) async throws
     /// Links a user to an upstream subject; refused (`invalid`) if either side is already linked.
     func linkIdentity(_ identity: UserIdentityRecord) async throws
     func identity(provider: UpstreamProviderID, subject: String) async throws -> UserIdentityRecord?

@@ -13,11 +13,15 @@ public enum WebhookEventDerivation {
     /// `signIn` success: the user authenticated and a session began. `reauthentication` success: the session's
     /// `auth_time` moved. Failures of either are `authentication.failed`; a sign-out or revocation ends a session;
     /// a verification email (link and code) that was sent is `magic_auth.created`.
+    ///
+    /// A failure that names no known user (an unknown address, a junk upstream callback) publishes nothing: anyone
+    /// can produce those without limit, and each event fans out to every endpoint with a day of retries
+    /// (issue 9 item 5). The audit row still records it.
     public static func types(for audit: AuditRecord) -> [WebhookEventType] {
         switch (audit.event, audit.outcome) {
         case (.signIn, .success): [.authenticationSucceeded, .sessionCreated]
         case (.reauthentication, .success): [.authenticationReauthenticated]
-        case (.signIn, .failure), (.reauthentication, .failure): [.authenticationFailed]
+        case (.signIn, .failure), (.reauthentication, .failure): audit.userId == nil ? [] : [.authenticationFailed]
         case (.sessionRevoked, .success), (.signOut, .success): [.sessionRevoked]
         case (.magicLinkSent, .success): [.magicAuthCreated]
         default: []
@@ -26,7 +30,7 @@ public enum WebhookEventDerivation {
 
     /// The `data` object: who, which session and client, how, the new and previous `auth_time`, the
     /// resulting `amr`/`acr`, what triggered it, and from where. The audit `detail` keys are the ones
-    /// `HostedPageRoutes.eventDetail` writes for every successful verification.
+    /// `VerificationCompletion.eventDetail` writes for every successful verification.
     public static func data(for audit: AuditRecord) -> WebhookEventData {
         let detail = audit.detail
         let failed = audit.outcome == .failure
@@ -34,7 +38,7 @@ public enum WebhookEventDerivation {
             WebhookTrigger(
                 reason: $0, maxAge: detail["trigger_max_age"].flatMap { Int64($0) }.map { Seconds($0) },
                 action: detail["trigger_action"], acr: detail["trigger_acr"].flatMap(ACR.init(rawValue:)),
-                acrSource: detail["trigger_acr_source"].map { $0.split(separator: " ").compactMap { LevelSource(rawValue: String($0)) } })
+                acrSources: detail["trigger_acr_source"].map { $0.split(separator: " ").compactMap { LevelSource(rawValue: String($0)) } })
         }
         return WebhookEventData(
             userId: audit.userId, sessionId: audit.sessionId, clientId: audit.clientId, method: audit.method,

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import ReverifyCore
 import ReverifyServer
+import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the HTTP server (stops gracefully on SIGTERM/SIGINT).")
@@ -17,6 +18,16 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Minutes an emailed link and code stay valid.") var magicLinkMinutes: Int64 = 10
     @Option(help: "Minutes of inactivity after which a browser session ends.") var sessionIdleMinutes: Int64 = 480
     @Option(help: "Hours after sign-in at which a browser session ends regardless of use.") var sessionMaxHours: Int64 = 168
+    @Option(help: "Seconds a connection has to send each complete request header block (slowloris).")
+    var headerTimeoutSeconds: Int64 = 10
+    @Option(help: "Seconds after which a connection that sends nothing complete is closed.")
+    var idleTimeoutSeconds: Int64 = 60
+    @Option(help: "Connections served at once; more wait until one closes.") var maxConnections: Int = 512
+    @Option(help: "Unauthenticated requests (authorize without a session, hosted-page POSTs) per client network per minute; 0 disables.")
+    var rateLimitPerMinute: Int = 300
+    @OptionGroup var retention: RetentionOptions
+    @Option(help: "Seconds between retention runs (0: never; run `reverify prune` from cron instead).")
+    var retentionIntervalSeconds: Int64 = 3600
     @Option(help: "Seconds in which a relying party's repeat of a just-rotated refresh token gets a sibling instead of revoking the grant (0 disables).")
     var refreshReuseGraceSeconds: Int64 = 5
     @Option(name: .customLong("acr-lifetime"), help: "How long a level above 1fa stays valid, e.g. mfa=900 (seconds; default 900).")
@@ -27,6 +38,15 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         guard (0...65535).contains(port) else { throw CLIError("--port must be between 0 and 65535") }
         guard let level = Logger.Level(rawValue: logLevel) else { throw CLIError("unknown --log-level \(logLevel)") }
+        guard (1...3600).contains(headerTimeoutSeconds), (1...86_400).contains(idleTimeoutSeconds) else {
+            throw CLIError("--header-timeout-seconds must be 1 to 3600 and --idle-timeout-seconds 1 to 86400")
+        }
+        guard (1...1_000_000).contains(maxConnections) else { throw CLIError("--max-connections must be 1 to 1000000") }
+        guard (0...1_000_000).contains(rateLimitPerMinute) else { throw CLIError("--rate-limit-per-minute must be 0 to 1000000") }
+        let retentionPolicy = try retention.policy()
+        guard (0...604_800).contains(retentionIntervalSeconds) else {
+            throw CLIError("--retention-interval-seconds must be 0 to 604800")
+        }
         let webhookConfiguration = try webhooks.configuration()
         let issuer = issuer ?? "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
         guard issuer.hasPrefix("https://") || issuer.hasPrefix("http://") else { throw CLIError("--issuer must be an http(s) URL") }
@@ -54,13 +74,24 @@ struct Serve: AsyncParsableCommand {
         }
         configuration.sessionIdleTimeout = .minutes(sessionIdleMinutes)
         configuration.sessionAbsoluteLifetime = .hours(sessionMaxHours)
+        configuration.rateLimitPerMinute = rateLimitPerMinute
+        configuration.connections.headerTimeout = Seconds(headerTimeoutSeconds)
+        configuration.connections.idleTimeout = Seconds(idleTimeoutSeconds)
+        configuration.connections.maximumConnections = maxConnections
         configuration.refreshReuseGrace = Seconds(refreshReuseGraceSeconds)
         configuration.levelLifetimes = levelLifetimes
         let usesOutbox = if case .outbox = configuration.mail.transport { true } else { false }
         let services = try await Services(configuration: configuration, store: store, logger: logger)
         try await KeyRingProvider.ensureSigningKey(store: store, now: services.time.now())
         let worker = WebhookWorker(store: store, configuration: webhookConfiguration, logger: logger)
-        let app = ReverifyApplication.make(services: services, background: webhookConfiguration.enabled ? [worker] : []) {
+        var background: [any Service] = webhookConfiguration.enabled ? [worker] : []
+        if retentionIntervalSeconds > 0 {
+            background.append(
+                RetentionService(
+                    store: store, policy: retentionPolicy, interval: .seconds(retentionIntervalSeconds), time: services.time,
+                    logger: logger))
+        }
+        let app = ReverifyApplication.make(services: services, background: background) {
             boundPort in
             print("Reverify listening on http://\(host):\(boundPort) (issuer \(issuer))")
             if demo { print("Demo relying party: \(issuer)/demo") }

@@ -1,4 +1,7 @@
+import Crypto
 import Foundation
+import ReverifyCore
+import ReverifyStore
 import XCTest
 
 /// The administration CLI, run as an operator would.
@@ -61,7 +64,18 @@ final class CLITests: CLITestCase {
         XCTAssertTrue(try reverify(["users", "list"]).stdout.contains("no users"))
     }
 
-    func testClientCreatePrintsTheSecretOnceAndStoresOnlyItsHash() throws {
+    /// SHA-256 of a secret, hex-encoded: what DESIGN 4 says is stored for client secrets.
+    func sha256Hex(_ secret: String) -> String {
+        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The client's row as the store reads it (through the WAL, not just the main database file).
+    func storedSecretHash(_ id: String) async throws -> String? {
+        let store = try SQLiteStore(path: database)
+        return try await store.client(id: ClientID(rawValue: id))?.record.secretHash
+    }
+
+    func testClientCreatePrintsTheSecretOnceAndStoresOnlyItsHash() async throws {
         try reverify(["migrate"])
         let created = try reverify([
             "clients", "create", "--name", "Billing", "--redirect-uri", "https://billing.example/cb",
@@ -73,10 +87,35 @@ final class CLITests: CLITestCase {
         let id = try XCTUnwrap(client["client_id"] as? String)
         let shown = try reverify(["clients", "show", id, "--json"])
         XCTAssertFalse(shown.stdout.contains(secret))
-        XCTAssertFalse(try String(contentsOfFile: database, encoding: .isoLatin1).contains(secret))
+        let storedHash = try await storedSecretHash(id)
+        XCTAssertEqual(storedHash, sha256Hex(secret))
+        XCTAssertNotEqual(storedHash, secret)
+    }
+
+    func testClientRotateSecretStoresOnlyTheNewSecretsHash() async throws {
+        try reverify(["migrate"])
+        let created = try XCTUnwrap(
+            json(try reverify(["clients", "create", "--name", "Billing", "--redirect-uri", "https://billing.example/cb", "--json"]))
+                as? [String: Any])
+        let id = try XCTUnwrap(created["client_id"] as? String)
+
         let rotated = try XCTUnwrap(json(try reverify(["clients", "rotate-secret", id, "--json"])) as? [String: String])
-        XCTAssertNotEqual(rotated["client_secret"], secret)
+
+        let secret = try XCTUnwrap(rotated["client_secret"])
+        XCTAssertNotEqual(secret, created["client_secret"] as? String)
+        let storedHash = try await storedSecretHash(id)
+        XCTAssertEqual(storedHash, sha256Hex(secret))
+    }
+
+    func testClientDeleteRemovesIt() throws {
+        try reverify(["migrate"])
+        let created = try XCTUnwrap(
+            json(try reverify(["clients", "create", "--name", "Billing", "--redirect-uri", "https://billing.example/cb", "--json"]))
+                as? [String: Any])
+        let id = try XCTUnwrap(created["client_id"] as? String)
+
         XCTAssertEqual(try reverify(["clients", "delete", id]).status, 0)
+
         XCTAssertNotEqual(try reverify(["clients", "show", id]).status, 0)
     }
 

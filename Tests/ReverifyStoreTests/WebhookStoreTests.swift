@@ -36,11 +36,30 @@ import Testing
             "data": [
                 "user_id": "usr_1", "session_id": "ses_1", "client_id": "cli_1", "method": "password",
                 "auth_time": 1_795_000_000, "previous_auth_time": 1_794_990_000, "amr": ["pwd"], "acr": "urn:reverify:acr:1fa",
-                "trigger": ["reason": "max_age", "max_age": 300, "action": "billing.change"],
+                "trigger": [
+                    "reason": "max_age", "max_age": 300, "action": "billing.change", "acr": NSNull(), "acr_sources": NSNull(),
+                ] as NSDictionary,
                 "ip_address": "203.0.113.7", "user_agent": "Mozilla/5.0 (X11)",
             ] as NSDictionary,
         ]
         #expect(body == expected)
+    }
+
+    @Test func aStepUpReportsTheLevelBeforeAndTheLevelRequiredWithItsRules() throws {
+        var detail = reauthDetail
+        detail["acr"] = "urn:reverify:acr:mfa"
+        detail["acr_before"] = "urn:reverify:acr:1fa"
+        detail["trigger_reason"] = "acr"
+        detail["trigger_acr"] = "urn:reverify:acr:mfa"
+        detail["trigger_acr_source"] = "client_floor action"
+        let data = WebhookEventDerivation.events(for: audit(.reauthentication, .success, detail: detail), makeID: { .init(rawValue: "evt_1") })[0].data
+        #expect(data.acr == .multiFactor)
+        #expect(data.previousAcr == .singleFactor)
+        #expect(data.trigger?.acr == .multiFactor)
+        #expect(data.trigger?.acrSources == [.clientFloor, .action])
+        let json = String(decoding: try JSONEncoder().encode(data), as: UTF8.self)
+        #expect(json.contains(#""previous_acr":"urn:reverify:acr:1fa""#))
+        #expect(json.contains(#""acr_sources":["client_floor","action"]"#))
     }
 
     @Test func triggerWithoutMaxAgeOrActionHasNulls() throws {
@@ -69,6 +88,16 @@ import Testing
         ]
         for (event, outcome, types) in cases {
             #expect(WebhookEventDerivation.types(for: audit(event, outcome)) == types, "\(event) \(outcome)")
+        }
+    }
+
+    @Test func failureNamingNoKnownUserPublishesNothing() {
+        for event in [AuditEvent.signIn, .reauthentication] {
+            var anonymous = audit(event, .failure, reason: "upstream_unknown_state")
+            anonymous.userId = nil
+            anonymous.sessionId = nil
+            #expect(WebhookEventDerivation.types(for: anonymous).isEmpty, "\(event)")
+            #expect(WebhookEventDerivation.types(for: audit(event, .failure)) == [.authenticationFailed], "\(event)")
         }
     }
 

@@ -61,8 +61,11 @@ def test_hash_written_by_argon2_cffi_lets_the_user_sign_in(server, user, confide
     assert claims["sub"] == user.id
     assert claims["amr"] == ["pwd"]
 
-    # Whatever Reverify stored afterwards (it may rehash to its own parameters) is still argon2id
-    # and still verifies with argon2-cffi.
+    # The sign-in rehashed the password with Reverify's own parameters (m=19456 KiB, t=2, p=1 by default),
+    # and the new hash still verifies with argon2-cffi.
     stored = server.password_hash(user.email)
-    assert argon2.extract_parameters(stored).type is Type.ID
+    assert stored != phc
+    parameters = argon2.extract_parameters(stored)
+    assert (parameters.type, parameters.memory_cost, parameters.time_cost, parameters.parallelism) == (
+        Type.ID, 19456, 2, 1)
     assert PasswordHasher().verify(stored, new_password)

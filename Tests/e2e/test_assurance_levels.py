@@ -23,11 +23,11 @@ import requests
 from requests.utils import parse_dict_header
 
 from mail_outbox import messages_to, wait_for_code
-from webhook_support import Receiver
 from reverify_e2e import (
     RP_ORIGIN,
     Browser,
     Client,
+    Receiver,
     HostedPage,
     Redirect,
     RelyingParty,
@@ -211,9 +211,7 @@ def test_step_up_is_audited_with_the_level_before_and_the_rule_that_asked(acr_se
 def test_step_up_webhook_carries_the_levels_before_after_and_requested(acr_server, acr_user):
     receiver = Receiver().start()
     try:
-        view = acr_server.cli_json("webhooks", "add", "--url", receiver.url, "--allow-private",
-                                   "--events", "authentication.reauthenticated")
-        receiver.secret = view["secret"]
+        acr_server.add_webhook_endpoint(receiver, "--events", "authentication.reauthenticated")
         rp = RelyingParty(acr_server, acr_server.create_client(actions=("billing.change=300:mfa",)))
         browser = Browser(acr_server)
         sign_in_with_password(rp, browser, acr_user)
@@ -226,7 +224,7 @@ def test_step_up_webhook_carries_the_levels_before_after_and_requested(acr_serve
         receiver.stop()
     data = delivery.event["data"]
     assert data["previous_acr"] == ONE and data["acr"] == MFA
-    assert data["trigger"]["acr"] == MFA and data["trigger"]["acr_source"] == ["action"]
+    assert data["trigger"]["acr"] == MFA and data["trigger"]["acr_sources"] == ["action"]
     assert data["trigger"]["max_age"] == 300 and data["trigger"]["action"] == "billing.change"
 
 
