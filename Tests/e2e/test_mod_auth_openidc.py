@@ -33,7 +33,7 @@ import pytest
 import requests
 
 from mail_outbox import messages_to, wait_for_code
-from reverify_e2e import USER_AGENT, HostedPage, ReverifyServer, free_port
+from reverify_e2e import OUTPUT_DIR, USER_AGENT, HostedPage, ReverifyServer, free_port
 
 APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
 MODULES = Path("/usr/lib/apache2/modules")
@@ -242,4 +242,37 @@ def test_mod_auth_openidc_acr_step_up_shows_reverify_step_up_page_and_reaches_th
     assert reached.status_code == 200 and "billing" in reached.text, (reached.status_code, reached.url, apache.log())
     assert urllib.parse.urlsplit(reached.url).netloc == f"localhost:{apache.port}"
     claims = apache_claims(http, apache)
+    assert claims["acr"] == MFA and "mfa" in claims["amr"], claims
+
+
+def test_mod_auth_openidc_acr_step_up_in_chromium(driver, reverify, apache):
+    """The same journey in a real browser: cookies on two origins, the meta refresh, the hosted pages."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def wait_for(element_id: str):
+        return WebDriverWait(driver, 20).until(EC.element_to_be_clickable((By.ID, element_id)))
+
+    user = reverify.create_user(prefix="httpd-chromium")
+    driver.get(apache.base_url + "/app/index.html")
+    wait_for("email").send_keys(user.email)
+    driver.find_element(By.ID, "password").send_keys(user.password)
+    driver.find_element(By.ID, "submit").click()
+    WebDriverWait(driver, 20).until(EC.presence_of_element_located((By.ID, "app")))
+
+    driver.get(apache.base_url + "/app/secure/index.html")
+    WebDriverWait(driver, 20).until(EC.presence_of_element_located((By.ID, "step-up-reason")))
+    assert driver.current_url.startswith(reverify.base_url + "/reauth/"), driver.current_url
+    assert not driver.find_elements(By.ID, "password"), "after a password only a second factor is offered"
+    driver.save_screenshot(str(OUTPUT_DIR / "mod_auth_openidc_step_up.png"))
+    already = len(messages_to(reverify.outbox, user.email))
+    wait_for("email-me").click()
+    wait_for("code").send_keys(wait_for_code(reverify.outbox, user.email, already))
+    driver.find_element(By.ID, "submit-code").click()
+
+    WebDriverWait(driver, 20).until(EC.presence_of_element_located((By.ID, "secure")))
+    assert urllib.parse.urlsplit(driver.current_url).netloc == f"localhost:{apache.port}"
+    driver.get(apache.redirect_uri + "?info=json")
+    claims = json.loads(driver.find_element(By.TAG_NAME, "body").text)["id_token"]
     assert claims["acr"] == MFA and "mfa" in claims["amr"], claims
