@@ -562,3 +562,30 @@ def test_demo_shows_a_second_challenge_instead_of_following_it_again(api_server)
     authorizations = [u for u in visited if urllib.parse.urlsplit(u).path == "/oauth2/authorize"]
     assert len(authorizations) == 1 and "acr_values=" in authorizations[0], visited
     assert result.status == 400 and "still refused" in result.text("error"), result.html
+
+
+def test_demo_billing_loop_in_chromium(driver, api_server):
+    """The demo's RFC 9470 loop in a real browser: sign in, the API's challenge, one more step, billing."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def wait_for(element_id: str):
+        return WebDriverWait(driver, 20).until(EC.element_to_be_clickable((By.ID, element_id)))
+
+    user = api_server.create_user(prefix="demo-chromium")
+    driver.get(api_server.base_url + "/demo")
+    wait_for("view-billing").click()
+    wait_for("email").send_keys(user.email)
+    driver.find_element(By.ID, "password").send_keys(user.password)
+    driver.find_element(By.ID, "submit").click()
+
+    WebDriverWait(driver, 20).until(EC.presence_of_element_located((By.ID, "step-up-reason")))
+    already = len(messages_to(api_server.outbox, user.email))
+    wait_for("email-me").click()
+    wait_for("code").send_keys(wait_for_code(api_server.outbox, user.email, already))
+    driver.find_element(By.ID, "submit-code").click()
+
+    WebDriverWait(driver, 20).until(EC.presence_of_element_located((By.ID, "plan")))
+    assert driver.find_element(By.ID, "acr").text == MFA
+    assert urllib.parse.urlsplit(driver.current_url).path == "/demo/callback"
