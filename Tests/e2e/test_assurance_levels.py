@@ -16,7 +16,6 @@ import json
 import subprocess
 import time
 import urllib.parse
-from pathlib import Path
 
 import pytest
 import requests
