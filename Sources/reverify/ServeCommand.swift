@@ -62,16 +62,17 @@ struct Serve: AsyncParsableCommand {
             }
             levelLifetimes.lifetimes[level] = lifetime
         }
+        guard (1...1440).contains(magicLinkMinutes) else { throw CLIError("--magic-link-minutes must be 1 to 1440") }
+        guard sessionIdleMinutes > 0, sessionMaxHours > 0, sessionIdleMinutes <= sessionMaxHours * 60 else {
+            throw CLIError("--session-idle-minutes must be positive and no longer than --session-max-hours")
+        }
+        let mailSettings = try mail.settings()
         let store = try database.openMigrating()
         var configuration = ServerConfiguration(issuer: issuer, host: host, port: port)
         configuration.demo = demo
         configuration.devPages = dev
-        configuration.mail = try mail.settings()
-        guard (1...1440).contains(magicLinkMinutes) else { throw CLIError("--magic-link-minutes must be 1 to 1440") }
+        configuration.mail = mailSettings
         configuration.oneTimeCodes.lifetime = .minutes(magicLinkMinutes)
-        guard sessionIdleMinutes > 0, sessionMaxHours > 0, sessionIdleMinutes <= sessionMaxHours * 60 else {
-            throw CLIError("--session-idle-minutes must be positive and no longer than --session-max-hours")
-        }
         configuration.sessionIdleTimeout = .minutes(sessionIdleMinutes)
         configuration.sessionAbsoluteLifetime = .hours(sessionMaxHours)
         configuration.rateLimitPerMinute = rateLimitPerMinute
