@@ -24,6 +24,7 @@ public enum WebhookEventDerivation {
         case (.signIn, .failure), (.reauthentication, .failure): audit.userId == nil ? [] : [.authenticationFailed]
         case (.sessionRevoked, .success), (.signOut, .success): [.sessionRevoked]
         case (.magicLinkSent, .success): [.magicAuthCreated]
+        case (.riskStepUpRequired, _): [.sessionRiskStepUpRequired]
         default: []
         }
     }
@@ -50,7 +51,8 @@ public enum WebhookEventDerivation {
             trigger: trigger,
             ipAddress: audit.ipAddress, userAgent: audit.userAgent,
             // On success the audit reason is the trigger, already reported; on failure or sign-out it says why.
-            reason: failed || types(for: audit) == [.sessionRevoked] ? audit.reason : nil,
+            reason: failed || [[.sessionRevoked], [.sessionRiskStepUpRequired]].contains(types(for: audit)) ? audit.reason : nil,
+            riskTriggers: detail["risk_triggers"].map { $0.split(separator: " ").map(String.init) },
             flow: failed ? (audit.event == .signIn ? "sign_in" : "reauthentication") : nil)
     }
 }

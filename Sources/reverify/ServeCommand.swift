@@ -32,6 +32,8 @@ struct Serve: AsyncParsableCommand {
     var refreshReuseGraceSeconds: Int64 = 5
     @Option(name: .customLong("acr-lifetime"), help: "How long a level above 1fa stays valid, e.g. mfa=900 (seconds; default 900).")
     var acrLifetimes: [String] = []
+    @Option(help: "A risk policy file (JSON; see `reverify policy check`). Without one the documented default applies.")
+    var policy: String?
     @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel: String = "info"
     @OptionGroup var webhooks: WebhookServeOptions
 
@@ -67,11 +69,16 @@ struct Serve: AsyncParsableCommand {
             throw CLIError("--session-idle-minutes must be positive and no longer than --session-max-hours")
         }
         let mailSettings = try mail.settings()
+        var riskSettings = RiskSettings()
+        if let policy {
+            do { riskSettings.policy = try RiskPolicyFile.load(policy) } catch let error as RiskPolicyError { throw CLIError(error.description) }
+        }
         let store = try database.openMigrating()
         var configuration = ServerConfiguration(issuer: issuer, host: host, port: port)
         configuration.demo = demo
         configuration.devPages = dev
         configuration.mail = mailSettings
+        configuration.risk = riskSettings
         configuration.oneTimeCodes.lifetime = .minutes(magicLinkMinutes)
         configuration.sessionIdleTimeout = .minutes(sessionIdleMinutes)
         configuration.sessionAbsoluteLifetime = .hours(sessionMaxHours)
