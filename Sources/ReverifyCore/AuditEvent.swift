@@ -15,6 +15,8 @@ public enum AuditEvent: String, Codable, Sendable, CaseIterable {
     case riskStepUpRequired = "session.risk_step_up_required"
     /// An answer of the decision API (`POST /v1/decisions`, issue 11).
     case actionDecision = "decision.action"
+    /// A Security Event Token was received from a transmitter (issue 11), accepted or refused.
+    case signalReceived = "signals.received"
 }
 
 /// Whether an audited attempt succeeded.

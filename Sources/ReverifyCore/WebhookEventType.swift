@@ -13,6 +13,8 @@ public enum WebhookEventType: String, Codable, Sendable, CaseIterable, Comparabl
     case magicAuthCreated = "magic_auth.created"
     /// The risk policy demanded a step-up (or denied) for a signed-in session (issue 11).
     case sessionRiskStepUpRequired = "session.risk_step_up_required"
+    /// A security event from another system was accepted (issue 11).
+    case signalsReceived = "signals.received"
     /// Sent on request to one endpoint by `reverify webhooks test`; never fanned out.
     case test = "webhook.test"
 

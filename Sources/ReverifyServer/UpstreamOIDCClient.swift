@@ -155,6 +155,16 @@ actor UpstreamOIDCClient {
         return keys
     }
 
+    /// Verifies a JWT's signature only against the keys published at `jwksURI` (cached like a provider's
+    /// keys; refetched once, within the throttle, when none verifies: the sender may have rotated).
+    func verifySignature(_ token: String, jwksURI: String) async throws {
+        for forceRefresh in [false, true] {
+            let keys = try await keys(jwksURI: jwksURI, forceRefresh: forceRefresh)
+            if (try? await keys.collection.verify(token, as: SignatureOnly.self, iteratingKeys: true)) != nil { return }
+        }
+        throw UpstreamError(description: "no published key verifies the signature", reason: "invalid_key")
+    }
+
     /// Verifies the ID token's signature against the provider's JWKS, refetching once on an unknown `kid`
     /// (key rotation, OIDC Core 10.1.1), and returns its claims for ``UpstreamIDTokenRules``.
     func verifiedClaims(idToken: String, metadata: UpstreamMetadata) async throws -> UpstreamIDTokenClaims {
@@ -272,4 +282,9 @@ actor UpstreamOIDCClient {
         allowed.insert(charactersIn: "-._~")
         return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
     }
+}
+
+/// A JWT payload read for its signature only; the caller reads the claims itself.
+struct SignatureOnly: JWTPayload {
+    func verify(using algorithm: some JWTAlgorithm) async throws {}
 }

@@ -116,6 +116,14 @@ public protocol Store: WebhookStore, Sendable {
     func rememberVerificationContext(user: UserID, deviceHash: String?, networkPrefix: String?, at: UnixTime) async throws
     /// Flags a session (an operator's or another system's signal), with its audit row.
     func flagSession(id: SessionID, reason: String, until: UnixTime?, at: UnixTime, audit: AuditRecord) async throws
+    /// Ends a live flag (a device compliant again).
+    func clearSessionFlag(id: SessionID, reason: String, at: UnixTime) async throws
+    func addSignalTransmitter(_ transmitter: SignalTransmitterRecord) async throws
+    func signalTransmitters() async throws -> [SignalTransmitterRecord]
+    func signalTransmitter(issuer: String) async throws -> SignalTransmitterRecord?
+    func removeSignalTransmitter(issuer: String) async throws
+    /// Records a received SET's `jti`; `false` when it was received before (a replay, RFC 8417 2.2).
+    func recordSignal(issuer: String, jti: String, at: UnixTime) async throws -> Bool
 
     // MARK: Attempts and lockout (issue 9)
     /// Reserves a guess at an account's secrets if its lockout allows one, counting and inserting in one

@@ -25,6 +25,7 @@ public enum WebhookEventDerivation {
         case (.sessionRevoked, .success), (.signOut, .success): [.sessionRevoked]
         case (.magicLinkSent, .success): [.magicAuthCreated]
         case (.riskStepUpRequired, _): [.sessionRiskStepUpRequired]
+        case (.signalReceived, .success): [.signalsReceived]
         default: []
         }
     }
