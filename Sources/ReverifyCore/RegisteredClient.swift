@@ -50,12 +50,15 @@ public struct RegisteredClient: Equatable, Sendable {
     public let allowsOfflineAccess: Bool
     /// The least assurance level every request of this client needs (`--min-acr`).
     public let minimumLevel: ACR?
+    /// A web application or a workload (`--kind workload`), which cannot use the authorization endpoint.
+    public let kind: ClientKind
 
     public init(
         id: ClientID, name: String, authMethod: ClientAuthMethod, redirectURIs: [String],
         postLogoutRedirectURIs: [String] = [], actions: [String: ActionPolicy] = [:], allowsOfflineAccess: Bool = false,
-        minimumLevel: ACR? = nil
+        minimumLevel: ACR? = nil, kind: ClientKind = .web
     ) {
+        self.kind = kind
         self.minimumLevel = minimumLevel
         self.allowsOfflineAccess = allowsOfflineAccess
         self.id = id

@@ -35,9 +35,13 @@ struct DiscoveryRoutes {
         let grant_types_supported = ["authorization_code", "refresh_token"]
         let subject_types_supported = ["public"]
         let id_token_signing_alg_values_supported = SigningAlgorithm.allCases.map(\.rawValue)
-        let token_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "none"]
-        let introspection_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post"]
-        let revocation_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "none"]
+        let token_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+        /// OIDC Discovery 3: required when private_key_jwt is offered; asymmetric algorithms only.
+        let token_endpoint_auth_signing_alg_values_supported = ClientAssertionRules.algorithms.sorted()
+        let introspection_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
+        let introspection_endpoint_auth_signing_alg_values_supported = ClientAssertionRules.algorithms.sorted()
+        let revocation_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+        let revocation_endpoint_auth_signing_alg_values_supported = ClientAssertionRules.algorithms.sorted()
         let code_challenge_methods_supported = ["S256"]
         let claims_supported = [
             "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr", "sid", "azp", "at_hash",

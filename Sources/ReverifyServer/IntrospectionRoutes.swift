@@ -31,7 +31,7 @@ struct IntrospectionRoutes {
         let form = try await FormParameters.body(of: request, context: context)
         // RFC 7662 2.1: the endpoint requires authorization; only confidential clients may introspect.
         let caller: ClientRecord
-        switch try await ClientAuthenticator(store: services.store).authenticate(request, form: form, allowPublic: false) {
+        switch try await ClientAuthenticator(services: services).authenticate(request, context: context, form: form, allowPublic: false) {
         case .failure(let failure): return failure.response
         case .success(let client): caller = client.record
         }

@@ -32,7 +32,7 @@ struct TokenRoutes {
             return ProtocolResponse.error(.invalidRequest("parameter '\(malformed.prefix(40))' is too long or badly encoded"))
         }
         let client: StoredClient
-        switch try await ClientAuthenticator(store: services.store).authenticate(request, form: form) {
+        switch try await ClientAuthenticator(services: services).authenticate(request, context: context, form: form) {
         case .failure(let failure): return failure.response
         case .success(let c): client = c
         }

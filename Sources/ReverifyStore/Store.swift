@@ -134,6 +134,8 @@ public protocol Store: WebhookStore, Sendable {
     func consumePushedRequest(uriHash: String, client: ClientID, at: UnixTime) async throws -> PushedRequestRecord?
     /// Records a request object's `jti` until it expires; `false` when it was already used (a replay).
     func recordRequestObjectJTI(client: ClientID, jti: String, expiresAt: UnixTime, at: UnixTime) async throws -> Bool
+    /// Records a client assertion's `jti` until it expires (RFC 7523 3); `false` when it was already used.
+    func recordClientAssertionJTI(client: ClientID, jti: String, expiresAt: UnixTime, at: UnixTime) async throws -> Bool
     /// Redeems a code once: `validate` sees the stored binding (client, redirect URI, PKCE) and the session
     /// before anything is written; on success the grant and its tokens are stored in the same transaction.
     /// A replay revokes the grant and writes `replayAudit` (with the revoked grant added) in the same transaction.
