@@ -14,27 +14,53 @@ public struct ActionPolicy: Codable, Equatable, Sendable {
     public let methods: Set<AuthMethod>
     /// The least assurance level the action needs (`--action billing.change=300:mfa`).
     public let minimumLevel: ACR?
+    /// A workload doing this action must re-attest: its client assertion must be fresh (issue 12 item 2,
+    /// `--action billing.change=300:mfa:attest`).
+    public let requiresFreshAttestation: Bool
 
-    public init(maxAge: Seconds, methods: Set<AuthMethod> = Set(AuthMethod.allCases), minimumLevel: ACR? = nil) {
+    public init(
+        maxAge: Seconds, methods: Set<AuthMethod> = Set(AuthMethod.allCases), minimumLevel: ACR? = nil,
+        requiresFreshAttestation: Bool = false
+    ) {
         self.maxAge = maxAge
         self.methods = methods
         self.minimumLevel = minimumLevel
+        self.requiresFreshAttestation = requiresFreshAttestation
     }
 
-    /// Parses `name=seconds[:level]` as operators type it, e.g. `billing.change=300:mfa`.
+    private enum CodingKeys: String, CodingKey { case maxAge, methods, minimumLevel, requiresFreshAttestation }
+
+    /// Policies stored before issue 12 have no `requiresFreshAttestation`: they never required one.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        maxAge = try c.decode(Seconds.self, forKey: .maxAge)
+        methods = try c.decode(Set<AuthMethod>.self, forKey: .methods)
+        minimumLevel = try c.decodeIfPresent(ACR.self, forKey: .minimumLevel)
+        requiresFreshAttestation = try c.decodeIfPresent(Bool.self, forKey: .requiresFreshAttestation) ?? false
+    }
+
+    /// Parses `name=seconds[:level][:attest]` as operators type it, e.g. `billing.change=300:mfa:attest`.
     public static func parse(_ text: String) -> (String, ActionPolicy)? {
         let parts = text.split(separator: "=", maxSplits: 1)
         guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64,
             parts[0].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-" })
         else { return nil }
-        let rule = parts[1].split(separator: ":", omittingEmptySubsequences: false)
-        guard (1...2).contains(rule.count), let age = Int64(rule[0]), age >= 0 else { return nil }
+        var rule = parts[1].split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard (1...3).contains(rule.count), let age = Int64(rule[0]), age >= 0 else { return nil }
+        var attest = false
+        if rule.count > 1, rule.last == "attest" {
+            attest = true
+            rule.removeLast()
+        }
+        guard rule.count <= 2 else { return nil }
         var level: ACR?
         if rule.count == 2 {
-            guard let named = ACR(name: String(rule[1])) else { return nil }
+            guard let named = ACR(name: rule[1]) else { return nil }
             level = named
         }
-        return (String(parts[0]), ActionPolicy(maxAge: Seconds(age), minimumLevel: level))
+        return (
+            String(parts[0]), ActionPolicy(maxAge: Seconds(age), minimumLevel: level, requiresFreshAttestation: attest)
+        )
     }
 }
 

@@ -22,12 +22,24 @@ struct ClientAuthenticator {
         }
     }
 
+    /// A client and, when it authenticated with an assertion, what that assertion attests.
+    struct Authenticated {
+        let client: StoredClient
+        let attestation: ClientAttestation?
+    }
+
     func authenticate(
         _ request: Request, context: ReverifyRequestContext, form: RequestParameters, allowPublic: Bool = true
     ) async throws -> Result<StoredClient, Failure> {
+        try await authenticateWithAttestation(request, context: context, form: form, allowPublic: allowPublic).map(\.client)
+    }
+
+    func authenticateWithAttestation(
+        _ request: Request, context: ReverifyRequestContext, form: RequestParameters, allowPublic: Bool = true
+    ) async throws -> Result<Authenticated, Failure> {
         let basic = request.headers.basic
         let usedBasic = basic != nil
-        func fail(_ description: String) -> Result<StoredClient, Failure> {
+        func fail(_ description: String) -> Result<Authenticated, Failure> {
             .failure(Failure(error: .invalidClient(description), usedBasic: usedBasic))
         }
         if request.headers[.authorization]?.hasPrefix("Basic ") == true && basic == nil {
@@ -73,7 +85,7 @@ struct ClientAuthenticator {
         if client.record.tokenEndpointAuthMethod.isPublic {
             guard allowPublic else { return fail("public clients cannot use this endpoint") }
             guard secret == nil else { return fail("public clients have no secret") }
-            return .success(client)
+            return .success(Authenticated(client: client, attestation: nil))
         }
         guard let secret, let stored = client.record.secretHash, TokenHash(hex: stored).matches(secret) else {
             return fail("client authentication failed")
@@ -86,13 +98,13 @@ struct ClientAuthenticator {
         guard used == registered else {
             return fail("this client is registered for \(registered.rawValue) and must not use \(used.rawValue)")
         }
-        return .success(client)
+        return .success(Authenticated(client: client, attestation: nil))
     }
 
     /// `private_key_jwt` (RFC 7523 2.2): every refusal is `invalid_client`, audited with its precise reason.
     private func authenticate(
         assertion: String, type: String, request: Request, context: ReverifyRequestContext, form: RequestParameters
-    ) async throws -> Result<StoredClient, Failure> {
+    ) async throws -> Result<Authenticated, Failure> {
         let outcome: Result<ClientAssertionVerifier.Verified, ClientAssertionVerifier.Refusal>
         if type == ClientAssertionRules.assertionType {
             outcome = try await ClientAssertionVerifier(services: services).verify(assertion, claimedClientID: form["client_id"])
@@ -101,7 +113,7 @@ struct ClientAuthenticator {
         }
         switch outcome {
         case .success(let verified):
-            return .success(verified.client)
+            return .success(Authenticated(client: verified.client, attestation: verified.attestation))
         case .failure(let refusal):
             try await services.store.appendAudit(
                 AuditRecord(

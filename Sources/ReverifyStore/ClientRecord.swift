@@ -32,14 +32,21 @@ public struct ClientRecord: SnakeCaseRecord, Equatable {
     /// Where the client publishes its public keys (a JWK Set URL), fetched and cached when it authenticates
     /// with `private_key_jwt`.
     public var jwksUri: String?
+    /// The audiences an exchanged token may be asked for (RFC 8693 2.1 `audience`/`resource`).
+    public var allowedAudiences: [String]
+    /// Claims every client assertion must carry when the client exchanges a token (issue 12 item 2).
+    public var requiredAttestation: [String: String]
 
     public init(
         id: ClientID, name: String, secretHash: String?, tokenEndpointAuthMethod: ClientAuthMethod,
         actions: [String: ActionPolicy] = [:], createdAt: UnixTime, secretRotatedAt: UnixTime? = nil,
         idTokenSignedResponseAlg: SigningAlgorithm = .es256, allowOfflineAccess: Bool = false, minAcr: ACR? = nil,
         jwks: String? = nil, requireSignedRequestObject: Bool = false, requirePar: Bool = false, resourceServer: Bool = false,
-        kind: ClientKind = .web, jwksUri: String? = nil
+        kind: ClientKind = .web, jwksUri: String? = nil, allowedAudiences: [String] = [],
+        requiredAttestation: [String: String] = [:]
     ) {
+        self.allowedAudiences = allowedAudiences
+        self.requiredAttestation = requiredAttestation
         self.kind = kind
         self.jwksUri = jwksUri
         self.jwks = jwks

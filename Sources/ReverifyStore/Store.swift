@@ -154,6 +154,9 @@ public protocol Store: WebhookStore, Sendable {
     func revokeGrant(id: GrantID, at: UnixTime, reason: String) async throws
     func refreshToken(hash: String) async throws -> RefreshTokenRecord?
     func accessToken(jti: String) async throws -> AccessTokenRecord?
+    /// Stores an access token minted by token exchange (RFC 8693) under the subject token's grant, so revoking
+    /// the person's grant revokes it too, with its `token.exchanged` audit row, in one transaction.
+    func recordTokenExchange(token: AccessTokenRecord, audit: AuditRecord) async throws
 
     // MARK: Emailed one-time secrets
     /// Stores a new link+code for a pending flow; earlier unconsumed ones for the same flow stop working.

@@ -19,6 +19,10 @@ struct Clients: AsyncParsableCommand {
         /// `web` or `workload` (issue 12 item 1).
         let kind: String
         let jwks_uri: String?
+        /// Audiences an exchanged token may be asked for (RFC 8693).
+        let allowed_audiences: [String]
+        /// Claims every client assertion must carry on a token exchange (`--attest`).
+        let required_attestation: [String: String]
         let require_signed_request_object: Bool
         let require_par: Bool
         /// Each action's rule as `seconds` or `seconds:level`, the syntax `--action` takes.
@@ -42,10 +46,13 @@ struct Clients: AsyncParsableCommand {
             has_jwks = c.record.jwks != nil
             kind = c.record.kind.rawValue
             jwks_uri = c.record.jwksUri
+            allowed_audiences = c.record.allowedAudiences
+            required_attestation = c.record.requiredAttestation
             require_signed_request_object = c.record.requireSignedRequestObject
             require_par = c.record.requirePar
             action_rules = c.record.actions.mapValues { policy in
                 "\(policy.maxAge.rawValue)" + (policy.minimumLevel.map { ":\($0.shortName)" } ?? "")
+                    + (policy.requiresFreshAttestation ? ":attest" : "")
             }
             redirect_uris = c.redirectURIs
             post_logout_redirect_uris = c.postLogoutRedirectURIs
@@ -64,6 +71,8 @@ struct Clients: AsyncParsableCommand {
             ]
             if let min_acr { lines.append("min_acr: \(min_acr)") }
             if let jwks_uri { lines.append("jwks_uri: \(jwks_uri)") }
+            lines += allowed_audiences.map { "audience: \($0)" }
+            lines += required_attestation.sorted { $0.key < $1.key }.map { "attest: \($0.key)=\($0.value)" }
             lines += redirect_uris.map { "redirect_uri: \($0)" }
             lines += post_logout_redirect_uris.map { "post_logout_redirect_uri: \($0)" }
             lines += action_rules.sorted { $0.key < $1.key }.map { "action: \($0.key)=\($0.value)" }
@@ -99,10 +108,18 @@ struct Clients: AsyncParsableCommand {
             name: .customLong("jwks-uri"),
             help: "The URL where the client publishes its public keys (a JWK Set), fetched and cached for private_key_jwt.")
         var jwksURI: String?
+        @Option(
+            name: .customLong("audience"),
+            help: "An audience (resource server URL) this client may ask an exchanged token for (repeatable; RFC 8693).")
+        var audiences: [String] = []
+        @Option(
+            name: .customLong("attest"),
+            help: "A claim every client assertion must carry on a token exchange, e.g. sw_version=1.4.2 (repeatable; private_key_jwt only).")
+        var attestations: [String] = []
         @Option(help: "ID token signing algorithm: ES256 (default) or RS256.") var idTokenAlg: String = "ES256"
         @Option(
             name: .customLong("action"),
-            help: "A sensitive action, its maximum age and optionally its least level, e.g. billing.change=300:mfa (repeatable).")
+            help: "A sensitive action, its maximum age, optionally its least level and :attest (a workload must re-attest), e.g. billing.change=300:mfa:attest (repeatable).")
         var actions: [String] = []
         @Option(help: "The least assurance level for every request: 1fa or mfa.") var minAcr: String?
         @Flag(help: "Honour the offline_access scope: its grants outlive the browser session (OIDC Core 11).")
@@ -152,6 +169,20 @@ struct Clients: AsyncParsableCommand {
             guard clientKind == .web || method == .privateKeyJWT else {
                 throw CLIError("a --kind workload client authenticates with --auth-method private_key_jwt")
             }
+            for audience in audiences where audience.isEmpty || audience.count > 2000 || audience.contains(where: \.isWhitespace) {
+                throw CLIError("--audience must be a non-empty URI without spaces")
+            }
+            var attestation: [String: String] = [:]
+            for pair in attestations {
+                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
+                    !["iss", "sub", "aud", "exp", "iat", "nbf", "jti"].contains(parts[0])
+                else { throw CLIError("--attest must look like name=value, e.g. sw_version=1.4.2 (not a registered JWT claim)") }
+                guard attestation.updateValue(parts[1], forKey: parts[0]) == nil else { throw CLIError("an --attest is given twice") }
+            }
+            guard attestation.isEmpty || method == .privateKeyJWT else {
+                throw CLIError("--attest needs --auth-method private_key_jwt: attestation claims come in the client assertion")
+            }
             if let jwksURI, let problem = RedirectURIRules.problem(with: jwksURI) {
                 throw CLIError("invalid --jwks-uri '\(jwksURI)': \(problem)")
             }
@@ -189,7 +220,8 @@ struct Clients: AsyncParsableCommand {
                     secretHash: secret?.hash.hex, tokenEndpointAuthMethod: method, actions: policies, createdAt: now(),
                     idTokenSignedResponseAlg: idTokenAlgorithm, allowOfflineAccess: allowOfflineAccess, minAcr: minimumLevel,
                     jwks: jwks, requireSignedRequestObject: requireSignedRequestObject, requirePar: requirePar,
-                    resourceServer: resourceServer, kind: clientKind, jwksUri: jwksURI),
+                    resourceServer: resourceServer, kind: clientKind, jwksUri: jwksURI,
+                    allowedAudiences: uniqued(audiences), requiredAttestation: attestation),
                 redirectURIs: uniqued(redirectURIs),
                 postLogoutRedirectURIs: uniqued(postLogoutRedirectURIs))
             try await store.createClient(client)
@@ -198,7 +230,7 @@ struct Clients: AsyncParsableCommand {
 
         func parseAction(_ text: String) throws -> (String, ActionPolicy) {
             guard let parsed = ActionPolicy.parse(text) else {
-                throw CLIError("--action must look like name=seconds[:level], e.g. billing.change=300 or billing.change=300:mfa")
+                throw CLIError("--action must look like name=seconds[:level][:attest], e.g. billing.change=300 or billing.change=300:mfa:attest")
             }
             return parsed
         }

@@ -13,6 +13,7 @@ struct ClientAssertionVerifier {
     struct Verified: Sendable {
         let client: StoredClient
         let claims: ClientAssertionClaims
+        let attestation: ClientAttestation
     }
 
     /// A refusal, with the client when the assertion named a registered one (for the audit row).
@@ -31,11 +32,27 @@ struct ClientAssertionVerifier {
         let iat: Int64?
         let nbf: Int64?
         let jti: String?
+        /// Every other claim with a string value: what the workload attests (e.g. `sw_version`).
+        let attested: [String: String]
 
-        private enum Key: String, CodingKey { case iss, sub, aud, exp, iat, nbf, jti }
+        private struct Key: CodingKey {
+            let stringValue: String
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+            var intValue: Int? { nil }
+            static let iss = Key(stringValue: "iss"), sub = Key(stringValue: "sub"), aud = Key(stringValue: "aud")
+            static let exp = Key(stringValue: "exp"), iat = Key(stringValue: "iat"), nbf = Key(stringValue: "nbf")
+            static let jti = Key(stringValue: "jti")
+            static let registered: Set<String> = ["iss", "sub", "aud", "exp", "iat", "nbf", "jti"]
+        }
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: Key.self)
+            var attested: [String: String] = [:]
+            for key in c.allKeys where !Key.registered.contains(key.stringValue) {
+                if let value = try? c.decode(String.self, forKey: key) { attested[key.stringValue] = value }
+            }
+            self.attested = attested
             func text(_ key: Key) -> String? { try? c.decodeIfPresent(String.self, forKey: key) }
             func number(_ key: Key) -> Int64? {
                 (try? c.decodeIfPresent(Double.self, forKey: key)).flatMap { $0.flatMap { Int64(exactly: $0.rounded(.down)) } }
@@ -106,6 +123,7 @@ struct ClientAssertionVerifier {
         let fresh = try await services.store.recordClientAssertionJTI(
             client: clientID, jti: unverified.jti ?? "", expiresAt: UnixTime(unverified.exp ?? 0), at: now)
         guard fresh else { return refuse(.replayed, clientID) }
-        return .success(Verified(client: client, claims: unverified))
+        let attestation = ClientAttestation(issuedAt: UnixTime(unverified.iat ?? 0), claims: parsed.payload.attested)
+        return .success(Verified(client: client, claims: unverified, attestation: attestation))
     }
 }

@@ -4,6 +4,11 @@
 ALTER TABLE clients ADD COLUMN kind TEXT NOT NULL DEFAULT 'web' CHECK (kind IN ('web', 'workload'));
 -- Where the client publishes its public keys (a JWK Set URL), instead of or besides `jwks`.
 ALTER TABLE clients ADD COLUMN jwks_uri TEXT;
+-- Token exchange (RFC 8693): the audiences (resource servers) the client may ask an exchanged token for,
+-- as a JSON array, and the claims its client assertions must carry on every exchange (re-attestation,
+-- `--attest name=value`), as a JSON object.
+ALTER TABLE clients ADD COLUMN allowed_audiences TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE clients ADD COLUMN required_attestation TEXT NOT NULL DEFAULT '{}';
 
 -- RFC 7523 3 item 7: a client assertion works once while it is unexpired.
 CREATE TABLE client_assertion_jtis (
