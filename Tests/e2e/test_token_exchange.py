@@ -41,9 +41,9 @@ class Agent:
                 "exp": now + 120, "jti": secrets.token_hex(12), **claims}
         return jwt.encode({"alg": "ES256", "kid": self.key.kid}, body, self.key)
 
-    def exchange(self, subject_token: str, *, action: str = "billing.change", age: int = 0, attest: dict | None = None,
+    def exchange(self, token: str, /, *, action: str = "billing.change", age: int = 0, attest: dict | None = None,
                  **params) -> requests.Response:
-        data = {"grant_type": EXCHANGE, "subject_token": subject_token, "subject_token_type": ACCESS_TOKEN,
+        data = {"grant_type": EXCHANGE, "subject_token": token, "subject_token_type": ACCESS_TOKEN,
                 "audience": API,
                 "authorization_details": json.dumps([{"type": "reverify_action", "action": action,
                                                       "amount": "50.00", "currency": "EUR"}]),
