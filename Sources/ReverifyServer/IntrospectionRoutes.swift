@@ -56,6 +56,12 @@ struct IntrospectionRoutes {
         if let live = try await AccessTokenValidator(services: services).validate(token) {
             let c = live.claims
             guard allowed(.accessToken, client: c.client_id, audience: [c.aud]) else { return inactive }
+            // Issue 12 item 5: a one-shot token answers active once; that answer consumes it.
+            if live.record.oneShot {
+                guard try await services.store.consumeOneShotAccessToken(jti: c.jti, at: services.time.now()) else {
+                    return inactive
+                }
+            }
             return try ProtocolResponse.json(
                 Active(
                     token_type: "Bearer", iss: c.iss, sub: c.sub, client_id: c.client_id, scope: c.scope, exp: c.exp,

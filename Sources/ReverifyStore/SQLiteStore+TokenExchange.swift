@@ -8,4 +8,13 @@ extension SQLiteStore {
             try audit.insert(db)
         }
     }
+
+    public func consumeOneShotAccessToken(jti: String, at now: UnixTime) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE access_tokens SET revoked_at = ? WHERE jti = ? AND one_shot = 1 AND revoked_at IS NULL",
+                arguments: [now, jti])
+            return db.changesCount == 1
+        }
+    }
 }

@@ -157,6 +157,8 @@ public protocol Store: WebhookStore, Sendable {
     /// Stores an access token minted by token exchange (RFC 8693) under the subject token's grant, so revoking
     /// the person's grant revokes it too, with its `token.exchanged` audit row, in one transaction.
     func recordTokenExchange(token: AccessTokenRecord, audit: AuditRecord) async throws
+    /// Consumes a one-shot access token (revokes it); `true` only for the one call that did.
+    func consumeOneShotAccessToken(jti: String, at: UnixTime) async throws -> Bool
 
     // MARK: Emailed one-time secrets
     /// Stores a new link+code for a pending flow; earlier unconsumed ones for the same flow stop working.

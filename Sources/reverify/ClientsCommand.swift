@@ -52,7 +52,7 @@ struct Clients: AsyncParsableCommand {
             require_par = c.record.requirePar
             action_rules = c.record.actions.mapValues { policy in
                 "\(policy.maxAge.rawValue)" + (policy.minimumLevel.map { ":\($0.shortName)" } ?? "")
-                    + (policy.requiresFreshAttestation ? ":attest" : "")
+                    + (policy.requiresFreshAttestation ? ":attest" : "") + (policy.oneShot ? ":once" : "")
             }
             redirect_uris = c.redirectURIs
             post_logout_redirect_uris = c.postLogoutRedirectURIs
@@ -119,7 +119,7 @@ struct Clients: AsyncParsableCommand {
         @Option(help: "ID token signing algorithm: ES256 (default) or RS256.") var idTokenAlg: String = "ES256"
         @Option(
             name: .customLong("action"),
-            help: "A sensitive action, its maximum age, optionally its least level and :attest (a workload must re-attest), e.g. billing.change=300:mfa:attest (repeatable).")
+            help: "A sensitive action, its maximum age, optionally its least level, :attest (a workload must re-attest) and :once (exchanged tokens work for one check), e.g. billing.change=300:mfa:attest:once (repeatable).")
         var actions: [String] = []
         @Option(help: "The least assurance level for every request: 1fa or mfa.") var minAcr: String?
         @Flag(help: "Honour the offline_access scope: its grants outlive the browser session (OIDC Core 11).")
@@ -230,7 +230,7 @@ struct Clients: AsyncParsableCommand {
 
         func parseAction(_ text: String) throws -> (String, ActionPolicy) {
             guard let parsed = ActionPolicy.parse(text) else {
-                throw CLIError("--action must look like name=seconds[:level][:attest], e.g. billing.change=300 or billing.change=300:mfa:attest")
+                throw CLIError("--action must look like name=seconds[:level][:attest][:once], e.g. billing.change=300 or billing.change=300:mfa:attest:once")
             }
             return parsed
         }

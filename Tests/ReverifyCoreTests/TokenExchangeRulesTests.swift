@@ -1,3 +1,4 @@
+import Foundation
 import ReverifyCore
 import XCTest
 
@@ -134,5 +135,22 @@ final class AttestationRulesTests: XCTestCase {
         XCTAssertEqual(ActionPolicy.parse("billing.change=300:mfa")?.1.requiresFreshAttestation, false)
         XCTAssertNil(ActionPolicy.parse("billing.change=300:mfa:attest:attest"))
         XCTAssertNil(ActionPolicy.parse("billing.change=300:mfa:fresh"))
+    }
+}
+
+final class ActionPolicyFlagsTests: XCTestCase {
+    func testOnceAndAttestAreFlagsAfterTheOptionalLevel() throws {
+        let policy = try XCTUnwrap(ActionPolicy.parse("billing.change=300:mfa:attest:once")?.1)
+        XCTAssertTrue(policy.oneShot && policy.requiresFreshAttestation)
+        XCTAssertEqual(policy.minimumLevel, .multiFactor)
+        XCTAssertEqual(ActionPolicy.parse("payout.send=60:once")?.1.oneShot, true)
+        XCTAssertEqual(ActionPolicy.parse("payout.send=60")?.1.oneShot, false)
+        XCTAssertNil(ActionPolicy.parse("payout.send=60:once:once"))
+    }
+
+    func testAPolicyStoredBeforeTheFlagsExistedHasThemOff() throws {
+        let stored = #"{"maxAge":300,"methods":["password"],"minimumLevel":"urn:reverify:acr:mfa"}"#
+        let policy = try JSONDecoder().decode(ActionPolicy.self, from: Data(stored.utf8))
+        XCTAssertEqual(policy, ActionPolicy(maxAge: 300, methods: [.password], minimumLevel: .multiFactor))
     }
 }

@@ -116,7 +116,7 @@ def test_an_agent_exchanges_a_persons_token_for_a_short_lived_action_bound_token
 
     audit = last_exchange_audit(server, user.email)
     assert audit["outcome"] == "success" and audit["client_id"] == agent.client_id, audit
-    assert audit["detail"]["trigger_action"] == "billing.change" and audit["detail"]["policy_max_age"] == "300"
+    assert audit["detail"]["trigger_action"] == "billing.change" and audit["detail"]["trigger_max_age"] == "300"
     assert int(audit["detail"]["auth_time_age"]) >= 0 and "attestation_age" in audit["detail"], audit
 
 
@@ -158,7 +158,7 @@ def test_an_action_above_the_persons_level_is_refused_with_what_it_needs(server,
     assert access_token_rows(server) == before
     audit = last_exchange_audit(server, user.email)
     assert audit["outcome"] == "failure" and audit["reason"] == "insufficient_user_authentication", audit
-    assert audit["detail"]["policy_min_acr"] == "urn:reverify:acr:mfa"
+    assert audit["detail"]["trigger_acr"] == "urn:reverify:acr:mfa"
 
 
 def test_an_action_whose_max_age_has_passed_is_refused(server, person, tmp_path):
@@ -240,3 +240,49 @@ def test_bad_exchanges_are_refused_and_change_nothing(server, rp, person, tmp_pa
 def test_discovery_lists_the_token_exchange_grant(server):
     d = requests.get(server.base_url + "/.well-known/openid-configuration", timeout=10).json()
     assert EXCHANGE in d["grant_types_supported"]
+
+
+# -- one-shot tokens and events (items 5 and 6) -----------------------------------------------------------
+
+
+def billing_api(server):
+    from reverify_e2e import Client
+    view = server.cli_json("clients", "create", "--name", "billing-api", "--resource-server", "--audience", API)
+    return RelyingParty(server, Client(client_id=view["client_id"], client_secret=view["client_secret"],
+                                       redirect_uri="", post_logout_redirect_uri=None,
+                                       auth_method="client_secret_basic", name="billing-api"))
+
+
+def test_a_once_action_token_is_active_for_the_first_check_only(server, person, tmp_path):
+    agent = Agent(server, tmp_path, "--audience", API, "--action", "billing.change=300:once")
+    token = agent.exchange(person["access_token"]).json()["access_token"]
+    api = billing_api(server)
+    assert api.introspect(token)["active"] is True
+    assert api.introspect(token) == {"active": False}
+    # A token for an ordinary action stays active for as many checks as it lives.
+    plain = Agent(server, tmp_path, "--audience", API, "--action", "billing.change=300")
+    reusable = plain.exchange(person["access_token"]).json()["access_token"]
+    assert api.introspect(reusable)["active"] is True and api.introspect(reusable)["active"] is True
+
+
+def test_an_exchange_publishes_a_token_exchanged_event_with_its_trigger(tmp_path):
+    from reverify_e2e import Browser, Receiver, ReverifyServer, wait_until
+    server = ReverifyServer(tmp_path / "events")
+    server.start()
+    receiver = Receiver().start()
+    try:
+        server.add_webhook_endpoint(receiver, "--events", "token.exchanged")
+        user = server.create_user(prefix="exchange-event")
+        rp = RelyingParty(server, server.create_client())
+        person = signed_in(rp, Browser(server), user)
+        agent = Agent(server, tmp_path, "--audience", API, "--action", "billing.change=300")
+        assert agent.exchange(person["access_token"]).status_code == 200
+        wait_until(lambda: receiver.snapshot(), timeout=20, what="the token.exchanged delivery")
+        event = json.loads(receiver.snapshot()[0].body)
+        assert event["type"] == "token.exchanged", event
+        data = event["data"]
+        assert data["user_id"] == user.id and data["client_id"] == agent.client_id, data
+        assert data["trigger"]["action"] == "billing.change" and data["trigger"]["max_age"] == 300, data
+    finally:
+        receiver.stop()
+        server.stop()

@@ -55,13 +55,18 @@ struct TokenExchangeGrant: GrantHandler {
         }
         audit.userId = subject.grant.userId
         audit.sessionId = subject.session.id
+        // The trigger keys WebhookEventDerivation reads, so `token.exchanged` events carry the action and its rule.
+        audit.detail["trigger_reason"] = "action"
         audit.detail["trigger_action"] = authorization.action
-        audit.detail["policy_max_age"] = String(policy.maxAge.rawValue)
-        if let level = policy.minimumLevel { audit.detail["policy_min_acr"] = level.rawValue }
+        audit.detail["trigger_max_age"] = String(policy.maxAge.rawValue)
+        if let level = policy.minimumLevel { audit.detail["trigger_acr"] = level.rawValue }
+        if policy.requiresFreshAttestation { audit.detail["trigger_attestation"] = "fresh" }
+        audit.detail["auth_time"] = String(subject.session.authTime.rawValue)
         audit.detail["audience"] = audience
         audit.detail["auth_time_age"] = String((now - subject.session.authTime).rawValue)
         let (acr, amr) = subject.session.effectiveAssurance(at: now, lifetimes: services.configuration.levelLifetimes)
         audit.detail["acr"] = acr.rawValue
+        audit.detail["amr"] = amr.map(\.rawValue).joined(separator: " ")
         if let attestation = context.clientAttestation {
             audit.detail["attestation_age"] = String(attestation.age(at: now).rawValue)
         }
@@ -97,9 +102,10 @@ struct TokenExchangeGrant: GrantHandler {
         audit.outcome = .success
         audit.reason = "exchanged"
         audit.detail["jti"] = jti
+        if policy.oneShot { audit.detail["one_shot"] = "true" }
         audit.detail["subject_jti"] = subject.claims.jti
         try await services.store.recordTokenExchange(
-            token: AccessTokenRecord(jti: jti, grantId: subject.grant.id, expiresAt: expiry), audit: audit)
+            token: AccessTokenRecord(jti: jti, grantId: subject.grant.id, expiresAt: expiry, oneShot: policy.oneShot), audit: audit)
         return .success(
             TokenMinter.Minted(
                 access_token: token, expires_in: (expiry - now).rawValue, id_token: nil, refresh_token: nil,

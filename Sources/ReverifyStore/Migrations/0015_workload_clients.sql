@@ -17,3 +17,7 @@ CREATE TABLE client_assertion_jtis (
     expires_at  INTEGER NOT NULL,
     PRIMARY KEY (client_id, jti)
 );
+
+-- Issue 12 item 5: a token exchanged for an action registered `once` is consumed by its first introspection
+-- (revoked_at is set then), so a replayed privileged call fails.
+ALTER TABLE access_tokens ADD COLUMN one_shot INTEGER NOT NULL DEFAULT 0;
