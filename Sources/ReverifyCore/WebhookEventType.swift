@@ -13,6 +13,8 @@ public enum WebhookEventType: String, Codable, Sendable, CaseIterable, Comparabl
     case magicAuthCreated = "magic_auth.created"
     /// A workload exchanged a person's access token for an action-bound token (RFC 8693, issue 12 item 6).
     case tokenExchanged = "token.exchanged"
+    /// The risk policy demanded a step-up (or denied) for a signed-in session (issue 11).
+    case sessionRiskStepUpRequired = "session.risk_step_up_required"
     /// Sent on request to one endpoint by `reverify webhooks test`; never fanned out.
     case test = "webhook.test"
 

@@ -21,6 +21,8 @@ public struct ServerConfiguration: Sendable {
     public var mfaWindow: Seconds = .minutes(15)
     /// How long each level above `1fa` stays valid after it was achieved (issue 10).
     public var levelLifetimes = LevelLifetimes()
+    /// The risk policy and how signals are collected (issue 11).
+    public var risk = RiskSettings()
     /// Failed verifications per account before further attempts are refused (issue 9).
     public var lockout = LockoutPolicy()
     /// A rotated refresh token presented again within this many seconds, by the same client, returns a

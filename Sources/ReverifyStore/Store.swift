@@ -105,6 +105,18 @@ public protocol Store: WebhookStore, Sendable {
     func appendAudit(_ record: AuditRecord) async throws
     func auditLog(user: UserID?, limit: Int) async throws -> [AuditRecord]
 
+    // MARK: Risk (issue 11)
+    /// What is known about this context for this user: device and network seen in a verification before,
+    /// failed verifications for the account or the address in the velocity window, and live session flags.
+    func riskHistory(
+        user: UserID, session: SessionID, deviceHash: String?, networkPrefix: String?, attemptSubject: String,
+        ipAddress: String?, at: UnixTime, networkMemory: Seconds, velocityWindow: Seconds
+    ) async throws -> RiskHistory
+    /// Records the device and network of a completed verification: from now on they are known.
+    func rememberVerificationContext(user: UserID, deviceHash: String?, networkPrefix: String?, at: UnixTime) async throws
+    /// Flags a session (an operator's or another system's signal), with its audit row.
+    func flagSession(id: SessionID, reason: String, until: UnixTime?, at: UnixTime, audit: AuditRecord) async throws
+
     // MARK: Attempts and lockout (issue 9)
     /// Reserves a guess at an account's secrets if its lockout allows one, counting and inserting in one
     /// write transaction; `nil` when the account is locked. `subject` is the hash of the normalised email.

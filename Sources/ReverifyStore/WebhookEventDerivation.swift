@@ -25,6 +25,7 @@ public enum WebhookEventDerivation {
         case (.sessionRevoked, .success), (.signOut, .success): [.sessionRevoked]
         case (.magicLinkSent, .success): [.magicAuthCreated]
         case (.tokenExchanged, .success): [.tokenExchanged]
+        case (.riskStepUpRequired, _): [.sessionRiskStepUpRequired]
         default: []
         }
     }
@@ -51,7 +52,8 @@ public enum WebhookEventDerivation {
             trigger: trigger,
             ipAddress: audit.ipAddress, userAgent: audit.userAgent,
             // On success the audit reason is the trigger, already reported; on failure or sign-out it says why.
-            reason: failed || types(for: audit) == [.sessionRevoked] ? audit.reason : nil,
+            reason: failed || [[.sessionRevoked], [.sessionRiskStepUpRequired]].contains(types(for: audit)) ? audit.reason : nil,
+            riskTriggers: detail["risk_triggers"].map { $0.split(separator: " ").map(String.init) },
             flow: failed ? (audit.event == .signIn ? "sign_in" : "reauthentication") : nil)
     }
 }

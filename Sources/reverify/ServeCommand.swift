@@ -32,6 +32,8 @@ struct Serve: AsyncParsableCommand {
     var refreshReuseGraceSeconds: Int64 = 5
     @Option(name: .customLong("acr-lifetime"), help: "How long a level above 1fa stays valid, e.g. mfa=900 (seconds; default 900).")
     var acrLifetimes: [String] = []
+    @Option(help: "A risk policy file (JSON; see `reverify policy check`). Without one the documented default applies.")
+    var policy: String?
     @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel: String = "info"
     @OptionGroup var webhooks: WebhookServeOptions
 
@@ -62,16 +64,22 @@ struct Serve: AsyncParsableCommand {
             }
             levelLifetimes.lifetimes[level] = lifetime
         }
+        guard (1...1440).contains(magicLinkMinutes) else { throw CLIError("--magic-link-minutes must be 1 to 1440") }
+        guard sessionIdleMinutes > 0, sessionMaxHours > 0, sessionIdleMinutes <= sessionMaxHours * 60 else {
+            throw CLIError("--session-idle-minutes must be positive and no longer than --session-max-hours")
+        }
+        let mailSettings = try mail.settings()
+        var riskSettings = RiskSettings()
+        if let policy {
+            do { riskSettings.policy = try RiskPolicyFile.load(policy) } catch let error as RiskPolicyError { throw CLIError(error.description) }
+        }
         let store = try database.openMigrating()
         var configuration = ServerConfiguration(issuer: issuer, host: host, port: port)
         configuration.demo = demo
         configuration.devPages = dev
-        configuration.mail = try mail.settings()
-        guard (1...1440).contains(magicLinkMinutes) else { throw CLIError("--magic-link-minutes must be 1 to 1440") }
+        configuration.mail = mailSettings
+        configuration.risk = riskSettings
         configuration.oneTimeCodes.lifetime = .minutes(magicLinkMinutes)
-        guard sessionIdleMinutes > 0, sessionMaxHours > 0, sessionIdleMinutes <= sessionMaxHours * 60 else {
-            throw CLIError("--session-idle-minutes must be positive and no longer than --session-max-hours")
-        }
         configuration.sessionIdleTimeout = .minutes(sessionIdleMinutes)
         configuration.sessionAbsoluteLifetime = .hours(sessionMaxHours)
         configuration.rateLimitPerMinute = rateLimitPerMinute
