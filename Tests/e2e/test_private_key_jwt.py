@@ -307,3 +307,18 @@ def test_a_jwks_uri_that_cannot_be_fetched_refuses_the_client(server, key_server
     gone.stop()
     r = revoke_with(server, assertion(server, client_id, ec_key("gone")))
     assert_refused(r, server, client_id, "assertion_keys_unavailable")
+
+
+def test_a_rotated_key_at_the_jwks_uri_is_picked_up_but_unknown_kids_refetch_at_most_every_ten_seconds(
+        server, key_server):
+    old, new = ec_key("old"), ec_key("new")
+    published = key_server([old])
+    client_id = create_workload(server, "--jwks-uri", published.url)["client_id"]
+    assert revoke_with(server, assertion(server, client_id, old)).status_code == 200
+    published.body = json.dumps(KeySet([old, new]).as_dict(private=False)).encode()
+    # Within 10 s of the fetch an unknown kid does not refetch: the cached keys answer.
+    assert_refused(revoke_with(server, assertion(server, client_id, new)), server, client_id, "assertion_bad_signature")
+    assert published.fetches == 1
+    time.sleep(10.5)
+    assert revoke_with(server, assertion(server, client_id, new)).status_code == 200
+    assert published.fetches == 2
