@@ -120,6 +120,15 @@ def test_an_agent_exchanges_a_persons_token_for_a_short_lived_action_bound_token
     assert int(audit["detail"]["auth_time_age"]) >= 0 and "attestation_age" in audit["detail"], audit
 
 
+def test_an_exchanged_token_is_not_accepted_by_userinfo(server, rp, person, tmp_path):
+    agent = Agent(server, tmp_path, "--audience", API, "--action", "billing.change=300")
+    exchanged = agent.exchange(person["access_token"]).json()["access_token"]
+    assert "openid" in claims_of(server, exchanged)[1]["scope"].split()
+    assert rp.userinfo(person["access_token"]).status_code == 200
+    r = rp.userinfo(exchanged)
+    assert r.status_code == 401 and "invalid_token" in r.headers.get("WWW-Authenticate", ""), r.text
+
+
 def test_a_second_delegation_nests_the_first_actor(server, person, tmp_path):
     first = Agent(server, tmp_path, "--audience", API, "--action", "billing.change=300")
     second = Agent(server, tmp_path, "--audience", API, "--action", "billing.change=300")
