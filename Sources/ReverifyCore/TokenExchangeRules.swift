@@ -13,6 +13,8 @@ public enum TokenExchangeRules {
     /// RFC 8693 3: the only token type accepted as subject and issued.
     public static let accessTokenType = "urn:ietf:params:oauth:token-type:access_token"
     public static let idTokenType = "urn:ietf:params:oauth:token-type:id_token"
+    /// RFC 8693 3: an `actor_token` is the acting workload's own `private_key_jwt` assertion, a JWT.
+    public static let jwtTokenType = "urn:ietf:params:oauth:token-type:jwt"
     /// How long an exchanged token lives at most (issue 12: short-lived, default 5 minutes).
     public static let lifetime: Seconds = .minutes(5)
     /// A delegation chain longer than this is refused (RFC 8693 4.1 leaves the depth to policy).
@@ -28,6 +30,14 @@ public enum TokenExchangeRules {
         if let requested, requested != accessTokenType {
             throw .invalidRequest("requested_token_type must be \(accessTokenType)")
         }
+    }
+
+    /// RFC 8693 2.1: `actor_token` and `actor_token_type` come together, and the actor token is a JWT.
+    public static func checkActorTokenType(token: String?, type: String?) throws(OAuthError) {
+        guard token != nil || type != nil else { return }
+        guard token != nil else { throw .invalidRequest("actor_token_type without actor_token") }
+        guard let type else { throw .invalidRequest("actor_token_type is required with actor_token") }
+        guard type == jwtTokenType else { throw .invalidRequest("actor_token_type must be \(jwtTokenType)") }
     }
 
     /// Narrowing only: the requested scopes must all be in the subject token's (RFC 8693 2.1 `scope`);

@@ -22,6 +22,16 @@ final class TokenExchangeRulesTests: XCTestCase {
         }
     }
 
+    func testAnActorTokenIsAJWTAndComesWithItsType() throws {
+        XCTAssertNoThrow(try TokenExchangeRules.checkActorTokenType(token: nil, type: nil))
+        XCTAssertNoThrow(try TokenExchangeRules.checkActorTokenType(token: "a.b.c", type: TokenExchangeRules.jwtTokenType))
+        for (token, type) in [("a.b.c", nil), (nil, TokenExchangeRules.jwtTokenType), ("a.b.c", TokenExchangeRules.accessTokenType)] {
+            XCTAssertThrowsError(try TokenExchangeRules.checkActorTokenType(token: token, type: type)) {
+                XCTAssertEqual(($0 as? OAuthError)?.code, .invalidRequest)
+            }
+        }
+    }
+
     func testScopeCanOnlyNarrow() throws {
         XCTAssertEqual(try TokenExchangeRules.scopes(requested: "email", subject: "openid email profile"), ["email"])
         XCTAssertEqual(try TokenExchangeRules.scopes(requested: nil, subject: "openid email offline_access"), ["openid", "email"])

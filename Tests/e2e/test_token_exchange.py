@@ -153,6 +153,38 @@ def test_revoking_the_persons_token_family_revokes_the_exchanged_token(server, r
     assert r.status_code == 200 and r.json() == {"active": False}, r.text
 
 
+def test_a_backend_exchanges_with_the_agents_own_assertion_as_actor_token(server, person, tmp_path):
+    view = server.cli_json("clients", "create", "--name", "agent-backend", "--redirect-uri",
+                           "http://127.0.0.1:9/cb/backend", "--audience", API, "--action", "billing.change=300:attest")
+    agent = Agent(server, tmp_path, "--attest", "sw_version=1.4.2")
+    base = {"grant_type": EXCHANGE, "subject_token": person["access_token"], "subject_token_type": ACCESS_TOKEN,
+            "audience": API, "actor_token_type": "urn:ietf:params:oauth:token-type:jwt",
+            "authorization_details": json.dumps([{"type": "reverify_action", "action": "billing.change"}])}
+    auth = (view["client_id"], view["client_secret"])
+
+    def post(**extra):
+        return requests.post(server.endpoint("token"), data={**base, **extra}, auth=auth, timeout=30,
+                             headers={"User-Agent": USER_AGENT})
+
+    actor_token = agent.assertion(sw_version="1.4.2")
+    r = post(actor_token=actor_token)
+    assert r.status_code == 200, r.text
+    _, claims = claims_of(server, r.json()["access_token"])
+    assert claims["client_id"] == view["client_id"] and claims["act"] == {"sub": agent.client_id}, claims
+    # The actor's assertion is single use, and the actor re-attests with it.
+    replay = post(actor_token=actor_token)
+    assert replay.status_code == 400 and replay.json()["error"] == "invalid_request", replay.text
+    assert last_exchange_audit(server)["reason"] == "actor_assertion_jti_replayed"
+    unattested = post(actor_token=agent.assertion())
+    assert unattested.status_code == 401 and unattested.json()["error"] == "invalid_client", unattested.text
+    stale = post(actor_token=agent.assertion(age=90, sw_version="1.4.2"))
+    assert stale.status_code == 401 and last_exchange_audit(server)["reason"] == "attestation_stale", stale.text
+    # Without an actor token the backend itself is the actor, and it cannot attest (no assertion).
+    r = requests.post(server.endpoint("token"), auth=auth, timeout=30,
+                      data={k: v for k, v in base.items() if k != "actor_token_type"})
+    assert r.status_code == 401 and last_exchange_audit(server)["reason"] == "attestation_missing", r.text
+
+
 # -- the person's freshness and level ---------------------------------------------------------------------
 
 
@@ -229,6 +261,8 @@ def test_bad_exchanges_are_refused_and_change_nothing(server, rp, person, tmp_pa
          "invalid_authorization_details"),
         ({"authorization_details": None}, "invalid_authorization_details"),
         ({"actor_token": "x", "actor_token_type": ACCESS_TOKEN}, "invalid_request"),
+        ({"actor_token": "x", "actor_token_type": "urn:ietf:params:oauth:token-type:jwt"}, "invalid_request"),
+        ({"actor_token_type": "urn:ietf:params:oauth:token-type:jwt"}, "invalid_request"),
     ]
     before = access_token_rows(server)
     for params, error in cases:

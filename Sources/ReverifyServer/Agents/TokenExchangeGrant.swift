@@ -33,10 +33,7 @@ struct TokenExchangeGrant: GrantHandler {
         let authorization: ActionAuthorization
         let policy: ActionPolicy
         do {
-            if form["actor_token"] != nil || form["actor_token_type"] != nil {
-                // The authenticated caller is the actor; a separate actor token is not supported yet.
-                throw OAuthError.invalidRequest("actor_token is not supported; the authenticated client is the actor")
-            }
+            try TokenExchangeRules.checkActorTokenType(token: form["actor_token"], type: form["actor_token_type"])
             try TokenExchangeRules.checkTokenTypes(subject: form["subject_token_type"], requested: form["requested_token_type"])
             guard let token = form["subject_token"] else { throw OAuthError.invalidRequest("subject_token is required") }
             subjectToken = token
@@ -53,6 +50,22 @@ struct TokenExchangeGrant: GrantHandler {
         } catch let error as OAuthError {
             return try await refuse(error)
         }
+        // RFC 8693 4.1: the actor is the caller, or the workload whose own assertion is the actor_token (when
+        // the caller is another client, e.g. the backend an agent runs behind). That workload re-attests.
+        var actor = client.record
+        var attestation = context.clientAttestation
+        if let actorToken = form["actor_token"] {
+            switch try await ClientAssertionVerifier(services: services).verify(actorToken, claimedClientID: nil) {
+            case .failure(let refusal):
+                // RFC 8693 2.2.2: an unacceptable actor_token is invalid_request.
+                return try await refuse(
+                    .invalidRequest("actor_token: \(refusal.problem.description)"), reason: "actor_" + refusal.problem.rawValue)
+            case .success(let verified):
+                actor = verified.client.record
+                attestation = verified.attestation
+                audit.detail["actor_client_id"] = actor.id.rawValue
+            }
+        }
         audit.userId = subject.grant.userId
         audit.sessionId = subject.session.id
         // The trigger keys WebhookEventDerivation reads, so `token.exchanged` events carry the action and its rule.
@@ -67,12 +80,12 @@ struct TokenExchangeGrant: GrantHandler {
         let (acr, amr) = subject.session.effectiveAssurance(at: now, lifetimes: services.configuration.levelLifetimes)
         audit.detail["acr"] = acr.rawValue
         audit.detail["amr"] = amr.map(\.rawValue).joined(separator: " ")
-        if let attestation = context.clientAttestation {
+        if let attestation {
             audit.detail["attestation_age"] = String(attestation.age(at: now).rawValue)
         }
         // Issue 12 item 2: the workload re-attests (registered claims always, freshness when the action asks).
         if let problem = AttestationRules.problem(
-            context.clientAttestation, required: client.record.requiredAttestation,
+            attestation, required: actor.requiredAttestation,
             freshRequired: policy.requiresFreshAttestation, now: now)
         {
             return try await refuse(.invalidClient(problem.description), reason: problem.rawValue)
@@ -86,7 +99,7 @@ struct TokenExchangeGrant: GrantHandler {
         }
         let act: ActorClaim
         do {
-            act = try TokenExchangeRules.actor(caller: client.record.id, previous: subject.claims.act)
+            act = try TokenExchangeRules.actor(caller: actor.id, previous: subject.claims.act)
         } catch {
             return try await refuse(error)
         }
