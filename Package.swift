@@ -117,6 +117,8 @@ let package = Package(
             dependencies: [
                 "ReverifyServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                // Workload clients sign their private_key_jwt assertions in the token exchange tests.
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

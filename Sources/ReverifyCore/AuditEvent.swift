@@ -9,6 +9,10 @@ public enum AuditEvent: String, Codable, Sendable, CaseIterable {
     case codeReplay = "token.code_replay"
     case refreshTokenReuse = "token.refresh_reuse"
     case accessDenied = "authorize.cancelled"
+    /// A client failed to authenticate at a back-channel endpoint (reason says why, e.g. `assertion_expired`).
+    case clientAuthentication = "client.authentication"
+    /// A token exchange (RFC 8693) was decided: issued, or refused for the person's or the workload's state.
+    case tokenExchanged = "token.exchanged"
     /// A verification email (link + code) was requested; outcome says whether it was sent.
     case magicLinkSent = "magic_auth.created"
     /// The risk policy demanded a step-up or denied the request (issue 11).

@@ -5,6 +5,8 @@
 public enum UntrustedRedirectError: Error, Equatable, Sendable {
     case missingClientID
     case unknownClient
+    /// A workload client has no browser and no redirect URI (issue 12 item 1).
+    case workloadClient
     case missingRedirectURI
     case unregisteredRedirectURI
     case malformedRequest(String)
@@ -13,6 +15,7 @@ public enum UntrustedRedirectError: Error, Equatable, Sendable {
         switch self {
         case .missingClientID: "The request did not say which application is asking (client_id is missing)."
         case .unknownClient: "The application that sent you here is not registered with this server."
+        case .workloadClient: "This application is a workload and cannot send people to sign in."
         case .missingRedirectURI: "The request did not say where to return (redirect_uri is missing)."
         case .unregisteredRedirectURI: "The return address in the request is not registered for this application."
         case .malformedRequest(let detail): "The request could not be understood: \(detail)"

@@ -8,6 +8,7 @@ public enum AuthorizeRequestValidator {
         try checkParameterShape(params)
         guard params["client_id"] != nil else { throw .missingClientID }
         guard let client else { throw .unknownClient }
+        guard client.kind == .web else { throw .workloadClient }
         return try checkRedirectURI(params, client: client)
     }
 

@@ -26,10 +26,19 @@ public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
         case unsupportedTokenType = "unsupported_token_type"
         /// OpenID Connect Core Unmet Authentication Requirements 1.0: an essential `acr` cannot be met.
         case unmetAuthenticationRequirements = "unmet_authentication_requirements"
+        /// RFC 8707 2 / RFC 8693 2.2.2: an `audience` or `resource` the client may not ask for.
+        case invalidTarget = "invalid_target"
+        /// RFC 9396 5: `authorization_details` malformed or wider than allowed.
+        case invalidAuthorizationDetails = "invalid_authorization_details"
+        /// RFC 9470 3: the person's authentication is too old or too weak for what was asked.
+        case insufficientUserAuthentication = "insufficient_user_authentication"
     }
 
     public let code: Code
     public let description: String
+    /// RFC 9470 3: with `insufficient_user_authentication`, the level and age that would satisfy the request.
+    public var acrValues: String?
+    public var maxAge: Seconds?
 
     public init(_ code: Code, _ description: String) {
         self.code = code

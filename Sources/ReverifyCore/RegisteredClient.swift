@@ -14,27 +14,62 @@ public struct ActionPolicy: Codable, Equatable, Sendable {
     public let methods: Set<AuthMethod>
     /// The least assurance level the action needs (`--action billing.change=300:mfa`).
     public let minimumLevel: ACR?
+    /// A workload doing this action must re-attest: its client assertion must be fresh (issue 12 item 2,
+    /// `--action billing.change=300:mfa:attest`).
+    public let requiresFreshAttestation: Bool
+    /// Tokens exchanged for this action work for one resource-server check (issue 12 item 5, `:once`).
+    public let oneShot: Bool
 
-    public init(maxAge: Seconds, methods: Set<AuthMethod> = Set(AuthMethod.allCases), minimumLevel: ACR? = nil) {
+    public init(
+        maxAge: Seconds, methods: Set<AuthMethod> = Set(AuthMethod.allCases), minimumLevel: ACR? = nil,
+        requiresFreshAttestation: Bool = false, oneShot: Bool = false
+    ) {
+        self.oneShot = oneShot
         self.maxAge = maxAge
         self.methods = methods
         self.minimumLevel = minimumLevel
+        self.requiresFreshAttestation = requiresFreshAttestation
     }
 
-    /// Parses `name=seconds[:level]` as operators type it, e.g. `billing.change=300:mfa`.
+    private enum CodingKeys: String, CodingKey { case maxAge, methods, minimumLevel, requiresFreshAttestation, oneShot }
+
+    /// Policies stored before issue 12 have neither `requiresFreshAttestation` nor `oneShot`: both were off.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        maxAge = try c.decode(Seconds.self, forKey: .maxAge)
+        methods = try c.decode(Set<AuthMethod>.self, forKey: .methods)
+        minimumLevel = try c.decodeIfPresent(ACR.self, forKey: .minimumLevel)
+        requiresFreshAttestation = try c.decodeIfPresent(Bool.self, forKey: .requiresFreshAttestation) ?? false
+        oneShot = try c.decodeIfPresent(Bool.self, forKey: .oneShot) ?? false
+    }
+
+    /// Parses `name=seconds[:level][:attest][:once]` as operators type it, e.g. `billing.change=300:mfa:attest:once`.
     public static func parse(_ text: String) -> (String, ActionPolicy)? {
         let parts = text.split(separator: "=", maxSplits: 1)
         guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64,
             parts[0].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-" })
         else { return nil }
-        let rule = parts[1].split(separator: ":", omittingEmptySubsequences: false)
-        guard (1...2).contains(rule.count), let age = Int64(rule[0]), age >= 0 else { return nil }
+        var rule = parts[1].split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard let first = rule.first, let age = Int64(first), age >= 0 else { return nil }
+        rule.removeFirst()
         var level: ACR?
-        if rule.count == 2 {
-            guard let named = ACR(name: String(rule[1])) else { return nil }
+        if let named = rule.first.flatMap(ACR.init(name:)) {
             level = named
+            rule.removeFirst()
         }
-        return (String(parts[0]), ActionPolicy(maxAge: Seconds(age), minimumLevel: level))
+        var attest = false
+        var once = false
+        for flag in rule {
+            switch flag {
+            case "attest" where !attest: attest = true
+            case "once" where !once: once = true
+            default: return nil
+            }
+        }
+        return (
+            String(parts[0]),
+            ActionPolicy(maxAge: Seconds(age), minimumLevel: level, requiresFreshAttestation: attest, oneShot: once)
+        )
     }
 }
 
@@ -50,12 +85,15 @@ public struct RegisteredClient: Equatable, Sendable {
     public let allowsOfflineAccess: Bool
     /// The least assurance level every request of this client needs (`--min-acr`).
     public let minimumLevel: ACR?
+    /// A web application or a workload (`--kind workload`), which cannot use the authorization endpoint.
+    public let kind: ClientKind
 
     public init(
         id: ClientID, name: String, authMethod: ClientAuthMethod, redirectURIs: [String],
         postLogoutRedirectURIs: [String] = [], actions: [String: ActionPolicy] = [:], allowsOfflineAccess: Bool = false,
-        minimumLevel: ACR? = nil
+        minimumLevel: ACR? = nil, kind: ClientKind = .web
     ) {
+        self.kind = kind
         self.minimumLevel = minimumLevel
         self.allowsOfflineAccess = allowsOfflineAccess
         self.id = id

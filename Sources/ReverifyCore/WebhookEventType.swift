@@ -11,6 +11,8 @@ public enum WebhookEventType: String, Codable, Sendable, CaseIterable, Comparabl
     case sessionRevoked = "session.revoked"
     /// A verification email (magic link and code) was sent.
     case magicAuthCreated = "magic_auth.created"
+    /// A workload exchanged a person's access token for an action-bound token (RFC 8693, issue 12 item 6).
+    case tokenExchanged = "token.exchanged"
     /// The risk policy demanded a step-up (or denied) for a signed-in session (issue 11).
     case sessionRiskStepUpRequired = "session.risk_step_up_required"
     /// A security event from another system was accepted (issue 11).

@@ -10,6 +10,7 @@ struct AccessTokenValidator {
         let claims: AccessTokenClaims
         let session: SessionRecord
         let grant: GrantRecord
+        let record: AccessTokenRecord
     }
 
     func validate(_ token: String) async throws -> Live? {
@@ -22,6 +23,6 @@ struct AccessTokenValidator {
             let session = try await services.store.session(id: grant.sessionId),
             grant.isBacked(by: session, at: services.time.now())
         else { return nil }
-        return Live(claims: claims, session: session, grant: grant)
+        return Live(claims: claims, session: session, grant: grant, record: record)
     }
 }

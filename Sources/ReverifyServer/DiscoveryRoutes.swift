@@ -32,12 +32,18 @@ struct DiscoveryRoutes {
         let scopes_supported = ["openid", "profile", "email", "offline_access"]
         let response_types_supported = ["code"]
         let response_modes_supported = ["query"]
-        let grant_types_supported = ["authorization_code", "refresh_token"]
+        let grant_types_supported = ["authorization_code", "refresh_token", TokenExchangeRules.grantType]
+        /// RFC 9396 10: the one type token exchange accepts.
+        let authorization_details_types_supported = [ActionAuthorization.type]
         let subject_types_supported = ["public"]
         let id_token_signing_alg_values_supported = SigningAlgorithm.allCases.map(\.rawValue)
-        let token_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "none"]
-        let introspection_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post"]
-        let revocation_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "none"]
+        let token_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+        /// OIDC Discovery 3: required when private_key_jwt is offered; asymmetric algorithms only.
+        let token_endpoint_auth_signing_alg_values_supported = ClientAssertionRules.algorithms.sorted()
+        let introspection_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
+        let introspection_endpoint_auth_signing_alg_values_supported = ClientAssertionRules.algorithms.sorted()
+        let revocation_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+        let revocation_endpoint_auth_signing_alg_values_supported = ClientAssertionRules.algorithms.sorted()
         let code_challenge_methods_supported = ["S256"]
         let claims_supported = [
             "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr", "sid", "azp", "at_hash",

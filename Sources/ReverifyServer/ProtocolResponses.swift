@@ -23,7 +23,16 @@ enum ProtocolResponse {
 
     /// RFC 6749 5.2 error body. `invalid_client` via Basic gets a `WWW-Authenticate` challenge.
     static func error(_ error: OAuthError, challenge: String? = nil) -> Response {
-        let body = ["error": error.code.rawValue, "error_description": error.description]
+        /// RFC 9470 3: `acr_values` and `max_age` tell the client what would satisfy the request.
+        struct Body: Encodable {
+            let error: String
+            let error_description: String
+            let acr_values: String?
+            let max_age: Int64?
+        }
+        let body = Body(
+            error: error.code.rawValue, error_description: error.description, acr_values: error.acrValues,
+            max_age: error.maxAge?.rawValue)
         var response = (try? json(body, status: .init(code: error.httpStatus)))
             ?? Response(status: .internalServerError)
         if let challenge { response.headers[.wwwAuthenticate] = challenge }

@@ -1,11 +1,15 @@
 import Hummingbird
 import NIOCore
+import ReverifyCore
 
 /// The per-request context: Hummingbird's core storage plus the peer address, which audit
 /// records and risk decisions need.
 public struct ReverifyRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+    /// Set by the token endpoint when the client authenticated with a `private_key_jwt` assertion: the
+    /// attestation a token exchange checks (issue 12 item 2).
+    public var clientAttestation: ClientAttestation?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

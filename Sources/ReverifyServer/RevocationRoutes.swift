@@ -14,7 +14,7 @@ struct RevocationRoutes {
     func revoke(_ request: Request, context: ReverifyRequestContext) async throws -> Response {
         let form = try await FormParameters.body(of: request, context: context)
         let client: StoredClient
-        switch try await ClientAuthenticator(store: services.store).authenticate(request, form: form) {
+        switch try await ClientAuthenticator(services: services).authenticate(request, context: context, form: form) {
         case .failure(let failure): return failure.response
         case .success(let c): client = c
         }

@@ -43,6 +43,10 @@ struct AccessTokenClaims: JWTPayload, Equatable {
     let amr: [String]
     let sid: String
     let scope: String
+    /// RFC 8693 4.1: who acts for `sub`, in a token from a token exchange.
+    var act: ActorClaim? = nil
+    /// RFC 9396: the one action an exchanged token is bound to.
+    var authorization_details: [[String: JSONValue]]? = nil
 
     func verify(using algorithm: some JWTAlgorithm) async throws {}
 }

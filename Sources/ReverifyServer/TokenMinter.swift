@@ -14,9 +14,12 @@ struct TokenMinter {
         let access_token: String
         let token_type = "Bearer"
         let expires_in: Int64
-        let id_token: String
+        /// Absent from a token exchange response, which issues an access token only (RFC 8693 2.2.1).
+        let id_token: String?
         let refresh_token: String?
         let scope: String
+        /// RFC 8693 2.2.1: what `access_token` is, for a token exchange.
+        var issued_token_type: String? = nil
     }
 
     /// New identifiers and secrets for a token response, made before the store transaction.

@@ -9,7 +9,10 @@ struct TokenRoutes {
 
     init(services: Services) {
         self.services = services
-        let all: [any GrantHandler] = [AuthorizationCodeGrant(services: services), RefreshTokenGrant(services: services)]
+        let all: [any GrantHandler] = [
+            AuthorizationCodeGrant(services: services), RefreshTokenGrant(services: services),
+            TokenExchangeGrant(services: services),
+        ]
         self.handlers = Dictionary(uniqueKeysWithValues: all.map { ($0.grantType, $0) })
     }
 
@@ -32,9 +35,12 @@ struct TokenRoutes {
             return ProtocolResponse.error(.invalidRequest("parameter '\(malformed.prefix(40))' is too long or badly encoded"))
         }
         let client: StoredClient
-        switch try await ClientAuthenticator(store: services.store).authenticate(request, form: form) {
+        var context = context
+        switch try await ClientAuthenticator(services: services).authenticateWithAttestation(request, context: context, form: form) {
         case .failure(let failure): return failure.response
-        case .success(let c): client = c
+        case .success(let authenticated):
+            client = authenticated.client
+            context.clientAttestation = authenticated.attestation
         }
         guard let grantType = form["grant_type"] else {
             return ProtocolResponse.error(.invalidRequest("grant_type is required"))

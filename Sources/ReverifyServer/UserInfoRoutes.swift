@@ -46,6 +46,9 @@ struct UserInfoRoutes {
             return ProtocolResponse.error(OAuthError(.invalidToken, "a Bearer access token is required"), challenge: #"Bearer realm="reverify""#)
         }
         guard let live = try await AccessTokenValidator(services: services).validate(token),
+            // RFC 9068 4: the userinfo endpoint is a resource of the issuer; a token exchanged for another
+            // audience (RFC 8693) is not for it.
+            live.claims.aud == services.configuration.issuer,
             let user = try await services.store.user(id: live.session.userId), !user.isDisabled
         else {
             return ProtocolResponse.error(

@@ -148,10 +148,13 @@ public struct AccessTokenRecord: SnakeCaseRecord, Equatable {
     public var grantId: GrantID
     public var expiresAt: UnixTime
     public var revokedAt: UnixTime?
+    /// Consumed by its first introspection (issue 12 item 5: actions registered `once`).
+    public var oneShot: Bool
 
-    public init(jti: String, grantId: GrantID, expiresAt: UnixTime) {
+    public init(jti: String, grantId: GrantID, expiresAt: UnixTime, oneShot: Bool = false) {
         self.jti = jti
         self.grantId = grantId
         self.expiresAt = expiresAt
+        self.oneShot = oneShot
     }
 }

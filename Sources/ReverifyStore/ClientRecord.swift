@@ -27,13 +27,28 @@ public struct ClientRecord: SnakeCaseRecord, Equatable {
     public var requirePar: Bool
     /// May introspect access tokens issued to other clients (RFC 7662 4); see ``IntrospectionPolicy``.
     public var resourceServer: Bool
+    /// A web application or a workload (issue 12 item 1).
+    public var kind: ClientKind
+    /// Where the client publishes its public keys (a JWK Set URL), fetched and cached when it authenticates
+    /// with `private_key_jwt`.
+    public var jwksUri: String?
+    /// The audiences an exchanged token may be asked for (RFC 8693 2.1 `audience`/`resource`).
+    public var allowedAudiences: [String]
+    /// Claims every client assertion must carry when the client exchanges a token (issue 12 item 2).
+    public var requiredAttestation: [String: String]
 
     public init(
         id: ClientID, name: String, secretHash: String?, tokenEndpointAuthMethod: ClientAuthMethod,
         actions: [String: ActionPolicy] = [:], createdAt: UnixTime, secretRotatedAt: UnixTime? = nil,
         idTokenSignedResponseAlg: SigningAlgorithm = .es256, allowOfflineAccess: Bool = false, minAcr: ACR? = nil,
-        jwks: String? = nil, requireSignedRequestObject: Bool = false, requirePar: Bool = false, resourceServer: Bool = false
+        jwks: String? = nil, requireSignedRequestObject: Bool = false, requirePar: Bool = false, resourceServer: Bool = false,
+        kind: ClientKind = .web, jwksUri: String? = nil, allowedAudiences: [String] = [],
+        requiredAttestation: [String: String] = [:]
     ) {
+        self.allowedAudiences = allowedAudiences
+        self.requiredAttestation = requiredAttestation
+        self.kind = kind
+        self.jwksUri = jwksUri
         self.jwks = jwks
         self.requireSignedRequestObject = requireSignedRequestObject
         self.requirePar = requirePar
@@ -83,6 +98,6 @@ public struct StoredClient: Sendable, Equatable {
         RegisteredClient(
             id: record.id, name: record.name, authMethod: record.tokenEndpointAuthMethod,
             redirectURIs: redirectURIs, postLogoutRedirectURIs: postLogoutRedirectURIs, actions: record.actions,
-            allowsOfflineAccess: record.allowOfflineAccess, minimumLevel: record.minAcr)
+            allowsOfflineAccess: record.allowOfflineAccess, minimumLevel: record.minAcr, kind: record.kind)
     }
 }

@@ -37,6 +37,14 @@ struct RequestObjectJTIRecord: SnakeCaseRecord {
     var expiresAt: UnixTime
 }
 
+/// A row of `client_assertion_jtis`: a `private_key_jwt` assertion seen, kept until it expires.
+struct ClientAssertionJTIRecord: SnakeCaseRecord {
+    static let databaseTableName = "client_assertion_jtis"
+    var clientId: ClientID
+    var jti: String
+    var expiresAt: UnixTime
+}
+
 extension SQLiteStore {
     public func savePushedRequest(_ request: PushedRequestRecord) async throws {
         try await writer.write { db in try request.insert(db) }
@@ -59,6 +67,20 @@ extension SQLiteStore {
             guard try RequestObjectJTIRecord.filter(Column("client_id") == client && Column("jti") == jti).fetchCount(db) == 0
             else { return false }
             try RequestObjectJTIRecord(clientId: client, jti: jti, expiresAt: expiresAt).insert(db)
+            return true
+        }
+    }
+}
+
+extension SQLiteStore {
+    public func recordClientAssertionJTI(client: ClientID, jti: String, expiresAt: UnixTime, at now: UnixTime) async throws
+        -> Bool
+    {
+        try await writer.write { db in
+            try ClientAssertionJTIRecord.filter(Column("expires_at") <= now).deleteAll(db)
+            guard try ClientAssertionJTIRecord.filter(Column("client_id") == client && Column("jti") == jti).fetchCount(db) == 0
+            else { return false }
+            try ClientAssertionJTIRecord(clientId: client, jti: jti, expiresAt: expiresAt).insert(db)
             return true
         }
     }

@@ -11,6 +11,7 @@ extension UnixTime: DatabaseValueConvertible {}
 extension Seconds: DatabaseValueConvertible {}
 extension AuthMethod: DatabaseValueConvertible {}
 extension ClientAuthMethod: DatabaseValueConvertible {}
+extension ClientKind: DatabaseValueConvertible {}
 extension ACR: DatabaseValueConvertible {}
 extension AuditEvent: DatabaseValueConvertible {}
 extension AuditOutcome: DatabaseValueConvertible {}

@@ -22,6 +22,7 @@ extension SQLiteStore {
             // only while the object could still be replayed.
             report.pushedRequests = try delete("DELETE FROM pushed_authorization_requests WHERE expires_at < ?", [expired])
                 + delete("DELETE FROM request_object_jtis WHERE expires_at < ?", [expired])
+                + delete("DELETE FROM client_assertion_jtis WHERE expires_at < ?", [expired])
             // Codes that never produced a grant; a redeemed code stays with its grant (its replay revokes it).
             report.authorizationCodes = try delete(
                 "DELETE FROM authorization_codes WHERE expires_at < ? AND grant_id IS NULL", [expired])

@@ -154,6 +154,8 @@ public protocol Store: WebhookStore, Sendable {
     func consumePushedRequest(uriHash: String, client: ClientID, at: UnixTime) async throws -> PushedRequestRecord?
     /// Records a request object's `jti` until it expires; `false` when it was already used (a replay).
     func recordRequestObjectJTI(client: ClientID, jti: String, expiresAt: UnixTime, at: UnixTime) async throws -> Bool
+    /// Records a client assertion's `jti` until it expires (RFC 7523 3); `false` when it was already used.
+    func recordClientAssertionJTI(client: ClientID, jti: String, expiresAt: UnixTime, at: UnixTime) async throws -> Bool
     /// Redeems a code once: `validate` sees the stored binding (client, redirect URI, PKCE) and the session
     /// before anything is written; on success the grant and its tokens are stored in the same transaction.
     /// A replay revokes the grant and writes `replayAudit` (with the revoked grant added) in the same transaction.
@@ -172,6 +174,11 @@ public protocol Store: WebhookStore, Sendable {
     func revokeGrant(id: GrantID, at: UnixTime, reason: String) async throws
     func refreshToken(hash: String) async throws -> RefreshTokenRecord?
     func accessToken(jti: String) async throws -> AccessTokenRecord?
+    /// Stores an access token minted by token exchange (RFC 8693) under the subject token's grant, so revoking
+    /// the person's grant revokes it too, with its `token.exchanged` audit row, in one transaction.
+    func recordTokenExchange(token: AccessTokenRecord, audit: AuditRecord) async throws
+    /// Consumes a one-shot access token (revokes it); `true` only for the one call that did.
+    func consumeOneShotAccessToken(jti: String, at: UnixTime) async throws -> Bool
 
     // MARK: Emailed one-time secrets
     /// Stores a new link+code for a pending flow; earlier unconsumed ones for the same flow stop working.

@@ -24,6 +24,7 @@ public enum WebhookEventDerivation {
         case (.signIn, .failure), (.reauthentication, .failure): audit.userId == nil ? [] : [.authenticationFailed]
         case (.sessionRevoked, .success), (.signOut, .success): [.sessionRevoked]
         case (.magicLinkSent, .success): [.magicAuthCreated]
+        case (.tokenExchanged, .success): [.tokenExchanged]
         case (.riskStepUpRequired, _): [.sessionRiskStepUpRequired]
         case (.signalReceived, .success): [.signalsReceived]
         default: []

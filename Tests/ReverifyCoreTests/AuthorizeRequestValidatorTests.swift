@@ -16,6 +16,15 @@ final class AuthorizeRequestValidatorTests: XCTestCase {
         }
     }
 
+    func testAWorkloadClientCannotUseTheAuthorizationEndpoint() {
+        let workload = RegisteredClient(
+            id: ClientID(rawValue: "cli_rp"), name: "Agent", authMethod: .privateKeyJWT, redirectURIs: [Fixture.redirect],
+            kind: .workload)
+        XCTAssertThrowsError(try AuthorizeRequestValidator.trustedRedirectURI(Fixture.params(), client: workload)) {
+            XCTAssertEqual($0 as? UntrustedRedirectError, .workloadClient)
+        }
+    }
+
     func testRedirectURIMustMatchExactly() {
         let params = Fixture.params(["redirect_uri": Fixture.redirect + "/"])
         XCTAssertThrowsError(try AuthorizeRequestValidator.trustedRedirectURI(params, client: Fixture.client())) {

@@ -24,7 +24,7 @@ struct PushedAuthorizationRoutes {
     func push(_ request: Request, context: ReverifyRequestContext) async throws -> Response {
         let form = try await FormParameters.body(of: request, context: context)
         let client: StoredClient
-        switch try await ClientAuthenticator(store: services.store).authenticate(request, form: form) {
+        switch try await ClientAuthenticator(services: services).authenticate(request, context: context, form: form) {
         case .failure(let failure): return failure.response
         case .success(let authenticated): client = authenticated
         }
