@@ -29,7 +29,7 @@ struct DecisionRoutes {
     func decide(_ request: Request, context: ReverifyRequestContext) async throws -> Response {
         let form = try await FormParameters.body(of: request, context: context)
         let caller: StoredClient
-        switch try await ClientAuthenticator(store: services.store).authenticate(request, form: form, allowPublic: false) {
+        switch try await ClientAuthenticator(services: services).authenticate(request, context: context, form: form, allowPublic: false) {
         case .failure(let failure): return failure.response
         case .success(let client): caller = client
         }
