@@ -19,6 +19,7 @@ struct AuthorizationFlow {
             session.isActive(at: now),
             let user = try await services.store.user(id: session.userId), !user.isDisabled
         else { return nil }
+        RequestLogFacts.note(user: user.id)
         // Idle expiry slides with use; auth_time does not (OIDC Core 12.2).
         let idle = min(now + services.configuration.sessionIdleTimeout, session.expiresAt)
         if idle.rawValue - session.idleExpiresAt.rawValue > 60 {

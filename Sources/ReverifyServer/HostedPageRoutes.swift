@@ -78,6 +78,7 @@ struct HostedPageRoutes {
         guard let client = try await services.store.client(id: record.clientId)?.registered else {
             return pages.error("The application is no longer registered.", status: .gone)
         }
+        RequestLogFacts.note(client: client.id)
         var session: (SessionRecord, UserRecord)?
         if let expected = record.sessionId {
             guard let current = try await flow.currentSession(request), current.0.id == expected else {

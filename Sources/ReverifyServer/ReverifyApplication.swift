@@ -8,8 +8,9 @@ import ReverifyStore
 public enum ReverifyApplication {
     public static func router(services: Services) -> Router<ReverifyRequestContext> {
         let router = Router(context: ReverifyRequestContext.self)
-        router.add(middleware: LogRequestsMiddleware(.debug))
+        router.add(middleware: RequestLogMiddleware(logger: services.logger))
         DiscoveryRoutes(services: services).register(on: router)
+        ReadinessRoutes(services: services).register(on: router)
         AuthorizeRoutes(services: services).register(on: router)
         HostedPageRoutes(services: services).register(on: router)
         EmailVerificationRoutes(services: services).register(on: router)

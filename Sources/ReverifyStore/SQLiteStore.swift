@@ -6,6 +6,7 @@ import ReverifyCore
 /// is one transaction, and no caller ever writes SQL.
 public final class SQLiteStore: Store {
     public let writer: any DatabaseWriter
+    private let migrations: MigrationRunner
 
     /// Opens the database at `path` and brings its schema up to date.
     public convenience init(path: String, migrations: MigrationRunner = .bundled) throws {
@@ -15,7 +16,12 @@ public final class SQLiteStore: Store {
 
     public init(writer: any DatabaseWriter, migrations: MigrationRunner = .bundled) throws {
         self.writer = writer
+        self.migrations = migrations
         try migrations.migrate(writer)
+    }
+
+    public func schemaStatus() async throws -> SchemaStatus {
+        try migrations.status(writer)
     }
 
     // MARK: Users

@@ -160,6 +160,10 @@ public protocol Store: WebhookStore, Sendable {
     func consumeMagicLink(tokenHash: String, policy: OneTimeCodePolicy, at: UnixTime) async throws -> MagicLinkRecord?
     func revokeAccessToken(jti: String, at: UnixTime) async throws
 
+    // MARK: Operations (issue 15)
+    /// Reads the applied migrations; throws when the database does not answer.
+    func schemaStatus() async throws -> SchemaStatus
+
     // MARK: Upstream SSO (issue 6)
     /// Adds a provider; a name already in use is `invalid`.
     func createUpstreamProvider(_ provider: UpstreamProviderRecord) async throws

@@ -22,6 +22,7 @@ struct Audit: AsyncParsableCommand {
         let ip_address: String?
         let user_agent: String?
         let detail: [String: String]
+        let request_id: String?
 
         init(_ r: AuditRecord) {
             id = r.id
@@ -36,6 +37,7 @@ struct Audit: AsyncParsableCommand {
             ip_address = r.ipAddress
             user_agent = r.userAgent
             detail = r.detail
+            request_id = r.requestId
         }
     }
 

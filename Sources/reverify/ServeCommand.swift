@@ -22,6 +22,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("acr-lifetime"), help: "How long a level above 1fa stays valid, e.g. mfa=900 (seconds; default 900).")
     var acrLifetimes: [String] = []
     @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel: String = "info"
+    @Option(help: "Log line format: text, or json (one object per line).") var logFormat: LogFormat = .text
     @OptionGroup var webhooks: WebhookServeOptions
 
     func run() async throws {
@@ -30,6 +31,7 @@ struct Serve: AsyncParsableCommand {
         let webhookConfiguration = try webhooks.configuration()
         let issuer = issuer ?? "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
         guard issuer.hasPrefix("https://") || issuer.hasPrefix("http://") else { throw CLIError("--issuer must be an http(s) URL") }
+        logFormat.bootstrap()
         var logger = Logger(label: "reverify")
         logger.logLevel = level
 
@@ -60,12 +62,21 @@ struct Serve: AsyncParsableCommand {
         let services = try await Services(configuration: configuration, store: store, logger: logger)
         try await KeyRingProvider.ensureSigningKey(store: store, now: services.time.now())
         let worker = WebhookWorker(store: store, configuration: webhookConfiguration, logger: logger)
+        // In JSON mode every line on standard output is a JSON object, these too.
+        let announce = Self.announcer(logFormat, logger)
         let app = ReverifyApplication.make(services: services, background: webhookConfiguration.enabled ? [worker] : []) {
             boundPort in
-            print("Reverify listening on http://\(host):\(boundPort) (issuer \(issuer))")
-            if demo { print("Demo relying party: \(issuer)/demo") }
-            if dev && usesOutbox { print("Outbox: \(issuer)/dev/mail") }
+            announce("Reverify listening on http://\(host):\(boundPort) (issuer \(issuer))")
+            if demo { announce("Demo relying party: \(issuer)/demo") }
+            if dev && usesOutbox { announce("Outbox: \(issuer)/dev/mail") }
         }
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+
+    static func announcer(_ format: LogFormat, _ logger: Logger) -> @Sendable (String) -> Void {
+        switch format {
+        case .json: { logger.notice("\($0)") }
+        case .text: { print($0) }
+        }
     }
 }
