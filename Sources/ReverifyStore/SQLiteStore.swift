@@ -7,16 +7,23 @@ import ReverifyCore
 public final class SQLiteStore: Store {
     public let writer: any DatabaseWriter
     private let migrations: MigrationRunner
+    /// Seals and opens secrets at rest (issue 15.3); `nil` stores them in the clear, as before.
+    let sealer: (any SecretSealing)?
 
     /// Opens the database at `path` and brings its schema up to date.
-    public convenience init(path: String, migrations: MigrationRunner = .bundled) throws {
+    public convenience init(path: String, migrations: MigrationRunner = .bundled, sealer: (any SecretSealing)? = nil) throws {
         let pool = try DatabaseConnection.open(path: path)
-        try self.init(writer: pool, migrations: migrations)
+        try self.init(writer: pool, migrations: migrations, sealer: sealer)
     }
 
-    public init(writer: any DatabaseWriter, migrations: MigrationRunner = .bundled) throws {
+    /// Refuses (``StoreError/masterKeyRequired``, ``StoreError/masterKeyMismatch``) a database whose sealed
+    /// secrets `sealer` cannot open, before migrating it.
+    public init(writer: any DatabaseWriter, migrations: MigrationRunner = .bundled, sealer: (any SecretSealing)? = nil) throws {
         self.writer = writer
         self.migrations = migrations
+        self.sealer = sealer
+        let hasSecretTables = try writer.read { db in try db.tableExists("signing_keys") && db.tableExists("upstream_providers") }
+        if hasSecretTables { try writer.read { db in try checkSecretsOpen(db) } }
         try migrations.migrate(writer)
     }
 
@@ -140,16 +147,17 @@ public final class SQLiteStore: Store {
         try await writer.read { db in
             try SigningKeyRecord.filter(Column("removed_at") == nil).order(Column("created_at").desc, Column("kid"))
                 .fetchAll(db)
-        }
+        }.map(opened)
     }
 
     public func allSigningKeys() async throws -> [SigningKeyRecord] {
         try await writer.read { db in
             try SigningKeyRecord.order(Column("created_at").desc, Column("kid")).fetchAll(db)
-        }
+        }.map(opened)
     }
 
     public func addActiveSigningKey(_ key: SigningKeyRecord) async throws {
+        let key = try sealed(key)
         try await writer.write { db in
             // One active key per algorithm: the new one retires only its own kind.
             try SigningKeyRecord.filter(

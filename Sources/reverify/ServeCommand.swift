@@ -45,6 +45,7 @@ struct Serve: AsyncParsableCommand {
             levelLifetimes.lifetimes[level] = lifetime
         }
         let store = try database.openMigrating()
+        try await Secrets.announceAtStart(store: store, keyed: database.masterKeyFile != nil, logger: logger)
         var configuration = ServerConfiguration(issuer: issuer, host: host, port: port)
         configuration.demo = demo
         configuration.devPages = dev
