@@ -66,15 +66,21 @@ extension SQLiteStore {
         return provider
     }
 
-    /// Refuses a database whose sealed secrets this store cannot open: no key, or another key. Run when the
-    /// store opens, so a wrong key stops a command before it changes anything.
-    func checkSecretsOpen(_ db: Database) throws {
-        for (table, key, column) in Self.secretColumns {
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT \(key) AS id, \(column) AS value FROM \(table) WHERE \(column) LIKE ?",
-                arguments: [SealedValue.prefix + "%"])
-            for row in rows {
-                _ = try opened(row["value"], table: table, id: row["id"])
+    /// Refuses a database whose sealed secrets `sealer` cannot open: no key (``StoreError/masterKeyRequired``),
+    /// or another key (``StoreError/masterKeyMismatch``). Run before anything is written, so a wrong key
+    /// stops a command before it changes anything.
+    public static func checkSecretsOpen(_ reader: any DatabaseReader, sealer: (any SecretSealing)?) throws {
+        try reader.read { db in
+            guard try db.tableExists("signing_keys"), try db.tableExists("upstream_providers") else { return }
+            for (table, key, column) in secretColumns {
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT \(key) AS id, \(column) AS value FROM \(table) WHERE \(column) LIKE ?",
+                    arguments: [SealedValue.prefix + "%"])
+                for row in rows {
+                    guard let sealer else { throw StoreError.masterKeyRequired }
+                    let id: String = row["id"]
+                    do { _ = try sealer.open(row["value"], row: "\(table):\(id)") } catch { throw StoreError.masterKeyMismatch }
+                }
             }
         }
     }

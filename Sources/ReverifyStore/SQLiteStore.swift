@@ -22,8 +22,7 @@ public final class SQLiteStore: Store {
         self.writer = writer
         self.migrations = migrations
         self.sealer = sealer
-        let hasSecretTables = try writer.read { db in try db.tableExists("signing_keys") && db.tableExists("upstream_providers") }
-        if hasSecretTables { try writer.read { db in try checkSecretsOpen(db) } }
+        try Self.checkSecretsOpen(writer, sealer: sealer)
         try migrations.migrate(writer)
     }
 
