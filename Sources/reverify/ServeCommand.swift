@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import ReverifyCore
 import ReverifyServer
+import ReverifyStore
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the HTTP server (stops gracefully on SIGTERM/SIGINT).")
@@ -44,6 +45,8 @@ struct Serve: AsyncParsableCommand {
             }
             levelLifetimes.lifetimes[level] = lifetime
         }
+        // Held until the process ends: `reverify restore` refuses while it is held (issue 15.4).
+        let databaseLock = try DatabaseLock.shared(forDatabase: database.database)
         let store = try database.openMigrating()
         try await Secrets.announceAtStart(store: store, keyed: database.masterKeyFile != nil, logger: logger)
         var configuration = ServerConfiguration(issuer: issuer, host: host, port: port)
@@ -72,6 +75,7 @@ struct Serve: AsyncParsableCommand {
             if dev && usesOutbox { announce("Outbox: \(issuer)/dev/mail") }
         }
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        withExtendedLifetime(databaseLock) {}
     }
 
     static func announcer(_ format: LogFormat, _ logger: Logger) -> @Sendable (String) -> Void {
