@@ -203,10 +203,10 @@ struct HostedPageRoutes {
 
         let verification: PasswordVerification
         if let user, let hash = user.passwordHash, !user.isDisabled {
-            verification = await services.hasher.verify(password, against: hash)
+            verification = await ReverifyMetrics.argon2("verify") { await services.hasher.verify(password, against: hash) }
         } else {
             // Same cost whether or not the account exists, so timing does not reveal it.
-            _ = await services.hasher.verify(password, against: services.decoyPasswordHash)
+            _ = await ReverifyMetrics.argon2("verify") { await services.hasher.verify(password, against: services.decoyPasswordHash) }
             verification = .invalid
         }
         try await attempts.settle(reservation, succeeded: verification != .invalid)

@@ -9,6 +9,8 @@ public enum ReverifyApplication {
     public static func router(services: Services) -> Router<ReverifyRequestContext> {
         let router = Router(context: ReverifyRequestContext.self)
         router.add(middleware: RequestLogMiddleware(logger: services.logger))
+        // Requests by route and status with latency histograms; a no-op unless --metrics-port is given.
+        router.add(middleware: MetricsMiddleware())
         DiscoveryRoutes(services: services).register(on: router)
         ReadinessRoutes(services: services).register(on: router)
         AuthorizeRoutes(services: services).register(on: router)

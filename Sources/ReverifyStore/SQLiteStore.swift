@@ -30,6 +30,28 @@ public final class SQLiteStore: Store {
         try migrations.status(writer)
     }
 
+    public func webhookQueueStats() async throws -> [WebhookQueueStats] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.id AS endpoint_id,
+                        COUNT(CASE WHEN d.status IN ('pending', 'delivering') THEN 1 END) AS undelivered,
+                        MIN(CASE WHEN d.status IN ('pending', 'delivering') THEN d.created_at END) AS oldest,
+                        COALESCE(SUM(d.attempts), 0) AS attempts,
+                        COUNT(CASE WHEN d.status = 'dead' THEN 1 END) AS dead
+                    FROM webhook_endpoints e LEFT JOIN webhook_deliveries d ON d.endpoint_id = e.id
+                    GROUP BY e.id ORDER BY e.id
+                    """
+            ).map { row in
+                WebhookQueueStats(
+                    endpointId: WebhookEndpointID(rawValue: row["endpoint_id"]), undelivered: row["undelivered"],
+                    oldestUndeliveredAt: (row["oldest"] as Int64?).map { UnixTime($0) }, attempts: row["attempts"],
+                    dead: row["dead"])
+            }
+        }
+    }
+
     // MARK: Users
 
     public func createUser(_ user: UserRecord) async throws {

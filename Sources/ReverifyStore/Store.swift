@@ -176,6 +176,8 @@ public protocol Store: WebhookStore, Sendable {
     func sealPlaintextSecrets() async throws -> Int
     /// Re-seals every secret under `newSealer` (master key rotation), in one transaction; returns how many.
     func resealSecrets(with newSealer: any SecretSealing) async throws -> Int
+    /// Every webhook endpoint's queue: undelivered count, oldest undelivered, attempts and dead letters.
+    func webhookQueueStats() async throws -> [WebhookQueueStats]
 
     // MARK: Upstream SSO (issue 6)
     /// Adds a provider; a name already in use is `invalid`.

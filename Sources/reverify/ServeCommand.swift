@@ -1,6 +1,7 @@
 import ArgumentParser
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import ReverifyCore
 import ReverifyServer
 import ReverifyStore
@@ -25,6 +26,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel: String = "info"
     @Option(help: "Log line format: text, or json (one object per line).") var logFormat: LogFormat = .text
     @OptionGroup var webhooks: WebhookServeOptions
+    @Option(help: "Address of the Prometheus /metrics listener.") var metricsHost: String = "127.0.0.1"
+    @Option(help: "Port of the Prometheus /metrics listener (off unless given).") var metricsPort: Int?
 
     func run() async throws {
         guard (0...65535).contains(port) else { throw CLIError("--port must be between 0 and 65535") }
@@ -68,7 +71,15 @@ struct Serve: AsyncParsableCommand {
         let worker = WebhookWorker(store: store, configuration: webhookConfiguration, logger: logger)
         // In JSON mode every line on standard output is a JSON object, these too.
         let announce = Self.announcer(logFormat, logger)
-        let app = ReverifyApplication.make(services: services, background: webhookConfiguration.enabled ? [worker] : []) {
+        var background: [any Service] = webhookConfiguration.enabled ? [worker] : []
+        if let metricsPort {
+            guard (0...65535).contains(metricsPort) else { throw CLIError("--metrics-port must be between 0 and 65535") }
+            let registry = MetricsListener.bootstrap()
+            background.append(MetricsListener.make(
+                host: metricsHost, port: metricsPort, registry: registry, store: store, time: services.time, logger: logger
+            ) { announce("Metrics on http://\(metricsHost):\($0)/metrics") })
+        }
+        let app = ReverifyApplication.make(services: services, background: background) {
             boundPort in
             announce("Reverify listening on http://\(host):\(boundPort) (issuer \(issuer))")
             if demo { announce("Demo relying party: \(issuer)/demo") }

@@ -21,7 +21,8 @@ install_build_deps() {
 
 # The end-to-end suite: a real browser and the Python relying-party libraries.
 install_test_deps() {
-  apt_install chromium chromium-driver
+  # prometheus scrapes /metrics in the e2e suite (issue 15.1).
+  apt_install chromium chromium-driver prometheus
   local root
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
   if ! python3 -c "import authlib, jwt, joserfc, selenium, argon2, requests, pytest, aiosmtpd, standardwebhooks, cryptography, flask" >/dev/null 2>&1; then
