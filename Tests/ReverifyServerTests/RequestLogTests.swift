@@ -174,3 +174,11 @@ final class CollectedLines: Sendable {
         #expect(lines.count == 1)
     }
 }
+
+@Suite struct MetricsNameTests {
+    @Test func dottedMetricAndLabelNamesBecomePrometheusNames() {
+        #expect(MetricsListener.sanitize("http.server.request.duration") == "http_server_request_duration")
+        #expect(MetricsListener.sanitize("http.response.status_code") == "http_response_status_code")
+        #expect(MetricsListener.sanitize("reverify_tokens_issued_total") == "reverify_tokens_issued_total")
+    }
+}
