@@ -60,6 +60,7 @@ let package = Package(
             dependencies: [
                 "ReverifyCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             resources: [.copy("Migrations")],
             swiftSettings: swiftSettings
