@@ -220,7 +220,8 @@ struct HostedPageRoutes {
             return try await render(pending, error: message, status: .unauthorized, email: typedEmail)
         }
         if verification == .validNeedsRehash {
-            try await services.store.setPasswordHash(try await services.hasher.hash(password), for: user.id, at: now)
+            try await services.store.setPasswordHash(
+                try await ReverifyMetrics.argon2("hash") { try await services.hasher.hash(password) }, for: user.id, at: now)
         }
         return try await VerificationCompletion(services: services).complete(
             pending, user: user, method: method, request: request, context: context)

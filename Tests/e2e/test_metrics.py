@@ -133,6 +133,7 @@ def test_prometheus_scrapes_requests_verifications_tokens_replays_and_webhook_qu
     assert value(prometheus, 'sum(http_server_request_duration_count{http_route="/oauth2/token"})') == 4
     assert query(prometheus, 'http_server_request_duration_bucket{http_route="/oauth2/token",le="+Inf"}')
     assert value(prometheus, 'sum(reverify_argon2_duration_seconds_count{operation="verify"})') >= 2
+    assert value(prometheus, "reverify_argon2_in_flight") == 0  # every hash that started has finished
     assert value(prometheus, 'sum(reverify_db_transaction_duration_seconds_count{kind="write",outcome="commit"})') >= 5
     assert value(prometheus, 'sum(reverify_db_transaction_duration_seconds_count{kind="read",outcome="commit"})') >= 5
     # The sign-in's events wait for an endpoint nobody listens on.

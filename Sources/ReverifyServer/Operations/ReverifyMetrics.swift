@@ -31,10 +31,14 @@ enum ReverifyMetrics {
         Counter(label: "reverify_code_replay_total").increment()
     }
 
-    /// Time spent waiting for and computing an Argon2id hash or verification.
+    /// Time spent waiting for and computing an Argon2id hash or verification, and how many are queued or
+    /// running on the thread pool at a time (`reverify_argon2_in_flight`).
     static func argon2<T>(_ operation: String, _ body: () async throws -> T) async rethrows -> T {
         let started = ContinuousClock.now
+        let inFlight = Meter(label: "reverify_argon2_in_flight")
+        inFlight.increment()
         defer {
+            inFlight.decrement()
             Timer(label: "reverify_argon2_duration_seconds", dimensions: [("operation", operation)])
                 .recordInterval(since: started)
         }
