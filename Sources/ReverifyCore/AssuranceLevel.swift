@@ -101,6 +101,8 @@ public enum LevelSource: String, Codable, Sendable, CaseIterable {
     case clientFloor = "client_floor"
     /// The named action's registered minimum.
     case action
+    /// The risk policy (issue 11): the context changed enough to need a second factor.
+    case risk
 }
 
 /// The level an authorization request needs, and whether failing to reach it is an error.

@@ -11,6 +11,8 @@ public enum AuditEvent: String, Codable, Sendable, CaseIterable {
     case accessDenied = "authorize.cancelled"
     /// A verification email (link + code) was requested; outcome says whether it was sent.
     case magicLinkSent = "magic_auth.created"
+    /// The risk policy demanded a step-up or denied the request (issue 11).
+    case riskStepUpRequired = "session.risk_step_up_required"
 }
 
 /// Whether an audited attempt succeeded.

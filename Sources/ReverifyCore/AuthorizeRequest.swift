@@ -28,6 +28,20 @@ public enum ReauthReason: String, Codable, Sendable {
     case action
     /// The session's assurance level is below what the request, the client or the action needs.
     case assuranceLevel = "acr"
+    /// The risk policy asked for a fresh verification (issue 11).
+    case risk
+}
+
+/// What the risk policy added to a request (issue 11): set by the server after scoring the context,
+/// kept with the pending flow so the hosted pages and the code honour it.
+public struct RiskRequirement: Codable, Equatable, Sendable {
+    public let outcome: RiskOutcome
+    public let triggers: [RiskSignal]
+
+    public init(outcome: RiskOutcome, triggers: [RiskSignal]) {
+        self.outcome = outcome
+        self.triggers = triggers
+    }
 }
 
 /// A validated authorization request (OIDC Core 3.1.2.1). Every field is typed; nothing stringly past here
@@ -46,6 +60,8 @@ public struct AuthorizeRequest: Codable, Equatable, Sendable {
     public let acrValues: [String]
     /// The `claims` parameter (OIDC Core 5.5), when sent.
     public let claims: ClaimsRequest?
+    /// What the risk policy demanded of this request, if anything.
+    public private(set) var risk: RiskRequirement?
     public let action: String?
     /// The moment the request arrived: a code for a request that demanded re-authentication
     /// must rest on an `auth_time` no earlier than this (DESIGN 2).
@@ -92,6 +108,7 @@ public struct AuthorizeRequest: Codable, Equatable, Sendable {
         if let least = claims?.essentialACR?.min() { asks.append((least, .essentialClaim)) }
         if let floor = client.minimumLevel { asks.append((floor, .clientFloor)) }
         if let action, let floor = client.actions[action]?.minimumLevel { asks.append((floor, .action)) }
+        if risk?.outcome == .stepUpMFA { asks.append((.multiFactor, .risk)) }
         return LevelRequirement.combine(asks)
     }
 
@@ -99,7 +116,14 @@ public struct AuthorizeRequest: Codable, Equatable, Sendable {
     public var demandsUnsupportedLevel: Bool { claims?.essentialACR?.isEmpty == true }
 
     /// OIDC Core 3.1.2.1: `max_age=0` is equivalent to `prompt=login`.
-    public var demandsLogin: Bool { prompt.forcesLogin || maxAge == Seconds(0) }
+    public var demandsLogin: Bool { prompt.forcesLogin || maxAge == Seconds(0) || risk?.outcome == .stepUp }
+
+    /// The same request with what the risk policy demanded.
+    public func with(risk: RiskRequirement?) -> AuthorizeRequest {
+        var copy = self
+        copy.risk = risk
+        return copy
+    }
 
     /// The earliest `auth_time` a code issued for this request may rest on, if any.
     public func minimumAuthTime(client: RegisteredClient) -> UnixTime? {

@@ -76,12 +76,11 @@ public enum AuthorizeRequestValidator {
         }
     }
 
-    /// OIDC Core 6: request objects are optional; say so with the dedicated codes.
+    /// A `request` or `request_uri` still present here was not resolved by the caller (who verifies
+    /// request objects and pushed requests before validation): refuse it rather than ignore it.
     static func checkUnsupportedRequestObjects(_ params: RequestParameters) throws(OAuthError) {
-        if params["request"] != nil { throw OAuthError(.requestNotSupported, "request objects are not supported") }
-        if params["request_uri"] != nil {
-            throw OAuthError(.requestURINotSupported, "request_uri is not supported")
-        }
+        if params["request"] != nil { throw .invalidRequestObject("the request object was not verified") }
+        if params["request_uri"] != nil { throw .invalidRequestURI("request_uri must come from the pushed authorization request endpoint") }
     }
 
     /// Only the authorization code flow is offered (RFC 9700 2.1.2: no implicit).

@@ -77,6 +77,8 @@ public enum FreshnessPolicy {
     public static func staleness(
         request: AuthorizeRequest, client: RegisteredClient, authTime: UnixTime, now: UnixTime
     ) -> ReauthReason? {
+        // Issue 11: the risk policy asked for a fresh verification whatever the session's age.
+        if request.risk?.outcome == .stepUp { return .risk }
         // OIDC Core 3.1.2.1: prompt=login, and max_age=0 treated as prompt=login.
         if request.demandsLogin { return .promptLogin }
         // OIDC Core 3.1.2.1: "If the elapsed time is greater than this value, the OP MUST attempt to

@@ -18,6 +18,10 @@ public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
         case interactionRequired = "interaction_required"
         case requestNotSupported = "request_not_supported"
         case requestURINotSupported = "request_uri_not_supported"
+        /// OIDC Core 3.1.2.6 / RFC 9101 6.3: a request object that fails its checks.
+        case invalidRequestObject = "invalid_request_object"
+        /// RFC 9126 / RFC 9101: an unknown, expired, reused or foreign `request_uri`.
+        case invalidRequestURI = "invalid_request_uri"
         case invalidToken = "invalid_token"
         case unsupportedTokenType = "unsupported_token_type"
         /// OpenID Connect Core Unmet Authentication Requirements 1.0: an essential `acr` cannot be met.

@@ -42,4 +42,19 @@ public struct RequestParameters: Sendable {
     public func isUsable(_ name: String) -> Bool {
         !duplicated.contains(name) && !malformed.contains(name)
     }
+
+    /// Every usable, non-empty parameter, sorted by name (what a pushed request stores).
+    public var usablePairs: [(String, String)] {
+        values.filter { !$0.value.isEmpty && isUsable($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    /// OIDC Core 6.3.3 / RFC 9101 6.3: the parameters inside a request object win over those in the URL;
+    /// with `objectOnly` (a client that must sign its requests) the URL contributes only `client_id`.
+    public func merging(requestObject: [String: String], objectOnly: Bool) -> RequestParameters {
+        var merged = objectOnly ? [:] : values.filter { isUsable($0.key) }
+        merged["request"] = nil
+        if let clientID = values["client_id"] { merged["client_id"] = clientID }
+        for (name, value) in requestObject where name != "request" && name != "request_uri" { merged[name] = value }
+        return RequestParameters(merged.sorted { $0.key < $1.key }.map { ($0.key, Optional($0.value)) })
+    }
 }

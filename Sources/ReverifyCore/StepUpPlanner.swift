@@ -27,6 +27,9 @@ public enum StepUpPlanner {
             return .offer(available)
         case .multiFactor:
             let recent = Set(history.lastFactor.filter { _, when in now - when <= window }.keys)
+            // Two kinds within the window, yet the level is not met: it decayed (`--acr-lifetime` shorter than
+            // the window) or is older than `max_age`. One more verification of any kind achieves it again.
+            if recent.count >= 2 { return .offer(available) }
             // A federated login proves whatever the upstream reports: it may add a kind, so it is offered,
             // and counted as one possible new kind.
             let known = available.filter { $0 != .federated }.reduce(into: recent) { $0.formUnion($1.factorKinds()) }

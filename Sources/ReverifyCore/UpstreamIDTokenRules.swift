@@ -13,6 +13,8 @@ public struct UpstreamIDTokenClaims: Equatable, Sendable {
     public var amr: [String]
     public var email: String?
     public var emailVerified: Bool?
+    /// Time claims that were present but not a usable time (see ``NumericDate``).
+    public var timesOutOfRange: [UpstreamTimeClaim] = []
 
     public init(
         issuer: String, subject: String, audience: [String], authorizedParty: String? = nil, expiresAt: UnixTime?,
@@ -30,6 +32,35 @@ public struct UpstreamIDTokenClaims: Equatable, Sendable {
         self.amr = amr
         self.email = email
         self.emailVerified = emailVerified
+    }
+}
+
+/// The time claims of an upstream ID token.
+public enum UpstreamTimeClaim: String, Equatable, Sendable {
+    case expiresAt = "exp"
+    case issuedAt = "iat"
+    case authTime = "auth_time"
+}
+
+extension UpstreamIDTokenClaims {
+    /// Sets `exp`, `iat` and `auth_time` from the JSON numbers of the token. A value that is no usable time is
+    /// remembered in ``timesOutOfRange`` (and refused by ``UpstreamIDTokenRules``); an `auth_time` of zero or
+    /// less counts as absent: no provider authenticated anyone in 1970, and treating it as a time would report
+    /// a login "decades before this request".
+    public mutating func readTimes(exp: Double?, iat: Double?, authTime: Double?) {
+        timesOutOfRange = []
+        func read(_ value: Double?, _ claim: UpstreamTimeClaim) -> UnixTime? {
+            switch NumericDate(value) {
+            case .absent: return nil
+            case .time(let time): return time
+            case .outOfRange:
+                timesOutOfRange.append(claim)
+                return nil
+            }
+        }
+        expiresAt = read(exp, .expiresAt)
+        issuedAt = read(iat, .issuedAt)
+        self.authTime = authTime.map { $0 <= 0 } == true ? nil : read(authTime, .authTime)
     }
 }
 
@@ -70,6 +101,8 @@ public enum UpstreamIDTokenProblem: Equatable, Sendable, CustomStringConvertible
     /// `auth_time` predates the moment the user was sent upstream: the provider reused an old login.
     case staleAuthTime(age: Seconds)
     case authTimeInFuture
+    /// `exp`, `iat` or `auth_time` is not a time (beyond year 9999, negative, not finite).
+    case timeOutOfRange(UpstreamTimeClaim)
 
     /// A stable snake_case reason for the audit log.
     public var auditReason: String {
@@ -86,6 +119,7 @@ public enum UpstreamIDTokenProblem: Equatable, Sendable, CustomStringConvertible
         case .missingAuthTime: "upstream_missing_auth_time"
         case .staleAuthTime: "upstream_stale_auth_time"
         case .authTimeInFuture: "upstream_auth_time_in_future"
+        case .timeOutOfRange: "upstream_time_out_of_range"
         }
     }
 
@@ -103,6 +137,7 @@ public enum UpstreamIDTokenProblem: Equatable, Sendable, CustomStringConvertible
         case .missingAuthTime: "the provider did not say when you signed in (no auth_time)"
         case .staleAuthTime(let age): "the provider reused a sign-in from \(age.rawValue)s before this request instead of asking again"
         case .authTimeInFuture: "the provider's sign-in time is in the future"
+        case .timeOutOfRange(let claim): "the ID token's \(claim.rawValue) is not a valid time"
         }
     }
 }
@@ -126,6 +161,8 @@ public enum UpstreamIDTokenRules {
         else { return .wrongAudience }
         // Steps 4-5: when azp is present it MUST be our client_id.
         if let azp = claims.authorizedParty, azp != expected.clientID { return .wrongAuthorizedParty }
+        // RFC 7519 2: exp, iat and auth_time are NumericDates; one we cannot compute with is refused outright.
+        if let claim = claims.timesOutOfRange.first { return .timeOutOfRange(claim) }
         // Step 9: the current time MUST be before exp (with a little leeway for clock skew).
         guard let exp = claims.expiresAt else { return .missingExpiry }
         guard now < exp + expected.skew else { return .expired }

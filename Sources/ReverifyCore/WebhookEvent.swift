@@ -54,6 +54,8 @@ public struct WebhookEventData: Encodable, Equatable, Sendable {
     public var reason: String?
     /// For `authentication.failed`: whether the attempt was a `sign_in` or a `reauthentication`.
     public var flow: String?
+    /// For `session.risk_step_up_required`: the signals that fired (`new_device`, `new_network`, …).
+    public var riskTriggers: [String]?
     /// For `webhook.test`: the endpoint the test was sent to.
     public var endpointId: WebhookEndpointID?
 
@@ -61,8 +63,9 @@ public struct WebhookEventData: Encodable, Equatable, Sendable {
         userId: UserID? = nil, sessionId: SessionID? = nil, clientId: ClientID? = nil, method: AuthMethod? = nil,
         authTime: UnixTime? = nil, previousAuthTime: UnixTime? = nil, amr: [AMR]? = nil, acr: ACR? = nil,
         previousAcr: ACR? = nil, trigger: WebhookTrigger? = nil, ipAddress: String? = nil, userAgent: String? = nil, reason: String? = nil,
-        flow: String? = nil, endpointId: WebhookEndpointID? = nil
+        riskTriggers: [String]? = nil, flow: String? = nil, endpointId: WebhookEndpointID? = nil
     ) {
+        self.riskTriggers = riskTriggers
         self.userId = userId
         self.sessionId = sessionId
         self.clientId = clientId
@@ -83,7 +86,8 @@ public struct WebhookEventData: Encodable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case userId = "user_id", sessionId = "session_id", clientId = "client_id", method
         case authTime = "auth_time", previousAuthTime = "previous_auth_time", amr, acr, previousAcr = "previous_acr", trigger
-        case ipAddress = "ip_address", userAgent = "user_agent", reason, flow, endpointId = "endpoint_id"
+        case ipAddress = "ip_address", userAgent = "user_agent", reason, riskTriggers = "risk_triggers", flow
+        case endpointId = "endpoint_id"
     }
 }
 

@@ -11,6 +11,8 @@ public enum WebhookEventType: String, Codable, Sendable, CaseIterable, Comparabl
     case sessionRevoked = "session.revoked"
     /// A verification email (magic link and code) was sent.
     case magicAuthCreated = "magic_auth.created"
+    /// The risk policy demanded a step-up (or denied) for a signed-in session (issue 11).
+    case sessionRiskStepUpRequired = "session.risk_step_up_required"
     /// Sent on request to one endpoint by `reverify webhooks test`; never fanned out.
     case test = "webhook.test"
 

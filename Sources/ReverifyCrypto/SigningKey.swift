@@ -116,6 +116,17 @@ public struct KeyRing: Sendable {
         try await collection.verify(token, as: type)
     }
 
+    /// Verifies a token like ``verify(_:as:)`` and also returns the kind its JOSE header `typ` declares, so a
+    /// caller can refuse a token of the wrong kind (an access token offered as an `id_token_hint`).
+    public func verifyTyped<Payload: JWTPayload>(_ token: String, as type: Payload.Type) async throws
+        -> (payload: Payload, type: IssuedTokenType)
+    {
+        let payload = try await collection.verify(token, as: type)
+        // The signature is verified; reading the header of the same bytes is now safe.
+        let header = try DefaultJWTParser().parse(Array(token.utf8), as: type).header
+        return (payload, IssuedTokenType(typ: header.typ))
+    }
+
     /// The JWK Set of every published key (RFC 7517 5).
     public func jwks() throws -> JWKS {
         JWKS(keys: try published.map { try $0.publicJWK() })

@@ -9,6 +9,7 @@ struct AccessTokenValidator {
     struct Live {
         let claims: AccessTokenClaims
         let session: SessionRecord
+        let grant: GrantRecord
     }
 
     func validate(_ token: String) async throws -> Live? {
@@ -21,6 +22,6 @@ struct AccessTokenValidator {
             let session = try await services.store.session(id: grant.sessionId),
             grant.isBacked(by: session, at: services.time.now())
         else { return nil }
-        return Live(claims: claims, session: session)
+        return Live(claims: claims, session: session, grant: grant)
     }
 }

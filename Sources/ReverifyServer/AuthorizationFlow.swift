@@ -49,7 +49,7 @@ struct AuthorizationFlow {
         let record = AuthorizationCodeRecord(
             codeHash: code.hash.hex, clientId: client.id, redirectUri: request.redirectURI, sessionId: session.id,
             userId: session.userId, scope: client.grantedScopes(requested: request.scopes).joined(separator: " "), nonce: request.nonce,
-            codeChallenge: request.codeChallenge?.value, minAuthTime: request.minimumAuthTime(client: client),
+            codeChallenge: request.codeChallenge?.value, claims: request.claims, minAuthTime: request.minimumAuthTime(client: client),
             createdAt: now, expiresAt: now + services.configuration.authorizationCodeLifetime)
         if let pending {
             guard try await services.store.completeAuthorizationRequest(id: pending, code: record, at: now) else {
@@ -74,7 +74,15 @@ struct AuthorizationFlow {
         guard let idTokenHint else { return nil }
         let claims: IDTokenClaims
         do {
-            claims = try await services.keys.current().verify(idTokenHint, as: IDTokenClaims.self)
+            let verified = try await services.keys.current().verifyTyped(idTokenHint, as: IDTokenClaims.self)
+            // An access token (typ at+jwt) carries the same sub, sid and auth_time but is not an ID token
+            // (RFC 8725 3.11): it must not pin or sign out a user.
+            guard verified.type == .idToken else {
+                throw OAuthError.invalidRequest("id_token_hint is not an ID token (JOSE typ must be JWT)")
+            }
+            claims = verified.payload
+        } catch let error as OAuthError {
+            throw error
         } catch {
             throw .invalidRequest("id_token_hint is not a valid ID token issued by this server")
         }

@@ -21,12 +21,22 @@ struct AuthorizeRoutes {
         }
     }
 
-    func authorize(_ params: RequestParameters, request: Request, context: ReverifyRequestContext) async throws
+    func authorize(_ urlParams: RequestParameters, request: Request, context: ReverifyRequestContext) async throws
         -> Response
     {
         let now = services.time.now()
+        // 0. A pushed request or a signed request object replaces or overrides the URL's parameters.
+        let stored = try await lookUpClient(urlParams)
+        var params = urlParams
+        if let stored {
+            do {
+                params = try await AuthorizationParameters(services: services).resolve(urlParams, client: stored)
+            } catch {
+                return try await refuseTransport(error, urlParams: urlParams, client: stored, request: request, context: context)
+            }
+        }
         // 1. Client and redirect URI first: until both check out, errors are shown, never redirected.
-        let client = try await lookUpClient(params)
+        let client = stored
         let redirectURI: String
         do {
             redirectURI = try AuthorizeRequestValidator.trustedRedirectURI(params, client: client?.registered)
@@ -37,7 +47,7 @@ struct AuthorizeRoutes {
         let state = params.isUsable("state") ? params["state"] : nil
 
         // 2. The remaining rules, answered by redirect.
-        let authorizeRequest: AuthorizeRequest
+        var authorizeRequest: AuthorizeRequest
         let hinted: UserID?
         do {
             authorizeRequest = try AuthorizeRequestValidator.validate(
@@ -47,8 +57,29 @@ struct AuthorizeRoutes {
             return flow.redirectError(error, to: redirectURI, state: state)
         }
 
-        // 3. Freshness.
+        // 3. Risk: a signed-in session in a changed context may need more than its age says (issue 11).
         let current = try await flow.currentSession(request)
+        var assessment: RiskAssessor.Assessment?
+        if let (session, user) = current {
+            let assessed = try await RiskAssessor(services: services).assess(
+                session: session, user: user, client: client, action: authorizeRequest.action, request: request,
+                context: context)
+            assessment = assessed
+            if assessed.decision.outcome != .allow {
+                try await auditRisk(assessed, session: session, client: client, http: request, context: context)
+            }
+            switch assessed.decision.outcome {
+            case .allow: break
+            case .deny:
+                return flow.redirectError(
+                    .accessDenied("the request was refused by the risk policy"), to: redirectURI, state: authorizeRequest.state)
+            case .stepUp, .stepUpMFA:
+                authorizeRequest = authorizeRequest.with(
+                    risk: RiskRequirement(outcome: assessed.decision.outcome, triggers: assessed.decision.triggers))
+            }
+        }
+
+        // 4. Freshness.
         var decision = FreshnessPolicy.decide(
             request: authorizeRequest, client: client, session: current?.0.snapshot, hintedUser: hinted, now: now,
             lifetimes: services.configuration.levelLifetimes)
@@ -57,7 +88,9 @@ struct AuthorizeRoutes {
                 authorizeRequest, client: client, session: session, user: user,
                 timeReason: reason == .assuranceLevel ? nil : reason)
         }
-        try await auditDecision(decision, request: authorizeRequest, client: client, session: current?.0, http: request, context: context)
+        try await auditDecision(
+            decision, request: authorizeRequest, client: client, session: current?.0, risk: assessment, http: request,
+            context: context)
 
         switch decision {
         case .proceed:
@@ -98,6 +131,44 @@ struct AuthorizeRoutes {
         }
     }
 
+    /// A pushed request or request object that cannot be used: redirected when the URL's own redirect URI
+    /// is registered for the client, else shown on a page (RFC 6749 4.1.2.1); audited either way.
+    private func refuseTransport(
+        _ error: OAuthError, urlParams: RequestParameters, client: StoredClient, request: Request,
+        context: ReverifyRequestContext
+    ) async throws -> Response {
+        try await services.store.appendAudit(
+            flow.audit(
+                .authorizeDecision, .failure, request: request, context: context, client: client.record.id,
+                reason: error.code.rawValue, detail: ["error_description": String(error.description.prefix(200))]))
+        if let uri = urlParams["redirect_uri"], urlParams.isUsable("redirect_uri"), client.registered.isRegistered(redirectURI: uri) {
+            return flow.redirectError(error, to: uri, state: urlParams.isUsable("state") ? urlParams["state"] : nil)
+        }
+        return services.pages.error("The application's request could not be used: \(error.description).")
+    }
+
+    /// DESIGN 5: trigger(s), the state of the session's context, and the outcome.
+    static func riskDetail(_ risk: RiskAssessor.Assessment) -> [String: String] {
+        [
+            "risk_outcome": risk.decision.outcome.rawValue, "risk_score": String(risk.decision.score),
+            "risk_triggers": risk.decision.triggers.map(\.rawValue).joined(separator: " "),
+            "device_known": String(risk.context.deviceKnown), "network_known": String(risk.context.networkKnown),
+        ]
+    }
+
+    /// A step-up or denial the risk policy caused: its own audit row, published as
+    /// `session.risk_step_up_required` (issue 11, item 6).
+    private func auditRisk(
+        _ risk: RiskAssessor.Assessment, session: SessionRecord, client: RegisteredClient, http: Request,
+        context: ReverifyRequestContext
+    ) async throws {
+        try await services.store.appendAudit(
+            flow.audit(
+                .riskStepUpRequired, risk.decision.outcome == .deny ? .failure : .info, request: http, context: context,
+                user: session.userId, session: session.id, client: client.id, reason: risk.decision.outcome.rawValue,
+                detail: Self.riskDetail(risk)))
+    }
+
     private func lookUpClient(_ params: RequestParameters) async throws -> StoredClient? {
         guard params.isUsable("client_id"), let raw = params["client_id"], let id = ClientID(validating: raw) else {
             return nil
@@ -131,7 +202,7 @@ struct AuthorizeRoutes {
     /// DESIGN 5: every decision is audited with its trigger and the session state before it.
     private func auditDecision(
         _ decision: FreshnessDecision, request: AuthorizeRequest, client: RegisteredClient, session: SessionRecord?,
-        http: Request, context: ReverifyRequestContext
+        risk: RiskAssessor.Assessment?, http: Request, context: ReverifyRequestContext
     ) async throws {
         let outcome: String
         switch decision {
@@ -149,6 +220,7 @@ struct AuthorizeRoutes {
             detail["acr_before"] = session.effectiveAssurance(
                 at: services.time.now(), lifetimes: services.configuration.levelLifetimes).acr.rawValue
         }
+        if let risk { detail.merge(Self.riskDetail(risk)) { ours, _ in ours } }
         if let requirement = request.levelRequirement(client: client) {
             detail["acr_required"] = requirement.level.rawValue
             detail["acr_source"] = requirement.sources.map(\.rawValue).joined(separator: " ")

@@ -66,6 +66,14 @@ struct ClientAuthenticator {
         guard let secret, let stored = client.record.secretHash, TokenHash(hex: stored).matches(secret) else {
             return fail("client authentication failed")
         }
+        // OIDC Registration 2 token_endpoint_auth_method: a client authenticates the way it registered, and no
+        // other (RFC 9700 2.5 asks servers to bind a client to its method). Checked after the secret, so the
+        // registered method is only told to the client itself.
+        let used: ClientAuthMethod = basic != nil ? .clientSecretBasic : .clientSecretPost
+        let registered = client.record.tokenEndpointAuthMethod
+        guard used == registered else {
+            return fail("this client is registered for \(registered.rawValue) and must not use \(used.rawValue)")
+        }
         return .success(client)
     }
 }

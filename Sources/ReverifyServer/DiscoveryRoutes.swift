@@ -41,11 +41,15 @@ struct DiscoveryRoutes {
         let code_challenge_methods_supported = ["S256"]
         let claims_supported = [
             "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr", "sid", "azp", "at_hash",
-            "email", "email_verified", "name",
+            "email", "email_verified", "name", "given_name", "family_name", "preferred_username", "updated_at",
         ]
         let claims_parameter_supported = true
-        let request_parameter_supported = false
+        let request_parameter_supported = true
+        let request_object_signing_alg_values_supported = RequestObjectRules.algorithms.sorted()
+        /// Only `request_uri`s from the pushed authorization request endpoint, never fetched from elsewhere.
         let request_uri_parameter_supported = false
+        let pushed_authorization_request_endpoint: String
+        let require_pushed_authorization_requests = false
         let prompt_values_supported = ["none", "login", "consent", "select_account"]
         let acr_values_supported = ACR.allCases.map(\.rawValue)
         let authorization_response_iss_parameter_supported = true
@@ -61,6 +65,7 @@ struct DiscoveryRoutes {
             jwks_uri: c.url("/.well-known/jwks.json"),
             introspection_endpoint: c.url("/oauth2/introspect"),
             revocation_endpoint: c.url("/oauth2/revoke"),
-            end_session_endpoint: c.url("/oauth2/logout"))
+            end_session_endpoint: c.url("/oauth2/logout"),
+            pushed_authorization_request_endpoint: c.url("/oauth2/par"))
     }
 }

@@ -161,7 +161,7 @@ struct EmailVerificationRoutes {
             "email": Self.masked(email), "minutes": policy.lifetime.rawValue / 60,
         ]
         if let error { values["error"] = error }
-        let targets = [HostedPageRoutes.origin(of: pending.record.request.redirectURI)].compactMap { $0 }
+        let targets = HostedPageRoutes.formTargets(of: pending.record)
         return pages.page("check_email", title: "Check your email", values: values, status: status, formTargets: targets)
     }
 
@@ -229,15 +229,18 @@ struct EmailVerificationRoutes {
         case .failure(let page):
             return page.response
         case .success(let (link, browserSecret)):
-            let client = try await services.store.authorizationRequest(id: link.requestId)
-                .asyncMap { try await services.store.client(id: $0.clientId) } ?? nil
+            let record = try await services.store.authorizationRequest(id: link.requestId)
+            let client = try await record.asyncMap { try await services.store.client(id: $0.clientId) } ?? nil
+            // "Continue" completes the flow with a 302 to the relying party, and CSP form-action governs the
+            // redirects after a form submission (CSP3 6.4.1): without the client's origin the browser stops there.
             return pages.page(
                 "magic_confirm", title: "Continue signing in",
                 values: [
                     "clientName": client?.record.name ?? "the application",
                     "token": context.parameters.get("token") ?? "",
                     "csrf": AuthorizationFlow.csrfToken(browserSecret: browserSecret, purpose: "magic:\(link.id)"),
-                ])
+                ],
+                formTargets: record.map(HostedPageRoutes.formTargets(of:)) ?? [])
         }
     }
 

@@ -4,9 +4,10 @@ import ReverifyStore
 extension HostedPageRoutes {
     /// The upstream providers a pending flow may use ("Continue with <N>").
     ///
-    /// Re-authentication (and a pinned sign-in) offers only providers the user is linked to: proving
-    /// someone else's identity there could never succeed. Sign-in offers every provider, or only those for
-    /// the `login_hint`'s email domain when one matches.
+    /// A pinned sign-in offers only providers the user is linked to: proving someone else's identity there
+    /// could never succeed. Re-authentication of a signed-in user also offers providers for the user's email
+    /// domain (`--domain`), where a first use links them (``UpstreamAccountLinking/decideForSession``).
+    /// Sign-in offers every provider, or only those for the `login_hint`'s email domain when one matches.
     func offeredUpstreams(_ pending: Pending) async throws -> [UpstreamProviderRecord] {
         if let action = pending.record.request.action, let policy = pending.client.actions[action],
             !policy.methods.contains(.federated)
@@ -17,7 +18,10 @@ extension HostedPageRoutes {
         guard !providers.isEmpty else { return [] }
         if let user = pending.session?.1 ?? pending.pinnedUser {
             let linked = Set(try await services.store.identities(user: user.id).map(\.providerId))
-            return providers.filter { linked.contains($0.id) }
+            let linkable = pending.session == nil ? [] : Set(providers.filter {
+                !$0.emailDomains.isEmpty && UpstreamIDTokenRules.emailDomainAllowed(user.email, domains: $0.emailDomains)
+            }.map(\.id))
+            return providers.filter { linked.contains($0.id) || linkable.contains($0.id) }
         }
         if let hint = pending.record.request.loginHint.flatMap(AccountRules.normalizedEmail) {
             let matching = providers.filter { !$0.emailDomains.isEmpty && UpstreamIDTokenRules.emailDomainAllowed(hint, domains: $0.emailDomains) }

@@ -118,7 +118,7 @@ struct HostedPageRoutes {
         values["hasUpstreams"] = !upstreams.isEmpty
         values["upstreams"] = upstreams.map { ["upstreamID": $0.id.rawValue, "upstreamName": $0.name] }
         let upstreamTargets = await upstreamFormTargets(upstreams)
-        let formTargets = [Self.origin(of: pending.record.request.redirectURI)].compactMap { $0 } + upstreamTargets
+        let formTargets = Self.formTargets(of: pending.record) + upstreamTargets
         if let (_, user) = pending.session {
             values["email"] = user.email
             values["initial"] = String(user.email.prefix(1))
@@ -143,6 +143,12 @@ struct HostedPageRoutes {
     static func purpose(of record: AuthorizationRequestRecord) -> String {
         if let action = record.request.action { return "you continue with “\(action)”" }
         return "you continue"
+    }
+
+    /// Where a form of this flow may end up: the client's redirect URI origin, since completing or cancelling
+    /// the flow answers with a 302 there (CSP `form-action` also governs redirects after a form submission).
+    static func formTargets(of record: AuthorizationRequestRecord) -> [String] {
+        [origin(of: record.request.redirectURI)].compactMap { $0 }
     }
 
     /// `scheme://host[:port]` of a URI, for CSP `form-action` (which also governs redirects after a POST).

@@ -30,15 +30,23 @@ struct IntrospectionRoutes {
     func introspect(_ request: Request, context: ReverifyRequestContext) async throws -> Response {
         let form = try await FormParameters.body(of: request, context: context)
         // RFC 7662 2.1: the endpoint requires authorization; only confidential clients may introspect.
+        let caller: ClientRecord
         switch try await ClientAuthenticator(store: services.store).authenticate(request, form: form, allowPublic: false) {
         case .failure(let failure): return failure.response
-        case .success: break
+        case .success(let client): caller = client.record
         }
         guard form.isUsable("token"), let token = form["token"] else {
             return ProtocolResponse.error(.invalidRequest("token is required"))
         }
+        let inactive = try ProtocolResponse.json(["active": false])
+        func allowed(_ kind: IntrospectionPolicy.TokenKind, client: String, audience: [String]) -> Bool {
+            IntrospectionPolicy.allows(
+                caller: caller.id, callerIsResourceServer: caller.resourceServer, tokenClient: ClientID(rawValue: client),
+                kind: kind, audience: audience, servedAudience: services.configuration.issuer)
+        }
         if let live = try await AccessTokenValidator(services: services).validate(token) {
             let c = live.claims
+            guard allowed(.accessToken, client: c.client_id, audience: [c.aud]) else { return inactive }
             return try ProtocolResponse.json(
                 Active(
                     token_type: "Bearer", iss: c.iss, sub: c.sub, client_id: c.client_id, scope: c.scope, exp: c.exp,
@@ -51,6 +59,7 @@ struct IntrospectionRoutes {
             let grant = try await services.store.grant(id: refresh.grantId),
             let session = try await services.store.session(id: grant.sessionId), grant.isBacked(by: session, at: now)
         {
+            guard allowed(.refreshToken, client: grant.clientId.rawValue, audience: []) else { return inactive }
             let (acr, amr) = session.effectiveAssurance(at: now, lifetimes: services.configuration.levelLifetimes)
             return try ProtocolResponse.json(
                 Active(
@@ -60,6 +69,6 @@ struct IntrospectionRoutes {
                     amr: amr.map(\.rawValue), sid: session.id.rawValue))
         }
         // RFC 7662 2.2: anything else is simply inactive, with no further detail.
-        return try ProtocolResponse.json(["active": false])
+        return inactive
     }
 }

@@ -1,5 +1,7 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import ServiceLifecycle
 import ReverifyCore
 import ReverifyStore
@@ -11,9 +13,11 @@ public enum ReverifyApplication {
         router.add(middleware: RequestLogMiddleware(logger: services.logger))
         // Requests by route and status with latency histograms; a no-op unless --metrics-port is given.
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: RateLimitMiddleware(services: services))
         DiscoveryRoutes(services: services).register(on: router)
         ReadinessRoutes(services: services).register(on: router)
         AuthorizeRoutes(services: services).register(on: router)
+        PushedAuthorizationRoutes(services: services).register(on: router)
         HostedPageRoutes(services: services).register(on: router)
         EmailVerificationRoutes(services: services).register(on: router)
         UpstreamSSORoutes(services: services).register(on: router)
@@ -38,9 +42,17 @@ public enum ReverifyApplication {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let c = services.configuration
+        let limits = c.connections
+        let headerTimeout = TimeAmount.seconds(limits.headerTimeout.rawValue)
         return Application(
             router: router(services: services),
-            configuration: .init(address: .hostname(c.host, port: c.port), serverName: "Reverify"),
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [RequestHeadDeadlineHandler(timeout: headerTimeout)],
+                    idleTimeout: .seconds(limits.idleTimeout.rawValue))),
+            configuration: .init(
+                address: .hostname(c.host, port: c.port), serverName: "Reverify",
+                availableConnectionsDelegate: MaximumAvailableConnections(limits.maximumConnections, logger: services.logger)),
             services: background,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? c.port) },
             logger: services.logger)

@@ -21,6 +21,8 @@ public struct ServerConfiguration: Sendable {
     public var mfaWindow: Seconds = .minutes(15)
     /// How long each level above `1fa` stays valid after it was achieved (issue 10).
     public var levelLifetimes = LevelLifetimes()
+    /// The risk policy and how signals are collected (issue 11).
+    public var risk = RiskSettings()
     /// Failed verifications per account before further attempts are refused (issue 9).
     public var lockout = LockoutPolicy()
     /// A rotated refresh token presented again within this many seconds, by the same client, returns a
@@ -35,6 +37,11 @@ public struct ServerConfiguration: Sendable {
     public var mail = MailSettings()
     /// Lifetime, attempt and rate rules for emailed links and codes.
     public var oneTimeCodes = OneTimeCodePolicy()
+    /// Unauthenticated requests per client network per minute (burst of as many); 0 disables (issue 9 item 5).
+    /// 300 is far above what one person does, and what a busy office behind one NAT address needs.
+    public var rateLimitPerMinute = 300
+    /// Connection limits that hold on a public port (issue 9 item 8).
+    public var connections = ConnectionLimits()
     /// Where templates and static files are read from.
     public var resourcesDirectory: String
 
@@ -77,4 +84,17 @@ public struct MailSettings: Sendable {
         case .smtp(let settings): SMTPMailer(settings: settings, timeout: .seconds(timeout.rawValue))
         }
     }
+}
+
+/// How long a connection may take and how many may be open at once: slowloris holds connections open with
+/// requests that never finish, so every wait is bounded and so is their number.
+public struct ConnectionLimits: Sendable {
+    /// A connection must deliver each complete request head within this time of opening or of its previous response.
+    public var headerTimeout: Seconds = 10
+    /// A connection that delivers nothing complete (no head, no body part) for this long is closed, e.g. a stalled body.
+    public var idleTimeout: Seconds = 60
+    /// Connections served at once; further ones wait in the listen backlog until one closes.
+    public var maximumConnections = 512
+
+    public init() {}
 }

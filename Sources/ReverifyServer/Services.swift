@@ -13,6 +13,8 @@ public struct Services: Sendable {
     public let pages: PageRenderer
     public let logger: Logger
     public let mailer: any Mailer
+    /// Per-network limit on unauthenticated work (issue 9 item 5).
+    public let rateLimit: ClientRateLimit
     /// Discovery, JWKS and code exchange with upstream SSO providers (issue 6).
     let upstream: UpstreamOIDCClient
     /// A hash of a random password at today's cost, verified against when an account has none,
@@ -31,6 +33,7 @@ public struct Services: Sendable {
         self.pages = try await PageRenderer(directory: configuration.resourcesDirectory + "/templates")
         self.logger = logger
         self.mailer = configuration.mail.makeMailer()
+        self.rateLimit = ClientRateLimit(perMinute: configuration.rateLimitPerMinute)
         self.upstream = UpstreamOIDCClient(time: time)
         self.decoyPasswordHash = try await hasher.decoyHash()
     }

@@ -50,6 +50,8 @@ struct TokenMinter {
         let keys = try await services.keys.current()
         let user = try await services.store.user(id: grant.userId)
         let scopes = Set(grant.scope.split(separator: " ").map(String.init))
+        let profile = SelectedClaims(
+            user: user, selected: ClaimsSelection.claims(for: .idToken, scopes: scopes, request: grant.claims))
         // A level that decayed since it was achieved is not claimed again (issue 10, item 3).
         let (acr, amr) = session.effectiveAssurance(at: now, lifetimes: c.levelLifetimes)
         let access = AccessTokenClaims(
@@ -63,9 +65,9 @@ struct TokenMinter {
             exp: (now + c.idTokenLifetime).rawValue, iat: now.rawValue, auth_time: session.authTime.rawValue,
             nonce: nonce, amr: amr.map(\.rawValue), acr: acr.rawValue, sid: session.id.rawValue,
             at_hash: Self.atHash(accessToken),
-            email: scopes.contains("email") ? user?.email : nil,
-            email_verified: scopes.contains("email") ? user?.emailVerified : nil,
-            name: scopes.contains("profile") ? user?.name : nil)
+            email: profile.email, email_verified: profile.email_verified, name: profile.name,
+            given_name: profile.given_name, family_name: profile.family_name,
+            preferred_username: profile.preferred_username, updated_at: profile.updated_at)
         return Minted(
             access_token: accessToken, expires_in: c.accessTokenLifetime.rawValue,
             id_token: try await keys.sign(id, type: "JWT", algorithm: client.record.idTokenSignedResponseAlg),

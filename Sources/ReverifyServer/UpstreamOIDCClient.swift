@@ -40,11 +40,13 @@ struct UpstreamIDTokenPayload: JWTPayload {
     func verify(using algorithm: some JWTAlgorithm) async throws {}
 
     var claims: UpstreamIDTokenClaims {
-        UpstreamIDTokenClaims(
+        var claims = UpstreamIDTokenClaims(
             issuer: iss ?? "", subject: sub ?? "", audience: aud?.value ?? [], authorizedParty: azp,
-            expiresAt: exp.map { UnixTime(Int64($0)) }, issuedAt: iat.map { UnixTime(Int64($0)) }, nonce: nonce,
-            authTime: auth_time.map { UnixTime(Int64($0)) }, amr: amr ?? [], email: email,
+            expiresAt: nil, issuedAt: nil, nonce: nonce, authTime: nil, amr: amr ?? [], email: email,
             emailVerified: email_verified?.value)
+        // Never Int64(Double): a signed 2^63 would trap (issue 9 item 13).
+        claims.readTimes(exp: exp, iat: iat, authTime: auth_time)
+        return claims
     }
 }
 

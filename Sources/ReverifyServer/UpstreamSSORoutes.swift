@@ -120,6 +120,10 @@ struct UpstreamSSORoutes {
         guard let browser = flow.cookies.browserSecret(in: request),
             ConstantTime.equals(TokenHash(of: browser).hex, record.browserHash)
         else {
+            // A forwarded or stolen callback URL (or login CSRF): worth an operator's attention.
+            try await services.store.appendAudit(
+                flow.audit(.reauthentication, .failure, request: request, context: context, method: .federated,
+                           reason: "upstream_wrong_browser", detail: ["request_id": record.requestId.rawValue]))
             return pages.error(
                 "This sign-in finished in a different browser from the one that started it. Start again from the application.",
                 title: "Wrong browser", status: .forbidden)
@@ -141,10 +145,11 @@ struct UpstreamSSORoutes {
                 failureAudit(pending, request: request, context: context, reason: reason, provider: provider, detail: detail))
             return try await hosted.render(pending, error: message, status: .unauthorized)
         }
-        if let error = params["error"] {
-            return try await refuse(
-                "upstream_error", "\(provider.name) did not confirm it's you. Try again, or use another method.",
-                detail: ["upstream_error": String(error.prefix(64))])
+        let mixUp = "The answer came from a different sign-in provider than expected."
+        // RFC 9207 2.4: a wrong iss is refused before anything else in the response is looked at — an error
+        // response too, or a mix-up attacker could show the user its own error text as ours.
+        if let iss = params["iss"], iss != provider.issuer {
+            return try await refuse("upstream_mix_up", mixUp)
         }
         let metadata: UpstreamMetadata
         do {
@@ -152,13 +157,17 @@ struct UpstreamSSORoutes {
         } catch let error as UpstreamError {
             return try await refuse(error.reason, "We couldn't reach \(provider.name) just now. Try again in a moment.")
         }
-        // RFC 9207 2.4: when the provider sends iss (or promises to) it must be the provider we sent the user to.
-        if let iss = params["iss"] {
-            guard iss == provider.issuer else {
-                return try await refuse("upstream_mix_up", "The answer came from a different sign-in provider than expected.")
-            }
-        } else if metadata.authorization_response_iss_parameter_supported == true {
-            return try await refuse("upstream_mix_up", "The answer came from a different sign-in provider than expected.")
+        // RFC 9207 2.4: a provider that promises iss must send it, in error responses as well.
+        if params["iss"] == nil, metadata.authorization_response_iss_parameter_supported == true {
+            return try await refuse("upstream_mix_up", mixUp)
+        }
+        if let error = params["error"] {
+            let answer = UpstreamErrorResponse(error: error, description: params["error_description"])
+            var detail = ["upstream_error": answer.error]
+            if let description = answer.description { detail["upstream_error_description"] = description }
+            return try await refuse(
+                "upstream_error", "\(provider.name) did not confirm it's you. Try again, or use another method.",
+                detail: detail)
         }
         guard params.isUsable("code"), let code = params["code"] else {
             return try await refuse("upstream_no_code", "\(provider.name) did not return a sign-in result.")
@@ -183,42 +192,78 @@ struct UpstreamSSORoutes {
 
         // DESIGN 2: re-authentication proves THE SAME user. The upstream subject must be the one linked to them.
         let user: UserRecord
+        var linkedBy: String?
         let expected = pending.session?.1 ?? pending.pinnedUser
         let linked = try await services.store.identity(provider: provider.id, subject: claims.subject)
         if let expected {
-            guard let linked, linked.userId == expected.id else {
-                return try await refuse(
-                    "upstream_subject_mismatch",
-                    "You signed in to \(provider.name) as someone other than \(expected.email). Nothing was changed.",
-                    detail: ["upstream_sub": String(claims.subject.prefix(255))])
+            let someoneElse = "You signed in to \(provider.name) as someone other than \(expected.email). Nothing was changed."
+            var detail = ["upstream_sub": String(claims.subject.prefix(255))]
+            if let linked {
+                guard linked.userId == expected.id else {
+                    return try await refuse("upstream_subject_mismatch", someoneElse, detail: detail)
+                }
+            } else if let session = pending.session?.1 {
+                // Linking from an existing verified session (a pinned sign-in has none: it never links).
+                switch UpstreamAccountLinking.decideForSession(
+                    email: claims.email, emailVerified: claims.emailVerified, sessionEmail: session.email,
+                    providerDomains: provider.emailDomains)
+                {
+                case .refuse(let refusal):
+                    // Still "someone else" as far as this session knows; the detail says why no link was made.
+                    detail["link_refused"] = refusal.rawValue
+                    return try await refuse("upstream_subject_mismatch", someoneElse, detail: detail)
+                case .link(let email):
+                    do {
+                        try await services.store.linkIdentity(
+                            UserIdentityRecord(
+                                userId: session.id, providerId: provider.id, subject: claims.subject, email: email,
+                                createdAt: services.time.now()))
+                    } catch let error as StoreError {
+                        // E.g. the user is already linked to another subject at this provider.
+                        detail["link_refused"] = error.description
+                        return try await refuse("upstream_subject_mismatch", someoneElse, detail: detail)
+                    }
+                    linkedBy = "session"
+                }
+            } else {
+                return try await refuse("upstream_subject_mismatch", someoneElse, detail: detail)
             }
             user = expected
         } else if let linked, let found = try await services.store.user(id: linked.userId) {
             user = found
-        } else if claims.emailVerified == true, let email = claims.email.flatMap(AccountRules.normalizedEmail),
-            UpstreamIDTokenRules.emailDomainAllowed(email, domains: provider.emailDomains),
-            let found = try await services.store.user(email: email)
-        {
-            // First SSO sign-in: link by an address the provider says it verified (OIDC Core 5.1 email_verified).
-            do {
-                try await services.store.linkIdentity(
-                    UserIdentityRecord(
-                        userId: found.id, providerId: provider.id, subject: claims.subject, email: email,
-                        createdAt: services.time.now()))
-            } catch let error as StoreError {
-                return try await refuse("upstream_link_refused", "Your \(provider.name) account can't be used here: \(error).")
-            }
-            user = found
         } else {
-            return try await refuse(
-                "upstream_unknown_subject", "No account here matches your \(provider.name) account.",
-                detail: ["upstream_sub": String(claims.subject.prefix(255))])
+            // First sign-in with this upstream subject: link by email only where the operator allowed it.
+            let notLinked = "Your \(provider.name) account is not linked to an account here. Ask your administrator to link it, or use another method."
+            var detail = ["upstream_sub": String(claims.subject.prefix(255))]
+            switch UpstreamAccountLinking.decide(
+                email: claims.email, emailVerified: claims.emailVerified, linkDomains: provider.linkDomains)
+            {
+            case .refuse(let refusal):
+                detail["link_refused"] = refusal.rawValue
+                return try await refuse("upstream_link_not_allowed", notLinked, detail: detail)
+            case .link(let email):
+                // The same page whether or not the address has an account here (no enumeration).
+                guard let found = try await services.store.user(email: email) else {
+                    return try await refuse("upstream_unknown_subject", notLinked, detail: detail)
+                }
+                do {
+                    try await services.store.linkIdentity(
+                        UserIdentityRecord(
+                            userId: found.id, providerId: provider.id, subject: claims.subject, email: email,
+                            createdAt: services.time.now()))
+                } catch let error as StoreError {
+                    return try await refuse("upstream_link_refused", "Your \(provider.name) account can't be used here: \(error).")
+                }
+                linkedBy = "verified_email"
+                user = found
+            }
         }
         guard !user.isDisabled else { return try await refuse("disabled", "This account is disabled.") }
         return try await VerificationCompletion(services: services).complete(
             pending, user: user, method: .federated, extraAMR: UpstreamIDTokenRules.passThroughAMR(claims.amr),
             request: request, context: context,
-            detail: ["upstream": provider.name, "upstream_sub": String(claims.subject.prefix(255))])
+            detail: ["upstream": provider.name, "upstream_sub": String(claims.subject.prefix(255))]
+                .merging(linkedBy.map { ["linked_by": $0] } ?? [:]) { a, _ in a })
     }
 
     private func failureAudit(

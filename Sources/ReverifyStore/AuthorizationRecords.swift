@@ -48,14 +48,17 @@ public struct GrantRecord: SnakeCaseRecord, Equatable {
     public var sessionId: SessionID
     public var scope: String
     public var nonce: String?
+    /// The `claims` request of the authorization (OIDC Core 5.5), honoured for the grant's life.
+    public var claims: ClaimsRequest?
     public var createdAt: UnixTime
     public var revokedAt: UnixTime?
     public var revokedReason: String?
 
     public init(
         id: GrantID, clientId: ClientID, userId: UserID, sessionId: SessionID, scope: String, nonce: String?,
-        createdAt: UnixTime
+        claims: ClaimsRequest? = nil, createdAt: UnixTime
     ) {
+        self.claims = claims
         self.id = id
         self.clientId = clientId
         self.userId = userId
@@ -87,6 +90,8 @@ public struct AuthorizationCodeRecord: SnakeCaseRecord, Equatable {
     public var scope: String
     public var nonce: String?
     public var codeChallenge: String?
+    /// The `claims` request parameter (OIDC Core 5.5), handed on to the grant.
+    public var claims: ClaimsRequest?
     /// DESIGN 2: the session's `auth_time` must be at least this when the code is redeemed.
     public var minAuthTime: UnixTime?
     public var createdAt: UnixTime
@@ -96,9 +101,10 @@ public struct AuthorizationCodeRecord: SnakeCaseRecord, Equatable {
 
     public init(
         codeHash: String, clientId: ClientID, redirectUri: String, sessionId: SessionID, userId: UserID,
-        scope: String, nonce: String?, codeChallenge: String?, minAuthTime: UnixTime?, createdAt: UnixTime,
-        expiresAt: UnixTime
+        scope: String, nonce: String?, codeChallenge: String?, claims: ClaimsRequest? = nil, minAuthTime: UnixTime?,
+        createdAt: UnixTime, expiresAt: UnixTime
     ) {
+        self.claims = claims
         self.codeHash = codeHash
         self.clientId = clientId
         self.redirectUri = redirectUri

@@ -19,15 +19,28 @@ public struct ClientRecord: SnakeCaseRecord, Equatable {
     public var allowOfflineAccess: Bool
     /// The least assurance level every request of this client needs (issue 10 floors).
     public var minAcr: ACR?
+    /// The client's public keys as a JWK Set (JSON), for its signed request objects (RFC 9101).
+    public var jwks: String?
+    /// Every authorization parameter must come from a signed request object.
+    public var requireSignedRequestObject: Bool
+    /// Authorization requests must be pushed first (RFC 9126 6).
+    public var requirePar: Bool
+    /// May introspect access tokens issued to other clients (RFC 7662 4); see ``IntrospectionPolicy``.
+    public var resourceServer: Bool
 
     public init(
         id: ClientID, name: String, secretHash: String?, tokenEndpointAuthMethod: ClientAuthMethod,
         actions: [String: ActionPolicy] = [:], createdAt: UnixTime, secretRotatedAt: UnixTime? = nil,
-        idTokenSignedResponseAlg: SigningAlgorithm = .es256, allowOfflineAccess: Bool = false, minAcr: ACR? = nil
+        idTokenSignedResponseAlg: SigningAlgorithm = .es256, allowOfflineAccess: Bool = false, minAcr: ACR? = nil,
+        jwks: String? = nil, requireSignedRequestObject: Bool = false, requirePar: Bool = false, resourceServer: Bool = false
     ) {
+        self.jwks = jwks
+        self.requireSignedRequestObject = requireSignedRequestObject
+        self.requirePar = requirePar
         self.minAcr = minAcr
         self.idTokenSignedResponseAlg = idTokenSignedResponseAlg
         self.allowOfflineAccess = allowOfflineAccess
+        self.resourceServer = resourceServer
         self.id = id
         self.name = name
         self.secretHash = secretHash

@@ -13,6 +13,8 @@ public enum DatabaseBackup {
             throw StoreError.invalid("\(destination) already exists; a backup never overwrites a file")
         }
         let source = try DatabaseConnection.open(path: database)
+        // Owner-only like the database itself: a backup holds the same hashes and (sealed) secrets.
+        try PrivateFiles.createFile(destination)
         let copy = try DatabaseQueue(path: destination)
         var pages = 0
         do {

@@ -15,11 +15,13 @@ public enum DatabaseConnection {
         return config
     }
 
-    /// Opens (creating if needed) a database pool at `path`, creating the parent folder.
+    /// Opens (creating if needed) a database pool at `path`, creating the parent folder. The file holds signing
+    /// keys and webhook and upstream secrets, so it and its `-wal`/`-shm` files are owner-only (``PrivateFiles``).
     public static func open(path: String, busyTimeout: TimeInterval = 5) throws -> DatabasePool {
         let url = URL(fileURLWithPath: path)
-        try FileManager.default.createDirectory(
-            at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try PrivateFiles.createDirectory(url.deletingLastPathComponent())
+        try PrivateFiles.createFile(path)
+        for file in [path, path + "-wal", path + "-shm"] { PrivateFiles.tighten(file) }
         let pool: DatabasePool
         do {
             pool = try DatabasePool(path: path, configuration: configuration(busyTimeout: busyTimeout))

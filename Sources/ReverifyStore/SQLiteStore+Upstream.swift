@@ -32,6 +32,16 @@ extension SQLiteStore {
         }
     }
 
+    public func setUpstreamLinkDomains(_ domains: [String], for id: UpstreamProviderID) async throws {
+        try await writer.write { db in
+            guard var provider = try UpstreamProviderRecord.fetchOne(db, key: id) else {
+                throw StoreError.notFound("upstream provider \(id)")
+            }
+            provider.linkDomains = domains
+            try provider.update(db)
+        }
+    }
+
     public func linkIdentity(_ identity: UserIdentityRecord) async throws {
         try await writer.write { db in
             guard try UserRecord.exists(db, key: identity.userId) else { throw StoreError.notFound("user \(identity.userId)") }

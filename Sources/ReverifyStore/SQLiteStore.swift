@@ -101,6 +101,15 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func updateProfile(_ user: UserRecord, at: UnixTime) async throws {
+        try await updateUser(user.id) { db in
+            try UserRecord.filter(key: user.id).updateAll(
+                db, Column("name").set(to: user.name), Column("given_name").set(to: user.givenName),
+                Column("family_name").set(to: user.familyName), Column("preferred_username").set(to: user.preferredUsername),
+                Column("updated_at").set(to: at))
+        }
+    }
+
     private func updateUser(_ id: UserID, _ change: @escaping @Sendable (Database) throws -> Void) async throws {
         try await writer.write { db in
             guard try UserRecord.exists(db, key: id) else { throw StoreError.notFound("user \(id)") }
@@ -365,7 +374,7 @@ public final class SQLiteStore: Store {
             }
             let grant = GrantRecord(
                 id: issuance.grantID, clientId: code.clientId, userId: code.userId, sessionId: code.sessionId,
-                scope: code.scope, nonce: code.nonce, createdAt: now)
+                scope: code.scope, nonce: code.nonce, claims: code.claims, createdAt: now)
             try grant.insert(db)
             code.grantId = grant.id
             try code.update(db)

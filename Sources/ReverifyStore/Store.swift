@@ -71,6 +71,8 @@ public protocol Store: WebhookStore, Sendable {
     func users() async throws -> [UserRecord]
     func setPasswordHash(_ hash: String, for user: UserID, at: UnixTime) async throws
     func setDisabled(_ disabled: Bool, user: UserID, at: UnixTime) async throws
+    /// Stores a user's profile claims (name, given/family name, preferred username).
+    func updateProfile(_ user: UserRecord, at: UnixTime) async throws
 
     // MARK: Clients
     func createClient(_ client: StoredClient) async throws
@@ -110,6 +112,18 @@ public protocol Store: WebhookStore, Sendable {
     func appendAudit(_ record: AuditRecord) async throws
     func auditLog(user: UserID?, limit: Int) async throws -> [AuditRecord]
 
+    // MARK: Risk (issue 11)
+    /// What is known about this context for this user: device and network seen in a verification before,
+    /// failed verifications for the account or the address in the velocity window, and live session flags.
+    func riskHistory(
+        user: UserID, session: SessionID, deviceHash: String?, networkPrefix: String?, attemptSubject: String,
+        ipAddress: String?, at: UnixTime, networkMemory: Seconds, velocityWindow: Seconds
+    ) async throws -> RiskHistory
+    /// Records the device and network of a completed verification: from now on they are known.
+    func rememberVerificationContext(user: UserID, deviceHash: String?, networkPrefix: String?, at: UnixTime) async throws
+    /// Flags a session (an operator's or another system's signal), with its audit row.
+    func flagSession(id: SessionID, reason: String, until: UnixTime?, at: UnixTime, audit: AuditRecord) async throws
+
     // MARK: Attempts and lockout (issue 9)
     /// Reserves a guess at an account's secrets if its lockout allows one, counting and inserting in one
     /// write transaction; `nil` when the account is locked. `subject` is the hash of the normalised email.
@@ -133,6 +147,12 @@ public protocol Store: WebhookStore, Sendable {
     /// Ends a hosted flow without a code (cancelled); `false` if it was already complete.
     func cancelAuthorizationRequest(id: AuthorizationRequestID, at: UnixTime, audit: AuditRecord) async throws -> Bool
     func insertCode(_ code: AuthorizationCodeRecord) async throws
+    /// Stores a pushed authorization request (RFC 9126) under the hash of its `request_uri`.
+    func savePushedRequest(_ request: PushedRequestRecord) async throws
+    /// Takes a pushed request once: `nil` when unknown, another client's, expired or already used.
+    func consumePushedRequest(uriHash: String, client: ClientID, at: UnixTime) async throws -> PushedRequestRecord?
+    /// Records a request object's `jti` until it expires; `false` when it was already used (a replay).
+    func recordRequestObjectJTI(client: ClientID, jti: String, expiresAt: UnixTime, at: UnixTime) async throws -> Bool
     /// Redeems a code once: `validate` sees the stored binding (client, redirect URI, PKCE) and the session
     /// before anything is written; on success the grant and its tokens are stored in the same transaction.
     /// A replay revokes the grant and writes `replayAudit` (with the revoked grant added) in the same transaction.
@@ -167,6 +187,10 @@ public protocol Store: WebhookStore, Sendable {
     func consumeMagicLink(tokenHash: String, policy: OneTimeCodePolicy, at: UnixTime) async throws -> MagicLinkRecord?
     func revokeAccessToken(jti: String, at: UnixTime) async throws
 
+    // MARK: Retention (issue 9 item 5)
+    /// Deletes expired, ended and delivered rows and old audit rows by `cutoffs`, never anything still usable.
+    func prune(_ cutoffs: RetentionCutoffs) async throws -> PruneReport
+
     // MARK: Operations (issue 15)
     /// Reads the applied migrations; throws when the database does not answer.
     func schemaStatus() async throws -> SchemaStatus
@@ -187,6 +211,8 @@ public protocol Store: WebhookStore, Sendable {
     func upstreamProvider(name: String) async throws -> UpstreamProviderRecord?
     /// Removes a provider with its links and pending redirects.
     func deleteUpstreamProvider(id: UpstreamProviderID) async throws
+    /// Replaces the domains for which a provider's first sign-ins link by email (issue 9 item 6).
+    func setUpstreamLinkDomains(_ domains: [String], for id: UpstreamProviderID) async throws
     /// Links a user to an upstream subject; refused (`invalid`) if either side is already linked.
     func linkIdentity(_ identity: UserIdentityRecord) async throws
     func identity(provider: UpstreamProviderID, subject: String) async throws -> UserIdentityRecord?

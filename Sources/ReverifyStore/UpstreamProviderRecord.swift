@@ -16,12 +16,16 @@ public struct UpstreamProviderRecord: SnakeCaseRecord, Equatable {
     public var scope: String
     /// Email domains for which sign-in offers this provider.
     public var emailDomains: [String]
+    /// Email domains for which a first sign-in may link to the local account with the same verified address
+    /// (``UpstreamAccountLinking``). Empty: never.
+    public var linkDomains: [String]
     public var createdAt: UnixTime
 
     public init(
         id: UpstreamProviderID, name: String, issuer: String, clientId: String, clientSecret: String, scope: String,
-        emailDomains: [String], createdAt: UnixTime
+        emailDomains: [String], linkDomains: [String] = [], createdAt: UnixTime
     ) {
+        self.linkDomains = linkDomains
         self.id = id
         self.name = name
         self.issuer = issuer

@@ -13,13 +13,18 @@ public enum WebhookEventDerivation {
     /// `signIn` success: the user authenticated and a session began. `reauthentication` success: the session's
     /// `auth_time` moved. Failures of either are `authentication.failed`; a sign-out or revocation ends a session;
     /// a verification email (link and code) that was sent is `magic_auth.created`.
+    ///
+    /// A failure that names no known user (an unknown address, a junk upstream callback) publishes nothing: anyone
+    /// can produce those without limit, and each event fans out to every endpoint with a day of retries
+    /// (issue 9 item 5). The audit row still records it.
     public static func types(for audit: AuditRecord) -> [WebhookEventType] {
         switch (audit.event, audit.outcome) {
         case (.signIn, .success): [.authenticationSucceeded, .sessionCreated]
         case (.reauthentication, .success): [.authenticationReauthenticated]
-        case (.signIn, .failure), (.reauthentication, .failure): [.authenticationFailed]
+        case (.signIn, .failure), (.reauthentication, .failure): audit.userId == nil ? [] : [.authenticationFailed]
         case (.sessionRevoked, .success), (.signOut, .success): [.sessionRevoked]
         case (.magicLinkSent, .success): [.magicAuthCreated]
+        case (.riskStepUpRequired, _): [.sessionRiskStepUpRequired]
         default: []
         }
     }
@@ -46,7 +51,8 @@ public enum WebhookEventDerivation {
             trigger: trigger,
             ipAddress: audit.ipAddress, userAgent: audit.userAgent,
             // On success the audit reason is the trigger, already reported; on failure or sign-out it says why.
-            reason: failed || types(for: audit) == [.sessionRevoked] ? audit.reason : nil,
+            reason: failed || [[.sessionRevoked], [.sessionRiskStepUpRequired]].contains(types(for: audit)) ? audit.reason : nil,
+            riskTriggers: detail["risk_triggers"].map { $0.split(separator: " ").map(String.init) },
             flow: failed ? (audit.event == .signIn ? "sign_in" : "reauthentication") : nil)
     }
 }

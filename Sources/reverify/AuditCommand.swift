@@ -8,6 +8,8 @@ struct Audit: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
     @Option(help: "Only this user's records (email).") var user: String?
     @Option(help: "At most this many records.") var limit: Int = 100
+    @Option(help: "Only records whose trigger names this (max_age, prompt_login, action, acr, risk, new_device, …).")
+    var trigger: String?
 
     struct View: Encodable {
         let id: Int64?
@@ -41,12 +43,21 @@ struct Audit: AsyncParsableCommand {
         }
     }
 
+    /// Whether a record's trigger fields name `trigger`: the freshness reason, the level's rules, the risk signals.
+    static func names(_ trigger: String, _ detail: [String: String]) -> Bool {
+        let fields = ["trigger_reason", "trigger_acr_source", "acr_source", "risk_triggers", "risk_outcome", "decision"]
+        return fields.contains { detail[$0]?.split(whereSeparator: { $0 == " " || $0 == ":" }).contains(Substring(trigger)) == true }
+    }
+
     func run() async throws {
         guard limit > 0 else { throw CLIError("--limit must be positive") }
         let store = try database.openExisting()
         var userID: UserID?
         if let user { userID = try await Users.find(user, in: store).id }
-        let records = try await store.auditLog(user: userID, limit: limit).map(View.init)
+        var records = try await store.auditLog(user: userID, limit: trigger == nil ? limit : 10_000).map(View.init)
+        if let trigger {
+            records = Array(records.filter { Self.names(trigger, $0.detail) }.prefix(limit))
+        }
         try output.print(json: records) {
             records.isEmpty
                 ? "no audit records"

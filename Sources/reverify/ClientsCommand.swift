@@ -15,11 +15,16 @@ struct Clients: AsyncParsableCommand {
         let id_token_signed_response_alg: String
         let allow_offline_access: Bool
         let min_acr: String?
+        let has_jwks: Bool
+        let require_signed_request_object: Bool
+        let require_par: Bool
         /// Each action's rule as `seconds` or `seconds:level`, the syntax `--action` takes.
         let action_rules: [String: String]
         let redirect_uris: [String]
         let post_logout_redirect_uris: [String]
         let actions: [String: Int64]
+        /// May introspect other clients' access tokens (RFC 7662 4).
+        let resource_server: Bool
         let created_at: Int64
         /// Present only in the output of `create` and `rotate-secret`: shown once, never stored.
         let client_secret: String?
@@ -31,12 +36,16 @@ struct Clients: AsyncParsableCommand {
             id_token_signed_response_alg = c.record.idTokenSignedResponseAlg.rawValue
             allow_offline_access = c.record.allowOfflineAccess
             min_acr = c.record.minAcr?.rawValue
+            has_jwks = c.record.jwks != nil
+            require_signed_request_object = c.record.requireSignedRequestObject
+            require_par = c.record.requirePar
             action_rules = c.record.actions.mapValues { policy in
                 "\(policy.maxAge.rawValue)" + (policy.minimumLevel.map { ":\($0.shortName)" } ?? "")
             }
             redirect_uris = c.redirectURIs
             post_logout_redirect_uris = c.postLogoutRedirectURIs
             actions = c.record.actions.mapValues(\.maxAge.rawValue)
+            resource_server = c.record.resourceServer
             created_at = c.record.createdAt.rawValue
             client_secret = secret
         }
@@ -51,6 +60,7 @@ struct Clients: AsyncParsableCommand {
             lines += redirect_uris.map { "redirect_uri: \($0)" }
             lines += post_logout_redirect_uris.map { "post_logout_redirect_uri: \($0)" }
             lines += action_rules.sorted { $0.key < $1.key }.map { "action: \($0.key)=\($0.value)" }
+            if resource_server { lines.append("resource_server: yes (may introspect other clients' access tokens)") }
             if let client_secret { lines.append("client_secret: \(client_secret)   (shown once; store it now)") }
             return lines.joined(separator: "\n")
         }
@@ -82,12 +92,22 @@ struct Clients: AsyncParsableCommand {
         @Option(help: "The least assurance level for every request: 1fa or mfa.") var minAcr: String?
         @Flag(help: "Honour the offline_access scope: its grants outlive the browser session (OIDC Core 11).")
         var allowOfflineAccess = false
+        @Flag(help: "A resource server (API): may introspect access tokens issued to other clients. Needs no --redirect-uri.")
+        var resourceServer = false
+        @Option(help: "A JWK Set file with the client's public keys, for signed request objects (RFC 9101).")
+        var jwksFile: String?
+        @Flag(help: "Accept authorization parameters only from a signed request object (needs --jwks-file).")
+        var requireSignedRequestObject = false
+        @Flag(help: "Accept authorization requests only through /oauth2/par (RFC 9126).")
+        var requirePar = false
 
         func run() async throws {
             guard name.contains(where: { !$0.isWhitespace }), name.count <= 200 else {
                 throw CLIError("--name must be 1 to 200 characters")
             }
-            guard !redirectURIs.isEmpty else { throw CLIError("at least one --redirect-uri is required") }
+            guard !redirectURIs.isEmpty || resourceServer else { throw CLIError("at least one --redirect-uri is required") }
+            // RFC 7662 2.1: introspection needs client authentication, which a public client cannot do.
+            guard !(resourceServer && `public`) else { throw CLIError("a --resource-server must be confidential, not --public") }
             for uri in redirectURIs + postLogoutRedirectURIs {
                 if let problem = RedirectURIRules.problem(with: uri) { throw CLIError("invalid redirect URI '\(uri)': \(problem)") }
             }
@@ -110,13 +130,26 @@ struct Clients: AsyncParsableCommand {
             let policies = try Dictionary(actions.map(parseAction), uniquingKeysWith: { _, _ in
                 throw CLIError("an --action is given twice")
             })
+            var jwks: String?
+            if let jwksFile {
+                guard let text = try? String(contentsOfFile: jwksFile, encoding: .utf8) else {
+                    throw CLIError("cannot read --jwks-file \(jwksFile)")
+                }
+                if let problem = await ClientKeySet.problem(with: text) { throw CLIError("--jwks-file: \(problem)") }
+                jwks = text
+            }
+            guard !requireSignedRequestObject || jwks != nil else {
+                throw CLIError("--require-signed-request-object needs --jwks-file with the keys that sign them")
+            }
             let store = try database.openExisting()
             let secret = `public` ? nil : OpaqueToken.generate(prefix: "rvs")
             let client = StoredClient(
                 record: ClientRecord(
                     id: ClientID(rawValue: IdentifierGenerator.make(prefix: ClientID.prefix)), name: name,
                     secretHash: secret?.hash.hex, tokenEndpointAuthMethod: method, actions: policies, createdAt: now(),
-                    idTokenSignedResponseAlg: idTokenAlgorithm, allowOfflineAccess: allowOfflineAccess, minAcr: minimumLevel),
+                    idTokenSignedResponseAlg: idTokenAlgorithm, allowOfflineAccess: allowOfflineAccess, minAcr: minimumLevel,
+                    jwks: jwks, requireSignedRequestObject: requireSignedRequestObject, requirePar: requirePar,
+                    resourceServer: resourceServer),
                 redirectURIs: uniqued(redirectURIs),
                 postLogoutRedirectURIs: uniqued(postLogoutRedirectURIs))
             try await store.createClient(client)

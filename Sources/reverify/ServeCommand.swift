@@ -19,10 +19,22 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Minutes an emailed link and code stay valid.") var magicLinkMinutes: Int64 = 10
     @Option(help: "Minutes of inactivity after which a browser session ends.") var sessionIdleMinutes: Int64 = 480
     @Option(help: "Hours after sign-in at which a browser session ends regardless of use.") var sessionMaxHours: Int64 = 168
+    @Option(help: "Seconds a connection has to send each complete request header block (slowloris).")
+    var headerTimeoutSeconds: Int64 = 10
+    @Option(help: "Seconds after which a connection that sends nothing complete is closed.")
+    var idleTimeoutSeconds: Int64 = 60
+    @Option(help: "Connections served at once; more wait until one closes.") var maxConnections: Int = 512
+    @Option(help: "Unauthenticated requests (authorize without a session, hosted-page POSTs) per client network per minute; 0 disables.")
+    var rateLimitPerMinute: Int = 300
+    @OptionGroup var retention: RetentionOptions
+    @Option(help: "Seconds between retention runs (0: never; run `reverify prune` from cron instead).")
+    var retentionIntervalSeconds: Int64 = 3600
     @Option(help: "Seconds in which a relying party's repeat of a just-rotated refresh token gets a sibling instead of revoking the grant (0 disables).")
     var refreshReuseGraceSeconds: Int64 = 5
     @Option(name: .customLong("acr-lifetime"), help: "How long a level above 1fa stays valid, e.g. mfa=900 (seconds; default 900).")
     var acrLifetimes: [String] = []
+    @Option(help: "A risk policy file (JSON; see `reverify policy check`). Without one the documented default applies.")
+    var policy: String?
     @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel: String = "info"
     @Option(help: "Log line format: text, or json (one object per line).") var logFormat: LogFormat = .text
     @OptionGroup var webhooks: WebhookServeOptions
@@ -32,6 +44,15 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         guard (0...65535).contains(port) else { throw CLIError("--port must be between 0 and 65535") }
         guard let level = Logger.Level(rawValue: logLevel) else { throw CLIError("unknown --log-level \(logLevel)") }
+        guard (1...3600).contains(headerTimeoutSeconds), (1...86_400).contains(idleTimeoutSeconds) else {
+            throw CLIError("--header-timeout-seconds must be 1 to 3600 and --idle-timeout-seconds 1 to 86400")
+        }
+        guard (1...1_000_000).contains(maxConnections) else { throw CLIError("--max-connections must be 1 to 1000000") }
+        guard (0...1_000_000).contains(rateLimitPerMinute) else { throw CLIError("--rate-limit-per-minute must be 0 to 1000000") }
+        let retentionPolicy = try retention.policy()
+        guard (0...604_800).contains(retentionIntervalSeconds) else {
+            throw CLIError("--retention-interval-seconds must be 0 to 604800")
+        }
         let webhookConfiguration = try webhooks.configuration()
         let issuer = issuer ?? "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
         guard issuer.hasPrefix("https://") || issuer.hasPrefix("http://") else { throw CLIError("--issuer must be an http(s) URL") }
@@ -48,6 +69,18 @@ struct Serve: AsyncParsableCommand {
             }
             levelLifetimes.lifetimes[level] = lifetime
         }
+        guard (1...1440).contains(magicLinkMinutes) else { throw CLIError("--magic-link-minutes must be 1 to 1440") }
+        guard sessionIdleMinutes > 0, sessionMaxHours > 0, sessionIdleMinutes <= sessionMaxHours * 60 else {
+            throw CLIError("--session-idle-minutes must be positive and no longer than --session-max-hours")
+        }
+        let mailSettings = try mail.settings()
+        var riskSettings = RiskSettings()
+        if let policy {
+            do { riskSettings.policy = try RiskPolicyFile.load(policy) } catch let error as RiskPolicyError { throw CLIError(error.description) }
+        }
+        if let metricsPort, !(0...65535).contains(metricsPort) {
+            throw CLIError("--metrics-port must be between 0 and 65535")
+        }
         // Held until the process ends: `reverify restore` refuses while it is held (issue 15.4).
         let databaseLock = try DatabaseLock.shared(forDatabase: database.database)
         let store = try database.openMigrating()
@@ -55,14 +88,15 @@ struct Serve: AsyncParsableCommand {
         var configuration = ServerConfiguration(issuer: issuer, host: host, port: port)
         configuration.demo = demo
         configuration.devPages = dev
-        configuration.mail = try mail.settings()
-        guard (1...1440).contains(magicLinkMinutes) else { throw CLIError("--magic-link-minutes must be 1 to 1440") }
+        configuration.mail = mailSettings
+        configuration.risk = riskSettings
         configuration.oneTimeCodes.lifetime = .minutes(magicLinkMinutes)
-        guard sessionIdleMinutes > 0, sessionMaxHours > 0, sessionIdleMinutes <= sessionMaxHours * 60 else {
-            throw CLIError("--session-idle-minutes must be positive and no longer than --session-max-hours")
-        }
         configuration.sessionIdleTimeout = .minutes(sessionIdleMinutes)
         configuration.sessionAbsoluteLifetime = .hours(sessionMaxHours)
+        configuration.rateLimitPerMinute = rateLimitPerMinute
+        configuration.connections.headerTimeout = Seconds(headerTimeoutSeconds)
+        configuration.connections.idleTimeout = Seconds(idleTimeoutSeconds)
+        configuration.connections.maximumConnections = maxConnections
         configuration.refreshReuseGrace = Seconds(refreshReuseGraceSeconds)
         configuration.levelLifetimes = levelLifetimes
         let usesOutbox = if case .outbox = configuration.mail.transport { true } else { false }
@@ -72,8 +106,13 @@ struct Serve: AsyncParsableCommand {
         // In JSON mode every line on standard output is a JSON object, these too.
         let announce = Self.announcer(logFormat, logger)
         var background: [any Service] = webhookConfiguration.enabled ? [worker] : []
+        if retentionIntervalSeconds > 0 {
+            background.append(
+                RetentionService(
+                    store: store, policy: retentionPolicy, interval: .seconds(retentionIntervalSeconds), time: services.time,
+                    logger: logger))
+        }
         if let metricsPort {
-            guard (0...65535).contains(metricsPort) else { throw CLIError("--metrics-port must be between 0 and 65535") }
             let registry = MetricsListener.bootstrap()
             background.append(MetricsListener.make(
                 host: metricsHost, port: metricsPort, registry: registry, store: store, time: services.time, logger: logger

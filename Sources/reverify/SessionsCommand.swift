@@ -4,7 +4,7 @@ import ReverifyStore
 
 struct Sessions: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Inspect and revoke browser sessions.", subcommands: [List.self, Revoke.self])
+        abstract: "Inspect, flag and revoke browser sessions.", subcommands: [List.self, Flag.self, Revoke.self])
 
     struct View: Encodable {
         let id: String
@@ -53,6 +53,33 @@ struct Sessions: AsyncParsableCommand {
                         "\($0.id)  \($0.user_id)  auth_time \(formatted(.init($0.auth_time)))  amr \($0.amr.joined(separator: ","))  \($0.active ? "active" : ($0.revoked_at != nil ? "revoked" : "expired"))  \($0.ip_address ?? "-")"
                     }.joined(separator: "\n")
             }
+        }
+    }
+
+    struct Flag: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Flag a session for the risk policy (e.g. --reason device_not_compliant), until a time or for good.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "Session id (ses_…).") var id: String
+        @Option(help: "The flag, as the policy's flag_outcomes name it (letters, digits, _ . -).") var reason: String
+        @Option(help: "When the flag ends, in seconds since the epoch.") var until: Int64?
+
+        func run() async throws {
+            guard (1...64).contains(reason.count),
+                reason.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) })
+            else { throw CLIError("--reason must be 1 to 64 letters, digits, _ . or -") }
+            let t = now()
+            if let until, until <= t.rawValue { throw CLIError("--until must be in the future") }
+            let store = try database.openExisting()
+            guard let sessionID = SessionID(validating: id), let session = try await store.session(id: sessionID) else {
+                throw CLIError("no session with id \(id)")
+            }
+            try await store.flagSession(
+                id: session.id, reason: reason, until: until.map { UnixTime($0) }, at: t,
+                audit: AuditRecord(
+                    at: t, event: .riskStepUpRequired, outcome: .info, userId: session.userId, sessionId: session.id,
+                    reason: "flagged", detail: ["flag": reason, "source": "cli"]))
+            print("flagged session \(id): \(reason)")
         }
     }
 

@@ -6,13 +6,16 @@ import ReverifyStore
 struct Users: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Manage user accounts.",
-        subcommands: [Create.self, List.self, Show.self, SetPassword.self, Disable.self, Enable.self, Link.self])
+        subcommands: [Create.self, List.self, Show.self, Update.self, SetPassword.self, Disable.self, Enable.self, Link.self])
 
     /// What `users` prints: never the password hash.
     struct View: Encodable {
         let id: String
         let email: String
         let name: String?
+        let given_name: String?
+        let family_name: String?
+        let preferred_username: String?
         let email_verified: Bool
         let has_password: Bool
         let disabled: Bool
@@ -22,6 +25,9 @@ struct Users: AsyncParsableCommand {
             id = u.id.rawValue
             email = u.email
             name = u.name
+            given_name = u.givenName
+            family_name = u.familyName
+            preferred_username = u.preferredUsername
             email_verified = u.emailVerified
             has_password = u.passwordHash != nil
             disabled = u.isDisabled
@@ -44,11 +50,13 @@ struct Users: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
         @Option(help: "Email address (unique).") var email: String
         @Option(help: "Display name.") var name: String?
+        @OptionGroup var profile: ProfileOptions
         @Flag(help: "Read the password from standard input.") var passwordStdin = false
         @Flag(help: "Mark the email address as verified.") var emailVerified = false
 
         func run() async throws {
             guard let email = AccountRules.normalizedEmail(email) else { throw CLIError("'\(self.email)' is not a valid email address") }
+            try profile.validate(name: name)
             var hash: String?
             if passwordStdin {
                 let password = try readSecretFromStandardInput(what: "password")
@@ -59,7 +67,8 @@ struct Users: AsyncParsableCommand {
             let t = now()
             let user = UserRecord(
                 id: UserID(rawValue: IdentifierGenerator.make(prefix: UserID.prefix)), email: email, name: name,
-                passwordHash: hash, emailVerified: emailVerified, createdAt: t, updatedAt: t)
+                passwordHash: hash, emailVerified: emailVerified, createdAt: t, updatedAt: t, givenName: profile.givenName,
+                familyName: profile.familyName, preferredUsername: profile.preferredUsername)
             try await store.createUser(user)
             try output.print(json: View(user)) { "created user \(user.id) <\(email)>" }
         }
@@ -85,6 +94,48 @@ struct Users: AsyncParsableCommand {
         func run() async throws {
             let user = View(try await find(email, in: database.openExisting()))
             try output.print(json: user) { user.line }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change a user's profile claims (an empty value clears one).")
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Email address.") var email: String
+        @Option(help: "Display name.") var name: String?
+        @OptionGroup var profile: ProfileOptions
+
+        func run() async throws {
+            guard name != nil || profile.givenName != nil || profile.familyName != nil || profile.preferredUsername != nil else {
+                throw CLIError("nothing to change: pass --name, --given-name, --family-name or --preferred-username")
+            }
+            try profile.validate(name: name)
+            let store = try database.openExisting()
+            var user = try await find(email, in: store)
+            func apply(_ value: String?, to field: inout String?) { if let value { field = value.isEmpty ? nil : value } }
+            apply(name, to: &user.name)
+            apply(profile.givenName, to: &user.givenName)
+            apply(profile.familyName, to: &user.familyName)
+            apply(profile.preferredUsername, to: &user.preferredUsername)
+            try await store.updateProfile(user, at: now())
+            let updated = View(try await find(email, in: store))
+            try output.print(json: updated) { "updated \(updated.email)" }
+        }
+    }
+
+    /// The OIDC Core 5.1 profile claims an operator can set.
+    struct ProfileOptions: ParsableArguments {
+        @Option(help: "Given name (OIDC given_name).") var givenName: String?
+        @Option(help: "Family name (OIDC family_name).") var familyName: String?
+        @Option(help: "Preferred username (OIDC preferred_username).") var preferredUsername: String?
+
+        func validate(name: String?) throws {
+            for (flag, value) in [("--name", name), ("--given-name", givenName), ("--family-name", familyName),
+                                  ("--preferred-username", preferredUsername)] {
+                if let value, value.count > 200 || value.contains(where: { $0.isNewline || $0 == "\u{0}" }) {
+                    throw CLIError("\(flag) must be at most 200 characters on one line")
+                }
+            }
         }
     }
 

@@ -26,6 +26,19 @@ final class CLITests: CLITestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: database))
     }
 
+    func testServeRefusesBadOptionsBeforeCreatingTheDatabase() throws {
+        let badOptions: [[String]] = [
+            ["--magic-link-minutes", "0"], ["--session-idle-minutes", "600", "--session-max-hours", "1"],
+            ["--acr-lifetime", "mfa=0"], ["--refresh-reuse-grace-seconds", "99"], ["--port", "70000"],
+        ]
+        for options in badOptions {
+            let run = try reverify(["serve"] + options)
+            XCTAssertNotEqual(run.status, 0, "\(options)")
+            XCTAssertEqual(run.stderr.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count, 1, run.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: database), "\(options) created the database")
+        }
+    }
+
     func testUserLifecycle() throws {
         try reverify(["migrate"])
         let created = try reverify(

@@ -202,6 +202,12 @@ final class StepUpPlannerTests: XCTestCase {
         XCTAssertEqual(plan(after: [], available: [.password, .emailCode]), .offer([.password, .emailCode]))
     }
 
+    func testADecayedLevelWithBothKindsStillRecentOffersEveryMethod() {
+        XCTAssertEqual(
+            plan(after: [.password, .emailCode], available: [.password, .emailCode, .magicLink]),
+            .offer([.password, .emailCode, .magicLink]))
+    }
+
     func testAMetLevelNeedsNothing() {
         XCTAssertEqual(plan(after: [.password], available: [.password], met: true), .satisfied)
     }

@@ -94,9 +94,11 @@ final class AuthorizeRequestValidatorTests: XCTestCase {
         XCTAssertEqual(request.codeChallenge?.value, Fixture.challenge)
     }
 
-    func testRequestObjectsAreNotSupported() {
-        XCTAssertEqual(code(["request": "eyJ..."]), .requestNotSupported)
-        XCTAssertEqual(code(["request_uri": "https://x"]), .requestURINotSupported)
+    /// The server resolves request objects and pushed requests before validation; one still present here was
+    /// not verified and must not be ignored.
+    func testUnresolvedRequestObjectsAreRefused() {
+        XCTAssertEqual(code(["request": "eyJ..."]), .invalidRequestObject)
+        XCTAssertEqual(code(["request_uri": "https://x"]), .invalidRequestURI)
     }
 
     func testUnregisteredActionIsInvalidRequest() {

@@ -79,6 +79,55 @@ final class UpstreamIDTokenRulesTests: XCTestCase {
         XCTAssertEqual(problem { $0.authTime = self.now + 61 }, .authTimeInFuture)
     }
 
+    // MARK: NumericDate (issue 9 item 13): a signed token must not be able to crash the server
+
+    func testNumericDateReadsWholeSecondsOfARealisticTime() {
+        XCTAssertEqual(NumericDate(1_800_000_000), .time(UnixTime(1_800_000_000)))
+        XCTAssertEqual(NumericDate(1_800_000_000.9), .time(UnixTime(1_800_000_000)), "fractions are allowed, truncated")
+        XCTAssertEqual(NumericDate(Double(NumericDate.latest.rawValue)), .time(NumericDate.latest))
+        XCTAssertEqual(NumericDate(nil), .absent)
+    }
+
+    func testNumericDateRefusesWhatIsNoUsableTime() {
+        for value in [9_223_372_036_854_775_808.0, -9_223_372_036_854_775_808.0, 1e300, -1, .nan, .infinity,
+                      Double(NumericDate.latest.rawValue) + 1] {
+            XCTAssertEqual(NumericDate(value), .outOfRange, "\(value)")
+        }
+    }
+
+    private func problem(exp: Double? = nil, iat: Double? = nil, authTime: Double? = nil) -> UpstreamIDTokenProblem? {
+        var c = claims()
+        c.readTimes(
+            exp: exp ?? Double((started + 300).rawValue), iat: iat ?? Double((started + 15).rawValue),
+            authTime: authTime ?? Double((started + 10).rawValue))
+        return UpstreamIDTokenRules.problem(with: c, expected: expected, now: now)
+    }
+
+    func testTimesReadFromJSONNumbersAreAcceptedWhenSane() {
+        XCTAssertNil(problem())
+    }
+
+    func testExpBeyondInt64IsRefusedNotTrapped() {
+        XCTAssertEqual(problem(exp: 9_223_372_036_854_775_808.0), .timeOutOfRange(.expiresAt))
+        XCTAssertEqual(problem(exp: 1e19), .timeOutOfRange(.expiresAt))
+    }
+
+    func testIatBeyondInt64IsRefused() {
+        XCTAssertEqual(problem(iat: 9_223_372_036_854_775_808.0), .timeOutOfRange(.issuedAt))
+        XCTAssertEqual(problem(iat: -5), .timeOutOfRange(.issuedAt))
+    }
+
+    func testAuthTimeBeyondInt64IsRefused() {
+        XCTAssertEqual(problem(authTime: 9_223_372_036_854_775_808.0), .timeOutOfRange(.authTime))
+    }
+
+    func testAuthTimeOfZeroOrLessCountsAsMissing() {
+        // Not "a sign-in from 1795756042s before": no provider authenticated anyone at or before 1970.
+        XCTAssertEqual(problem(authTime: 0), .missingAuthTime)
+        XCTAssertEqual(problem(authTime: -9_223_372_036_854_775_808.0), .missingAuthTime)
+        XCTAssertEqual(problem(authTime: -1), .missingAuthTime)
+    }
+
     func testChecksRunInSpecOrder() {
         // A token wrong in several ways reports the first step of OIDC Core 3.1.3.7 that fails.
         XCTAssertEqual(problem { $0.issuer = "x"; $0.nonce = "y"; $0.authTime = nil }, .wrongIssuer)
@@ -89,6 +138,7 @@ final class UpstreamIDTokenRulesTests: XCTestCase {
         let all: [UpstreamIDTokenProblem] = [
             .wrongIssuer, .missingSubject, .wrongAudience, .wrongAuthorizedParty, .missingExpiry, .expired,
             .missingIssuedAt, .issuedInFuture, .wrongNonce, .missingAuthTime, .staleAuthTime(age: 5), .authTimeInFuture,
+            .timeOutOfRange(.expiresAt),
         ]
         XCTAssertEqual(Set(all.map(\.auditReason)).count, all.count)
     }

@@ -24,10 +24,15 @@ struct TestApp {
     /// Where the file outbox mailer writes verification emails.
     var outbox: URL { directory.appendingPathComponent("mail") }
 
-    static func make(configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestApp {
+    /// - Parameters:
+    ///   - issuer: `https://…` makes the cookies `Secure` and `__Host-` prefixed.
+    ///   - configure: changes to the configuration.
+    static func make(
+        issuer: String = "http://127.0.0.1:9000", configure: (inout ServerConfiguration) -> Void = { _ in }
+    ) async throws -> TestApp {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("reverify-http-\(UUID().uuidString)")
         let store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path)
-        var configuration = ServerConfiguration(issuer: "http://127.0.0.1:9000")
+        var configuration = ServerConfiguration(issuer: issuer)
         configuration.argon2 = argon2
         configuration.mail.transport = .outbox(directory: directory.appendingPathComponent("mail").path)
         configure(&configuration)

@@ -60,6 +60,24 @@ import Testing
         }
     }
 
+    @Test func basicClientAuthenticatingWithPostIsInvalidClient() async throws {
+        // Issue 9 item 12: the registered token_endpoint_auth_method is the only one accepted.
+        let app = try await TestApp.make()
+        try await app.run { client in
+            try await client.execute(
+                uri: "/oauth2/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: formBody([
+                    "grant_type": "authorization_code", "code": "x", "redirect_uri": TestApp.redirect,
+                    "client_id": app.clientID.rawValue, "client_secret": app.clientSecret,
+                ])
+            ) { response in
+                #expect(response.status == .unauthorized)
+                #expect(response.jsonObject["error"] as? String == "invalid_client")
+                #expect((response.jsonObject["error_description"] as? String)?.contains("client_secret_basic") == true)
+            }
+        }
+    }
+
     @Test func userInfoWithoutTokenIsChallenged() async throws {
         let app = try await TestApp.make()
         try await app.run { client in

@@ -27,6 +27,7 @@ import Testing
         try await addUser(store, "b@example.com")
         #expect(try users(copy) == ["a@example.com"])
         #expect(!FileManager.default.fileExists(atPath: copy + "-wal"))
+        #expect(try FileManager.default.attributesOfItem(atPath: copy)[.posixPermissions] as? Int == 0o600)
     }
 
     @Test func backupNeverOverwritesAFile() throws {

@@ -29,6 +29,19 @@ import Testing
         #expect(try await store.upstreamProviders().count == 1)
     }
 
+    @Test func testLinkDomainsAreEmptyByDefaultAndReplacedWhole() async throws {
+        let corp = try await provider()
+        #expect(try await store.upstreamProvider(id: corp.id)?.linkDomains == [])
+        try await store.setUpstreamLinkDomains(["example.com", "corp.example.com"], for: corp.id)
+        #expect(try await store.upstreamProvider(id: corp.id)?.linkDomains == ["example.com", "corp.example.com"])
+        try await store.setUpstreamLinkDomains([], for: corp.id)
+        #expect(try await store.upstreamProvider(id: corp.id)?.linkDomains == [])
+        #expect(try await store.upstreamProvider(id: corp.id)?.emailDomains == ["example.com"], "--domain is untouched")
+        await #expect(throws: StoreError.self) {
+            try await self.store.setUpstreamLinkDomains(["x.com"], for: UpstreamProviderID(rawValue: "ups_missing"))
+        }
+    }
+
     @Test func testASubjectLinksToOneUserAndAUserToOneSubjectPerProvider() async throws {
         let corp = try await provider()
         let alice = try await fixture.user("alice@example.com")

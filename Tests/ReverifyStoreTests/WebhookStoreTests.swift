@@ -91,6 +91,16 @@ import Testing
         }
     }
 
+    @Test func failureNamingNoKnownUserPublishesNothing() {
+        for event in [AuditEvent.signIn, .reauthentication] {
+            var anonymous = audit(event, .failure, reason: "upstream_unknown_state")
+            anonymous.userId = nil
+            anonymous.sessionId = nil
+            #expect(WebhookEventDerivation.types(for: anonymous).isEmpty, "\(event)")
+            #expect(WebhookEventDerivation.types(for: audit(event, .failure)) == [.authenticationFailed], "\(event)")
+        }
+    }
+
     @Test func failureCarriesReasonAndFlowButNoFreshness() {
         let data = WebhookEventDerivation.data(for: audit(.reauthentication, .failure, reason: "wrong_password"))
         #expect(data.reason == "wrong_password")

@@ -8,7 +8,10 @@ Run from the repository root:
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -91,3 +94,52 @@ def rp(server, confidential_client) -> RelyingParty:
 @pytest.fixture
 def public_rp(server, public_client) -> RelyingParty:
     return RelyingParty(server, public_client)
+
+
+# --------------------------------------------------------------------------------------------
+# A real headless Chromium (selenium)
+# --------------------------------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+
+def _find(path: Path, *names: str) -> str | None:
+    if path.exists():
+        return str(path)
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def browser_missing(message: str) -> None:
+    """Skips locally, but fails under CI=true: a CI run must never go green without running the browser."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message} (CI=true: the browser tests must run; see scripts/lib/deps.sh)", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def driver(tmp_path):
+    chromium = _find(CHROMIUM, "chromium", "chromium-browser")
+    chromedriver = _find(CHROMEDRIVER, "chromedriver")
+    if not chromium or not chromedriver:
+        browser_missing("chromium and chromedriver are not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--window-size=1280,1000", f"--user-data-dir={tmp_path / 'chrome-profile'}",
+                     "--no-first-run", "--disable-extensions"):
+        options.add_argument(argument)
+    service = Service(executable_path=chromedriver, log_output=str(tmp_path / "chromedriver.log"))
+    browser = webdriver.Chrome(service=service, options=options)
+    browser.set_page_load_timeout(30)
+    try:
+        yield browser
+    finally:
+        browser.quit()

@@ -7,6 +7,10 @@ Everything here talks to a real `reverify` process over HTTP or runs its CLI; no
   browser would, without ever requesting the relying party's redirect URI (which does not exist).
 * ``RelyingParty``: an OpenID Connect client built on authlib's ``OAuth2Session`` that validates
   every token with joserfc against the server's published JWKS, never by trusting the server.
+* ``Receiver``: a Standard Webhooks receiver on 127.0.0.1 that verifies every delivery.
+
+This is the suite's one harness. It imports authlib, joserfc and standardwebhooks only where they are
+used, so ``scripts/bench`` (which has requests and standardwebhooks only) can import it too.
 """
 
 from __future__ import annotations
@@ -20,18 +24,20 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
-from authlib.common.security import generate_token
-from authlib.integrations.requests_client import OAuth2Session
-from joserfc import jwt
-from joserfc.jwk import KeySet
+
+if TYPE_CHECKING:  # imported lazily below: scripts/bench runs without authlib and joserfc
+    from joserfc.jwk import KeySet
 
 E2E_DIR = Path(__file__).resolve().parent
 REPO_ROOT = E2E_DIR.parents[1]
@@ -60,6 +66,20 @@ def free_port() -> int:
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(6)}"
+
+
+def generate_token(length: int = 64) -> str:
+    """A random token of ``length`` URL-safe characters (a PKCE verifier is 43 to 128 of them)."""
+    return secrets.token_urlsafe(length)[:length]
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, interval: float = 0.05, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -146,6 +166,9 @@ class ReverifyServer:
                    "--port", str(self.port), "--issuer", self.issuer]
         if self.demo:
             command.append("--demo")
+        if "--rate-limit-per-minute" not in self.extra_args:
+            # The suite is one client address acting for hundreds of users; test_rate_limits.py sets its own limit.
+            command.extend(["--rate-limit-per-minute", "0"])
         command.extend(self.extra_args)
         self._log_file = open(self.log_path, "ab")
         self.process = subprocess.Popen(command, stdout=self._log_file, stderr=subprocess.STDOUT,
@@ -170,10 +193,20 @@ class ReverifyServer:
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+        self._close_log()
+
+    def kill(self) -> None:
+        """SIGKILL: no graceful shutdown, no chance to release leases or finish writes."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self._close_log()
+
+    def _close_log(self) -> None:
         if self._log_file:
             self._log_file.close()
             self._log_file = None
@@ -199,6 +232,8 @@ class ReverifyServer:
 
     def jwks(self) -> KeySet:
         """The published keys, fetched anew every time (they change on rotation)."""
+        from joserfc.jwk import KeySet
+
         r = requests.get(self.discovery["jwks_uri"], timeout=10)
         r.raise_for_status()
         return KeySet.import_key_set(r.json())
@@ -217,7 +252,7 @@ class ReverifyServer:
     def create_client(self, *, public: bool = False, auth_method: str = "client_secret_basic",
                       redirect_uri: str | None = None, post_logout_redirect_uri: str | None = "default",
                       name: str | None = None, actions: tuple[str, ...] = (),
-                      id_token_alg: str | None = None) -> Client:
+                      id_token_alg: str | None = None, resource_server: bool = False) -> Client:
         tag = secrets.token_hex(4)
         name = name or unique("e2e-public" if public else "e2e-app")
         redirect_uri = redirect_uri or f"{RP_ORIGIN}/callback/{tag}"
@@ -234,7 +269,10 @@ class ReverifyServer:
             args += ["--action", action]
         if id_token_alg:
             args += ["--id-token-alg", id_token_alg]
+        if resource_server:
+            args.append("--resource-server")
         view = self.cli_json(*args)
+        assert view["resource_server"] is resource_server, view
         if public:
             assert view["token_endpoint_auth_method"] == "none" and not view.get("client_secret")
         else:
@@ -243,6 +281,17 @@ class ReverifyServer:
                       redirect_uri=redirect_uri, post_logout_redirect_uri=post_logout_redirect_uri,
                       auth_method="none" if public else auth_method, name=name,
                       id_token_alg=view["id_token_signed_response_alg"])
+
+    # -- webhooks -----------------------------------------------------------------------------
+
+    def add_webhook_endpoint(self, receiver: "Receiver", *extra: str) -> dict:
+        """Registers ``receiver`` (a loopback URL, hence ``--allow-private``) and gives it the secret."""
+        view = self.cli_json("webhooks", "add", "--url", receiver.url, "--allow-private", *extra)
+        receiver.secret = view["secret"]
+        return view
+
+    def deliveries(self, *args: str) -> list[dict]:
+        return self.cli_json("webhooks", "deliveries", *args)
 
     def sessions(self, email: str) -> list[dict]:
         return self.cli_json("sessions", "list", "--user", email)
@@ -444,6 +493,31 @@ class Browser:
     def cancel(self, page: HostedPage) -> HostedPage | Redirect:
         return self.post_form(page, "/cancel")
 
+    # -- journeys that leave Reverify (upstream SSO) ----------------------------------------
+
+    def follow(self, response: requests.Response, stop_at: str,
+               visited: list[str] | None = None) -> HostedPage | Redirect:
+        """Follows redirects on any origin (Reverify, an upstream provider) until one goes to ``stop_at``
+        (the relying party, never requested) or a page answers. Every URL followed goes to ``visited``."""
+        for _ in range(15):
+            if response.status_code not in (301, 302, 303, 307, 308):
+                return HostedPage.from_response(response)
+            location = urllib.parse.urljoin(response.url, response.headers["Location"])
+            if location.startswith(stop_at):
+                return Redirect(response.status_code, location, response.headers)
+            if visited is not None:
+                visited.append(location)
+            response = self.http.get(location, allow_redirects=False, timeout=30)
+        raise AssertionError("redirect loop")
+
+    def submit(self, page: HostedPage, form: dict, stop_at: str, visited: list[str] | None = None,
+               **fields: str) -> HostedPage | Redirect:
+        """Posts ``form`` of ``page`` (on any origin) with its hidden inputs plus ``fields``, then ``follow``s."""
+        data = dict(form["inputs"])
+        data.update(fields)
+        target = urllib.parse.urljoin(page.url, form["action"])
+        return self.follow(self.http.post(target, data=data, allow_redirects=False, timeout=30), stop_at, visited)
+
     def sign_in(self, url: str, user: User) -> Redirect:
         """Opens an authorization URL with no session, signs in on the hosted page, returns the redirect."""
         page = self.open(url)
@@ -492,6 +566,8 @@ class RelyingParty:
         self.server = server
         self.client = client
         self.scope = scope
+        from authlib.integrations.requests_client import OAuth2Session
+
         self.oauth = OAuth2Session(
             client_id=client.client_id,
             client_secret=client.client_secret,
@@ -575,6 +651,8 @@ class RelyingParty:
 
         ``nonce=None`` is for refreshed ID tokens (OIDC Core 12.2), whose nonce the caller checks itself.
         """
+        from joserfc import jwt
+
         alg = self.client.id_token_alg
         token = jwt.decode(id_token, self.server.jwks(), algorithms=[alg])
         assert token.header["alg"] == alg and token.header.get("kid"), token.header
@@ -604,6 +682,8 @@ class RelyingParty:
 
     def validate_access_token(self, access_token: str) -> tuple[dict, dict]:
         """RFC 9068: typ at+jwt, ES256 against the JWKS, iss/aud/exp/client_id."""
+        from joserfc import jwt
+
         token = jwt.decode(access_token, self.server.jwks(), algorithms=["ES256"])
         assert token.header.get("typ", "").lower() in ("at+jwt", "application/at+jwt"), token.header
         jwt.JWTClaimsRegistry(
@@ -635,6 +715,14 @@ def authorize_url(server: ReverifyServer, **params: Any) -> str:
     return f"{server.endpoint('authorization')}?{query}"
 
 
+def code_request_url(server: ReverifyServer, client: Client, **extra: Any) -> str:
+    """A minimal code request for a confidential client (no authlib): for flows whose tokens the test does
+    not redeem, e.g. sign-ins that only have to produce events."""
+    return authorize_url(server, response_type="code", client_id=client.client_id,
+                         redirect_uri=client.redirect_uri, scope="openid", state=secrets.token_hex(8),
+                         nonce=secrets.token_hex(8), **extra)
+
+
 def pkce_pair() -> tuple[str, str]:
     verifier = generate_token(64)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
@@ -644,3 +732,132 @@ def pkce_pair() -> tuple[str, str]:
 def header_of(token: str) -> dict:
     segment = token.split(".")[0]
     return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+
+
+# --------------------------------------------------------------------------------------------
+# A webhook receiver
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Delivery:
+    """One POST the receiver got, verified with the `standardwebhooks` library."""
+
+    webhook_id: str
+    timestamp: str
+    signature: str
+    headers: dict[str, str]
+    body: bytes
+    verified: bool
+    error: str | None
+    received_ms: int
+    status: int = 0
+
+    @property
+    def event(self) -> dict:
+        return json.loads(self.body)
+
+
+#: Decides the HTTP answer for a delivery: (status, extra headers). Sees the delivery and how many times
+#: this webhook-id arrived before (0 for the first).
+Responder = Callable[[Delivery, int], tuple[int, dict[str, str]]]
+
+
+class Receiver:
+    """A ThreadingHTTPServer on 127.0.0.1 that verifies every request with `standardwebhooks`."""
+
+    def __init__(self, responder: Responder | None = None, delay: float = 0.0):
+        self.secret: str | None = None
+        self.responder: Responder = responder or (lambda delivery, seen: (204, {}))
+        self.delay = delay
+        self.deliveries: list[Delivery] = []
+        self.counts: dict[str, int] = {}
+        self.lock = threading.Condition()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):  # noqa: N802 (http.server naming)
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length)
+                receiver.handle(self, body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hooks/{secrets.token_hex(4)}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> "Receiver":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def handle(self, request: BaseHTTPRequestHandler, body: bytes) -> None:
+        from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+        received_ms = int(time.time() * 1000)
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        verified, error = False, None
+        try:
+            assert self.secret, "the test did not give the receiver its secret"
+            Webhook(self.secret).verify(body, headers)
+            verified = True
+        except (WebhookVerificationError, AssertionError, ValueError) as e:
+            error = repr(e)
+        delivery = Delivery(
+            webhook_id=headers.get("webhook-id", ""), timestamp=headers.get("webhook-timestamp", ""),
+            signature=headers.get("webhook-signature", ""), headers=headers, body=body, verified=verified,
+            error=error, received_ms=received_ms)
+        if self.delay:
+            time.sleep(self.delay)
+        with self.lock:
+            seen = self.counts.get(delivery.webhook_id, 0)
+            self.counts[delivery.webhook_id] = seen + 1
+        status, extra = self.responder(delivery, seen) if verified else (401, {})
+        delivery.status = status
+        with self.lock:
+            self.deliveries.append(delivery)
+            self.lock.notify_all()
+        payload = b"" if status == 204 else json.dumps({"status": status}).encode()
+        request.send_response(status)
+        for name, value in extra.items():
+            request.send_header(name, value)
+        request.send_header("content-length", str(len(payload)))
+        request.end_headers()
+        if payload:
+            request.wfile.write(payload)
+
+    # -- queries ------------------------------------------------------------------------------
+
+    def snapshot(self) -> list[Delivery]:
+        with self.lock:
+            return list(self.deliveries)
+
+    def accepted(self) -> list[Delivery]:
+        """Deliveries answered with a 2xx."""
+        return [d for d in self.snapshot() if 200 <= d.status < 300]
+
+    def accepted_ids(self) -> set[str]:
+        return {d.webhook_id for d in self.accepted()}
+
+    def of_type(self, event_type: str) -> list[Delivery]:
+        return [d for d in self.accepted() if d.event.get("type") == event_type]
+
+    def wait_for(self, predicate: Callable[[list[Delivery]], bool], timeout: float, what: str) -> list[Delivery]:
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while not predicate(list(self.deliveries)):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(
+                        f"timed out after {timeout}s waiting for {what}; got {len(self.deliveries)} deliveries")
+                self.lock.wait(min(remaining, 0.2))
+            return list(self.deliveries)

@@ -2,56 +2,34 @@
 
 Screenshots land in Tests/e2e/output/ (gitignored): signin.png and reauth.png.
 Response headers are invisible to WebDriver; test_step_up_flow checks CSP, X-Frame-Options and
-Cache-Control with requests instead.
+Cache-Control with requests instead. The `driver` fixture lives in conftest.py (shared with
+test_browser_cross_origin.py); without a browser it skips locally and fails under CI=true.
 """
 
 from __future__ import annotations
 
-import shutil
 import time
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
+from conftest import browser_missing
 from reverify_e2e import OUTPUT_DIR, Redirect, RelyingParty
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
+def test_a_missing_browser_fails_under_ci_and_only_skips_elsewhere(monkeypatch):
+    def outcome() -> type[BaseException] | None:
+        try:
+            browser_missing("chromium and chromedriver are not installed")
+        except BaseException as raised:  # pytest's skip and fail outcomes are BaseExceptions
+            return type(raised)
+        return None
 
-def _find(path: Path, *names: str) -> str | None:
-    if path.exists():
-        return str(path)
-    for name in names:
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-@pytest.fixture
-def driver(tmp_path):
-    chromium = _find(CHROMIUM, "chromium", "chromium-browser")
-    chromedriver = _find(CHROMEDRIVER, "chromedriver")
-    if not chromium or not chromedriver:
-        pytest.skip("chromium and chromedriver are not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     "--window-size=1280,1000", f"--user-data-dir={tmp_path / 'chrome-profile'}",
-                     "--no-first-run", "--disable-extensions"):
-        options.add_argument(argument)
-    service = Service(executable_path=chromedriver, log_output=str(tmp_path / "chromedriver.log"))
-    browser = webdriver.Chrome(service=service, options=options)
-    browser.set_page_load_timeout(30)
-    try:
-        yield browser
-    finally:
-        browser.quit()
+    monkeypatch.setenv("CI", "true")
+    assert outcome() is pytest.fail.Exception
+    monkeypatch.delenv("CI")
+    assert outcome() is pytest.skip.Exception
 
 
 def _screenshot(driver, name: str) -> Path:

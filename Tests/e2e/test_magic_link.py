@@ -6,57 +6,21 @@ the tests read the delivered message from that server, as a user would read thei
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
 import subprocess
-import threading
 import time
 import urllib.parse
 
 import pytest
-from aiosmtpd.controller import Controller
 
+from mail_inbox import code_and_link, parts, smtp_inbox
 from reverify_e2e import Browser, HostedPage, Redirect, RelyingParty, ReverifyServer, free_port
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every delivered message."""
-
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        with self.lock:
-            self.messages.append(message)
-        return "250 OK"
-
-    def wait_for(self, recipient: str, count: int = 1, timeout: float = 10.0) -> email.message.EmailMessage:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                mine = [m for m in self.messages if recipient in m["To"]]
-            if len(mine) >= count:
-                return mine[count - 1]
-            time.sleep(0.05)
-        raise AssertionError(f"no message #{count} for {recipient} within {timeout}s")
-
-    def count(self, recipient: str) -> int:
-        with self.lock:
-            return sum(recipient in m["To"] for m in self.messages)
 
 
 @pytest.fixture(scope="module")
 def inbox():
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield handler, controller.port
-    finally:
-        controller.stop()
+    with smtp_inbox() as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -81,19 +45,6 @@ def mail_user(mail_server, request):
 @pytest.fixture
 def mail_rp(mail_server):
     return RelyingParty(mail_server, mail_server.create_client())
-
-
-def parts(message) -> tuple[str, str]:
-    text = message.get_body(preferencelist=("plain",)).get_content()
-    html = message.get_body(preferencelist=("html",)).get_content()
-    return text, html
-
-
-def code_and_link(message) -> tuple[str, str]:
-    text, _ = parts(message)
-    code = re.search(r"\b(\d{6})\b", text).group(1)
-    link = re.search(r"(http://\S+/reauth/magic/\S+)", text).group(1)
-    return code, link
 
 
 def wait_until(condition, what: str, timeout: float = 10.0) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import socket
 import ssl
 import subprocess
+import threading
 import time
 
 import pytest
@@ -15,8 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from mail_inbox import Inbox
 from reverify_e2e import free_port, reverify_bin
-from test_magic_link import Inbox
 
 
 def self_signed_localhost(directory):
@@ -126,3 +128,68 @@ def test_implicit_tls_delivers(tmp_path):
         assert auth.seen == [("PLAIN", "relay-user")]
     finally:
         controller.stop()
+
+
+class InjectingSMTPServer:
+    """A malicious SMTP server on 127.0.0.1: its `220` to STARTTLS arrives in one write with forged replies
+    after it, in the clear (CVE-2011-0411 seen from the client). A client that kept those bytes would read them
+    as the server's answers over TLS. Records whether the client went on to a TLS handshake."""
+
+    def __init__(self, cert, key):
+        self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self.context.load_cert_chain(cert, key)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(30)
+        self.port = self.listener.getsockname()[1]
+        self.commands: list[bytes] = []
+        self.handshake_completed = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _line(self, conn) -> bytes:
+        data = b""
+        while not data.endswith(b"\r\n"):
+            chunk = conn.recv(1)
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+    def _serve(self) -> None:
+        try:
+            conn, _ = self.listener.accept()
+        except OSError:
+            return
+        with conn:
+            conn.settimeout(15)
+            conn.sendall(b"220 localhost ESMTP\r\n")
+            self.commands.append(self._line(conn))  # EHLO
+            conn.sendall(b"250-localhost\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n")
+            self.commands.append(self._line(conn))  # STARTTLS
+            conn.sendall(b"220 Ready to start TLS\r\n250-localhost\r\n250 AUTH PLAIN LOGIN\r\n")
+            try:
+                tls = self.context.wrap_socket(conn, server_side=True)
+            except (ssl.SSLError, OSError):
+                return
+            self.handshake_completed = True
+            with tls:
+                self.commands.append(self._line(tls))
+
+    def stop(self) -> None:
+        self.listener.close()
+        self.thread.join(timeout=10)
+
+
+def test_starttls_reply_followed_by_injected_bytes_is_refused_before_tls(tmp_path):
+    cert, key = self_signed_localhost(tmp_path)
+    server = InjectingSMTPServer(cert, key)
+    try:
+        result = mail_test(server.port, cert, "injected-%d@example.com" % time.time_ns())
+    finally:
+        server.stop()
+
+    assert result.returncode != 0
+    assert "after its reply to STARTTLS" in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert [c.split(b" ")[0].strip() for c in server.commands] == [b"EHLO", b"STARTTLS"], server.commands
+    assert not server.handshake_completed, "the client must stop before the TLS handshake"

@@ -14,7 +14,18 @@ from collections import Counter
 
 import pytest
 
-from webhook_support import USER_AGENT, Browser, Receiver, WebhookServer, wait_until
+from reverify_e2e import (
+    USER_AGENT,
+    Browser,
+    Client,
+    HostedPage,
+    Receiver,
+    Redirect,
+    ReverifyServer,
+    User,
+    code_request_url,
+    wait_until,
+)
 
 RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
@@ -22,13 +33,14 @@ RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 @pytest.fixture
 def launch(tmp_path):
     """Starts servers and receivers for one test and stops them all afterwards."""
-    servers: list[WebhookServer] = []
+    servers: list[ReverifyServer] = []
     receivers: list[Receiver] = []
 
     class Launcher:
-        def server(self, *serve_args: str, start: bool = True) -> WebhookServer:
-            server = WebhookServer(tmp_path / f"server{len(servers)}", *serve_args)
+        def server(self, *serve_args: str, start: bool = True) -> ReverifyServer:
+            server = ReverifyServer(tmp_path / f"server{len(servers)}", extra_args=serve_args)
             servers.append(server)
+            server.cli("migrate")  # the CLI is used before (or without) `serve`
             if start:
                 server.start()
             return server
@@ -45,10 +57,24 @@ def launch(tmp_path):
         receiver.stop()
 
 
-def delivery_of(server: WebhookServer, event_id: str) -> dict:
+def delivery_of(server: ReverifyServer, event_id: str) -> dict:
     rows = server.deliveries("--event", event_id)
     assert len(rows) == 1, rows
     return rows[0]
+
+
+def webhook_client(server: ReverifyServer) -> Client:
+    return server.create_client(name="Webhook RP", actions=("billing.change=300",))
+
+
+def sign_in(browser: Browser, client: Client, user: User) -> Redirect:
+    return browser.sign_in(code_request_url(browser.server, client), user)
+
+
+def reauthenticate(browser: Browser, client: Client, user: User, **extra: str) -> Redirect:
+    redirect = browser.reauthenticate(code_request_url(browser.server, client, prompt="login", **extra), user)
+    assert redirect.goes_to(client.redirect_uri), redirect.location
+    return redirect
 
 
 # --------------------------------------------------------------------------------------------
@@ -59,16 +85,18 @@ def delivery_of(server: WebhookServer, event_id: str) -> dict:
 def test_reauthentication_produces_exactly_one_verified_reauthenticated_event(launch):
     server = launch.server()
     receiver = launch.receiver()
-    endpoint = server.add_endpoint(receiver)
+    endpoint = server.add_webhook_endpoint(receiver)
     revocations = launch.receiver()
-    server.add_endpoint(revocations, "--events", "session.revoked")
-    email, user_id = server.create_user()
-    client_id, redirect = server.create_client()
+    server.add_webhook_endpoint(revocations, "--events", "session.revoked")
+    user = server.create_user("wh")
+    email, user_id = user.email, user.id
+    client = webhook_client(server)
+    client_id = client.client_id
 
-    browser = Browser(server, client_id, redirect)
-    browser.sign_in(email)
+    browser = Browser(server)
+    sign_in(browser, client, user)
     time.sleep(1.1)  # auth_time has one-second resolution: make the re-authentication visibly later
-    browser.reauthenticate(email, max_age="300", action="billing.change")
+    reauthenticate(browser, client, user, max_age="300", action="billing.change")
 
     receiver.wait_for(lambda ds: any(d.event["type"] == "authentication.reauthenticated" for d in ds), 15,
                       "authentication.reauthenticated")
@@ -121,18 +149,15 @@ def test_reauthentication_produces_exactly_one_verified_reauthenticated_event(la
 def test_failed_password_produces_authentication_failed(launch):
     server = launch.server()
     receiver = launch.receiver()
-    server.add_endpoint(receiver, "--events", "authentication.failed")
-    email, user_id = server.create_user()
-    client_id, redirect = server.create_client()
-    browser = Browser(server, client_id, redirect)
-    response = browser.authorize()
-    page = browser.http.get(server.base_url + response.headers["Location"], timeout=30)
-    csrf = re.search(r'name="csrf_token" value="([^"]*)"', page.text).group(1)
-    action = re.search(r'action="([^"]*/password)"', page.text).group(1)
-    failed = browser.http.post(server.base_url + action,
-                               data={"csrf_token": csrf, "email": email, "password": "not the password"},
-                               allow_redirects=False, timeout=30)
-    assert failed.status_code == 401
+    server.add_webhook_endpoint(receiver, "--events", "authentication.failed")
+    user = server.create_user("wh")
+    user_id = user.id
+    client = webhook_client(server)
+    browser = Browser(server)
+    page = browser.open(code_request_url(server, client))
+    assert isinstance(page, HostedPage) and page.is_sign_in, page
+    failed = browser.submit_password(page, "not the password", email=user.email)
+    assert isinstance(failed, HostedPage) and failed.status == 401, failed
     [delivery] = receiver.wait_for(lambda ds: len(ds) >= 1, 15, "authentication.failed")
     assert delivery.verified
     data = delivery.event["data"]
@@ -150,25 +175,23 @@ def test_email_code_reauthentication_publishes_the_same_events(launch, tmp_path)
     outbox = tmp_path / "mail"
     server = launch.server("--mail-outbox", str(outbox))
     receiver = launch.receiver()
-    server.add_endpoint(receiver, "--events", "authentication.reauthenticated,magic_auth.created")
-    address, user_id = server.create_user()
-    client_id, redirect = server.create_client()
-    browser = Browser(server, client_id, redirect)
-    browser.sign_in(address)
+    server.add_webhook_endpoint(receiver, "--events", "authentication.reauthenticated,magic_auth.created")
+    user = server.create_user("wh")
+    user_id = user.id
+    client = webhook_client(server)
+    browser = Browser(server)
+    sign_in(browser, client, user)
     time.sleep(1.1)
 
-    response = browser.authorize(prompt="login")
-    page_url = server.base_url + response.headers["Location"]
-    page = browser.http.get(page_url, timeout=30)
-    csrf = re.search(r'name="csrf_token" value="([^"]*)"', page.text).group(1)
-    sent = browser.http.post(page_url + "/email", data={"csrf_token": csrf}, allow_redirects=False, timeout=30)
-    assert sent.status_code == 200, sent.text[:300]
+    page = browser.open(code_request_url(server, client, prompt="login"))
+    assert isinstance(page, HostedPage) and page.is_reauth, page
+    sent = browser.post_form(page, "/email")
+    assert isinstance(sent, HostedPage) and sent.status == 200, sent
     wait_until(lambda: list(outbox.glob("*.eml")), 10, what="the verification email")
     message = email.message_from_bytes(next(outbox.glob("*.eml")).read_bytes(), policy=email.policy.default)
     code = re.search(r"is: (\d{6})", message.get_body(("plain",)).get_content()).group(1)
-    done = browser.http.post(page_url + "/code", data={"csrf_token": csrf, "code": code}, allow_redirects=False,
-                             timeout=30)
-    assert done.status_code == 302 and done.headers["Location"].startswith(redirect), done.text[:300]
+    done = browser.post_form(sent, "/code", code=code)
+    assert isinstance(done, Redirect) and done.goes_to(client.redirect_uri), done
 
     deliveries = receiver.wait_for(lambda ds: len(ds) >= 2, 15, "magic_auth.created and the re-authentication")
     assert all(d.verified for d in deliveries)
@@ -190,7 +213,7 @@ def test_email_code_reauthentication_publishes_the_same_events(launch, tmp_path)
 def test_receiver_failing_three_times_gets_it_on_the_fourth_try_with_the_same_webhook_id(launch):
     server = launch.server("--webhook-retry-schedule", "1s,1s,1s,1s,1s")
     receiver = launch.receiver(lambda delivery, seen: (500, {}) if seen < 3 else (204, {}))
-    endpoint = server.add_endpoint(receiver)
+    endpoint = server.add_webhook_endpoint(receiver)
     [event_id] = server.cli_json("webhooks", "test", endpoint["id"])
 
     deliveries = receiver.wait_for(lambda ds: any(200 <= d.status < 300 for d in ds), 30, "the fourth attempt")
@@ -214,7 +237,7 @@ def test_dead_endpoint_reaches_dead_and_replay_delivers_it_later(launch):
     server = launch.server("--webhook-retry-schedule", "500ms,500ms")
     healthy = {"value": False}
     receiver = launch.receiver(lambda delivery, seen: (204, {}) if healthy["value"] else (500, {}))
-    endpoint = server.add_endpoint(receiver)
+    endpoint = server.add_webhook_endpoint(receiver)
     [event_id] = server.cli_json("webhooks", "test", endpoint["id"])
 
     wait_until(lambda: delivery_of(server, event_id)["status"] == "dead", 20, what="the delivery to die")
@@ -244,7 +267,7 @@ def test_dead_endpoint_reaches_dead_and_replay_delivers_it_later(launch):
 def test_410_gone_disables_the_endpoint(launch):
     server = launch.server()
     receiver = launch.receiver(lambda delivery, seen: (410, {}))
-    endpoint = server.add_endpoint(receiver)
+    endpoint = server.add_webhook_endpoint(receiver)
     [event_id] = server.cli_json("webhooks", "test", endpoint["id"])
     wait_until(lambda: server.cli_json("webhooks", "list")[0]["status"] == "disabled", 15, what="the endpoint to be disabled")
     [view] = server.cli_json("webhooks", "list")
@@ -259,7 +282,7 @@ def test_410_gone_disables_the_endpoint(launch):
 def test_429_with_retry_after_slows_the_endpoint_down(launch):
     server = launch.server("--webhook-retry-schedule", "200ms,200ms,200ms")
     receiver = launch.receiver(lambda delivery, seen: (429, {"Retry-After": "2"}) if seen == 0 else (204, {}))
-    endpoint = server.add_endpoint(receiver)
+    endpoint = server.add_webhook_endpoint(receiver)
     [first] = server.cli_json("webhooks", "test", endpoint["id"])
     receiver.wait_for(lambda ds: len(ds) >= 1, 15, "the first attempt")
     [second] = server.cli_json("webhooks", "test", endpoint["id"])
@@ -278,7 +301,7 @@ def test_429_with_retry_after_slows_the_endpoint_down(launch):
 def test_kill_9_during_a_burst_of_500_events_loses_none(launch):
     server = launch.server("--webhook-timeout", "2s")
     receiver = launch.receiver(delay=0.004)
-    endpoint = server.add_endpoint(receiver)
+    endpoint = server.add_webhook_endpoint(receiver)
 
     burst = subprocess.Popen(
         [str(server.binary), "webhooks", "test", endpoint["id"], "--count", "500", "--database", server.db],
@@ -315,9 +338,9 @@ def test_two_servers_on_one_database_never_send_the_same_delivery_twice(launch):
     second.db = first.db  # a second `reverify serve` process on the same SQLite file
     second.start()
     receiver = launch.receiver(delay=0.002)
-    endpoints = [first.add_endpoint(receiver)["id"]]
+    endpoints = [first.add_webhook_endpoint(receiver)["id"]]
     other = launch.receiver(delay=0.002)
-    endpoints.append(first.add_endpoint(other)["id"])
+    endpoints.append(first.add_webhook_endpoint(other)["id"])
     expected: set[str] = set()
     for endpoint_id in endpoints:
         expected |= set(first.cli_json("webhooks", "test", endpoint_id, "--count", "150"))
@@ -353,7 +376,7 @@ def test_add_refuses_private_and_malformed_targets(launch, url):
 def test_private_target_is_refused_again_at_connect_time(launch):
     server = launch.server("--webhook-retry-schedule", "10s")
     receiver = launch.receiver()
-    endpoint = server.add_endpoint(receiver)
+    endpoint = server.add_webhook_endpoint(receiver)
     # As if the name had resolved to a public address at `add` and to a loopback one now (DNS rebinding):
     # the endpoint is not allowed private targets, and the worker checks the address it connects to.
     with sqlite3.connect(server.db, timeout=10) as db:
@@ -369,7 +392,7 @@ def test_private_target_is_refused_again_at_connect_time(launch):
 def test_operator_errors_are_one_line_and_change_nothing(launch):
     server = launch.server(start=False)
     receiver = launch.receiver()
-    endpoint = server.add_endpoint(receiver)
+    endpoint = server.add_webhook_endpoint(receiver)
     before = server.cli_json("webhooks", "list")
     for args in [
         ("webhooks", "add", "--url", receiver.url, "--allow-private", "--events", "session.revoked,nope"),
@@ -394,7 +417,7 @@ def test_operator_errors_are_one_line_and_change_nothing(launch):
 def test_secret_is_shown_once_and_rotation_signs_with_both(launch):
     server = launch.server()
     receiver = launch.receiver()
-    endpoint = server.add_endpoint(receiver)
+    endpoint = server.add_webhook_endpoint(receiver)
     old = endpoint["secret"]
     assert old.startswith("whsec_")
     listed = server.cli("webhooks", "list", "--json").stdout

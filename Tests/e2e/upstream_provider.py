@@ -6,7 +6,14 @@ and can be switched into misbehaving modes so the tests can prove Reverify refus
 
 * ``ignore_max_age``: reuse an existing login whatever ``prompt``/``max_age`` say (its ``auth_time`` is old);
 * ``wrong_nonce``, ``wrong_aud``, ``other_sub``, ``no_auth_time``: tamper with that claim;
-* ``wrong_key``: sign with a key that is not in the published JWKS (same ``kid``).
+* ``wrong_key``: sign with a key that is not in the published JWKS (same ``kid``);
+* ``huge_exp``, ``huge_iat``, ``huge_auth_time`` (2^63), ``min_auth_time`` (-2^63), ``zero_auth_time``: signed
+  time claims no real token carries (issue 9 item 13);
+* ``wrong_iss``: the authorization response carries an RFC 9207 ``iss`` naming another provider;
+* ``omit_iss``: a provider created with ``advertise_iss=True`` (which promises RFC 9207 ``iss`` in its
+  discovery document and normally sends it) leaves it out;
+* ``error``: answer the authorization request with ``error`` and ``error_description`` (``error_description``
+  holds ``error_text``), with the right ``iss``; ``error_wrong_iss``: the same with another provider's ``iss``.
 """
 
 from __future__ import annotations
@@ -17,20 +24,26 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import AuthorizationCodeMixin as OIDCCodeMixin
 from authlib.oidc.core.grants import OpenIDCode
-from flask import Flask, request, session
+
+from flask import Flask, redirect, request, session
 from joserfc import jwt
 from joserfc.jwk import ECKey
 from werkzeug.serving import make_server
 
 from reverify_e2e import free_port
 
-MODES = {"normal", "ignore_max_age", "wrong_nonce", "wrong_aud", "other_sub", "no_auth_time", "wrong_key"}
+MODES = {"normal", "ignore_max_age", "wrong_nonce", "wrong_aud", "other_sub", "no_auth_time", "wrong_key",
+         "huge_exp", "huge_iat", "huge_auth_time", "min_auth_time", "zero_auth_time", "wrong_iss", "error",
+         "error_wrong_iss", "omit_iss"}
+#: Another provider's issuer, for the RFC 9207 mix-up modes.
+OTHER_ISSUER = "http://127.0.0.1:9/other-idp"
 
 
 @dataclass
@@ -117,10 +130,14 @@ class IssuedCode(OIDCCodeMixin):
 class UpstreamProvider:
     """The provider, served by werkzeug on a thread: ``start()``, ``stop()``, ``mode``, ``add_account()``."""
 
-    def __init__(self, host: str = "127.0.0.1"):
+    def __init__(self, host: str = "127.0.0.1", advertise_iss: bool = False):
         self.port = free_port()
+        #: Whether discovery says authorization_response_iss_parameter_supported (RFC 9207 3).
+        self.advertise_iss = advertise_iss
         self.issuer = f"http://{host}:{self.port}"
         self.mode = "normal"
+        #: The error_description sent in the ``error`` modes.
+        self.error_text = "max_age invalid"
         self.accounts: dict[str, Account] = {}
         self.clients: dict[str, RegisteredClient] = {}
         self.codes: dict[str, IssuedCode] = {}
@@ -219,6 +236,16 @@ class UpstreamProvider:
                     claims["sub"] = "sub-intruder-" + secrets.token_hex(4)
                 elif mode == "no_auth_time":
                     del claims["auth_time"]
+                elif mode == "huge_exp":
+                    claims["exp"] = 2**63
+                elif mode == "huge_iat":
+                    claims["iat"] = 2**63
+                elif mode == "huge_auth_time":
+                    claims["auth_time"] = 2**63
+                elif mode == "min_auth_time":
+                    claims["auth_time"] = -(2**63)
+                elif mode == "zero_auth_time":
+                    claims["auth_time"] = 0
                 key = provider.other_key if mode == "wrong_key" else provider.key
                 return jwt.encode({"alg": "ES256", "kid": provider.kid, "typ": "JWT"}, claims, key)
 
@@ -252,6 +279,7 @@ class UpstreamProvider:
                 "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
                 "code_challenge_methods_supported": ["S256"],
                 "claims_supported": ["sub", "email", "email_verified", "auth_time", "amr"],
+                **({"authorization_response_iss_parameter_supported": True} if provider.advertise_iss else {}),
             })
             response.headers["Cache-Control"] = "public, max-age=300"
             return response
@@ -265,15 +293,34 @@ class UpstreamProvider:
             response.headers["Cache-Control"] = "public, max-age=300"
             return response
 
+        def respond(user):
+            """The authorization response, with the RFC 9207 ``iss`` of another provider in ``wrong_iss`` mode."""
+            response = server.create_authorization_response(grant_user=user)
+            iss = None
+            if provider.mode == "wrong_iss":
+                iss = OTHER_ISSUER
+            elif provider.advertise_iss and provider.mode != "omit_iss":
+                iss = provider.issuer
+            if iss and response.status_code in (302, 303):
+                location = response.headers["Location"]
+                response.headers["Location"] = location + ("&" if "?" in location else "?") + urlencode({"iss": iss})
+            return response
+
         @app.route("/authorize", methods=["GET", "POST"])
         def authorize():
             provider.authorize_requests.append(dict(request.args))
+            if provider.mode in ("error", "error_wrong_iss"):
+                # RFC 6749 4.1.2.1 error response, with RFC 9207 iss.
+                iss = provider.issuer if provider.mode == "error" else OTHER_ISSUER
+                query = urlencode({"error": "invalid_request", "error_description": provider.error_text,
+                                   "state": request.args.get("state", ""), "iss": iss})
+                return redirect(request.args["redirect_uri"] + "?" + query, code=302)
             if request.method == "POST":
                 account = provider.accounts.get(request.form.get("username", ""))
                 if not account or not hmac.compare_digest(account.password, request.form.get("password", "")):
                     return login_page("Wrong username or password."), 401
                 session["login"] = {"username": account.username, "auth_time": int(time.time())}
-                return server.create_authorization_response(grant_user=current_user())
+                return respond(current_user())
             user = current_user()
             prompts = request.args.get("prompt", "").split()
             max_age = request.args.get("max_age")
@@ -286,7 +333,7 @@ class UpstreamProvider:
                     needs_login = True
             if needs_login:
                 return login_page()
-            return server.create_authorization_response(grant_user=user)
+            return respond(user)
 
         @app.post("/token")
         def token():

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "Tests" / "e2e"))
-from webhook_support import Browser, Receiver, WebhookServer  # noqa: E402
+from reverify_e2e import Browser, Receiver, ReverifyServer, code_request_url  # noqa: E402
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -38,7 +38,7 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[k]
 
 
-def commit_times(server: WebhookServer, ids: set[str]) -> dict[str, int]:
+def commit_times(server: ReverifyServer, ids: set[str]) -> dict[str, int]:
     with sqlite3.connect(server.db, timeout=10) as db:
         rows = db.execute("SELECT id, enqueued_at_ms FROM outbox_events").fetchall()
     return {i: t for i, t in rows if i in ids}
@@ -70,11 +70,12 @@ def main() -> int:
     import os
     os.environ["REVERIFY_BIN"] = args.bin
     workdir = Path(tempfile.mkdtemp(prefix="reverify-bench-"))
-    server = WebhookServer(workdir, "--webhook-poll-interval", args.poll, "--log-level", "warning")
+    server = ReverifyServer(workdir, extra_args=("--webhook-poll-interval", args.poll, "--log-level", "warning"))
+    server.cli("migrate")
     receiver = Receiver().start()
     failures = 0
     try:
-        endpoint = server.add_endpoint(receiver)
+        endpoint = server.add_webhook_endpoint(receiver)
 
         # 1. Drain throughput: the backlog is committed before the worker starts.
         backlog = set(server.cli_json("webhooks", "test", endpoint["id"], "--count", str(args.events)))
@@ -103,11 +104,11 @@ def main() -> int:
         assert not (ids & before)
 
         # 2. Server-originated events (sign-ins on the hosted pages)
-        email, _ = server.create_user()
-        client_id, redirect = server.create_client()
+        user = server.create_user("bench")
+        client = server.create_client(name="Bench RP")
         before = {d.webhook_id for d in receiver.snapshot()}
         for _ in range(args.signins):
-            Browser(server, client_id, redirect).sign_in(email)
+            Browser(server).sign_in(code_request_url(server, client), user)
             time.sleep(0.05)
         receiver.wait_for(lambda ds: len({d.webhook_id for d in ds} - before) >= 2 * args.signins, 60, "sign-in events")
         signin_ids = {d.webhook_id for d in receiver.snapshot()} - before

@@ -1,4 +1,5 @@
 import Foundation
+import ReverifyStore
 
 /// The embedded default: each message is written as an `.eml` file (plus a small JSON index entry)
 /// under a folder, for development and for operators without a relay. `/dev/mail` lists them.
@@ -18,14 +19,20 @@ public struct FileOutboxMailer: Mailer {
         public let createdAt: Date
     }
 
+    /// Messages carry live codes and links: the folder is owner-only (`0700`, also when it already existed, since
+    /// it is ours alone) and so is every file (`0600`); the folder's mode covers the moment before the chmod.
     public func send(_ message: MailMessage) async throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try PrivateFiles.createDirectory(directory)
+        PrivateFiles.tighten(directory.path, to: PrivateFiles.directoryMode)
         let now = Date()
         let id = "\(Int64(now.timeIntervalSince1970 * 1000))-\(UUID().uuidString.prefix(8).lowercased())"
         let rendered = message.rendered(messageID: "\(id)@reverify.localhost", date: now, boundary: "reverify-\(id)")
-        try Data(rendered.utf8).write(to: directory.appendingPathComponent("\(id).eml"), options: .atomic)
         let entry = Entry(id: id, to: message.to, subject: message.subject, text: message.text, createdAt: now)
-        try JSONEncoder().encode(entry).write(to: directory.appendingPathComponent("\(id).json"), options: .atomic)
+        for (name, data) in [("\(id).eml", Data(rendered.utf8)), ("\(id).json", try JSONEncoder().encode(entry))] {
+            let file = directory.appendingPathComponent(name)
+            try data.write(to: file, options: .atomic)
+            PrivateFiles.tighten(file.path)
+        }
     }
 
     /// Newest first.

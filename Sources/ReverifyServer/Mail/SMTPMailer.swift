@@ -1,6 +1,5 @@
 import Foundation
 import NIOCore
-import NIOExtras
 import NIOPosix
 import NIOSSL
 
@@ -45,6 +44,8 @@ public enum SMTPError: Error, CustomStringConvertible, Equatable {
     case rejected(step: String, code: Int, message: String)
     case startTLSUnavailable
     case authenticationUnavailable
+    /// The server sent more after its `220` to STARTTLS, before the TLS handshake (CVE-2011-0411).
+    case dataBeforeTLS
 
     public var description: String {
         switch self {
@@ -54,6 +55,8 @@ public enum SMTPError: Error, CustomStringConvertible, Equatable {
         case .rejected(let step, let code, let message): "the mail server refused \(step): \(code) \(message.prefix(200))"
         case .startTLSUnavailable: "the mail server does not offer STARTTLS"
         case .authenticationUnavailable: "the mail server offers neither AUTH PLAIN nor AUTH LOGIN"
+        case .dataBeforeTLS:
+            "the mail server sent data after its reply to STARTTLS, before TLS started (possible command injection); not sending"
         }
     }
 }
@@ -72,7 +75,7 @@ public struct SMTPMailer: Mailer {
     public func send(_ message: MailMessage) async throws {
         let settings = self.settings
         let tls = try settings.security == .none ? nil : Self.tlsContext(settings)
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let (channel, counter) = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(timeout)
             .connect(host: settings.host, port: settings.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -80,8 +83,10 @@ public struct SMTPMailer: Mailer {
                         try channel.pipeline.syncOperations.addHandler(
                             NIOSSLClientHandler(context: tls, serverHostname: Self.sniName(settings.host)))
                     }
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineBasedFrameDecoder()))
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    let counter = SMTPInboundByteCounter(eventLoop: channel.eventLoop)
+                    try channel.pipeline.syncOperations.addHandler(counter)
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SMTPLineDecoder()))
+                    return (try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), counter)
                 }
             }
         let rendered = message.rendered(
@@ -90,7 +95,8 @@ public struct SMTPMailer: Mailer {
         let deadline = timeout
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                try await SMTPConversation(channel: channel, settings: settings, tls: tls).deliver(message, rendered: rendered)
+                try await SMTPConversation(channel: channel, counter: counter, settings: settings, tls: tls)
+                    .deliver(message, rendered: rendered)
             }
             group.addTask {
                 try await Task.sleep(nanoseconds: UInt64(deadline.nanoseconds))
@@ -121,18 +127,24 @@ public struct SMTPMailer: Mailer {
 /// One SMTP session over an established connection (RFC 5321 3).
 struct SMTPConversation {
     let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+    /// Every byte received, to compare with what the conversation consumed (STARTTLS injection check).
+    let counter: SMTPInboundByteCounter
     let settings: SMTPSettings
     let tls: NIOSSLContext?
 
     func deliver(_ message: MailMessage, rendered: String) async throws {
         try await channel.executeThenClose { inbound, outbound in
             var replies = inbound.makeAsyncIterator()
+            var consumed = 0
 
             func reply() async throws -> (code: Int, lines: [String]) {
                 var lines: [String] = []
                 while true {
                     guard var buffer = try await replies.next() else { throw SMTPError.connectionClosed }
-                    let line = buffer.readString(length: buffer.readableBytes) ?? ""
+                    consumed += buffer.readableBytes
+                    var line = buffer.readString(length: buffer.readableBytes) ?? ""
+                    // SMTPLineDecoder keeps the line ending (to count it); RFC 5321 2.3.8 says CRLF.
+                    while line.last?.isNewline == true { line.removeLast() }
                     guard line.utf8.count >= 3, let code = Int(line.prefix(3)) else { throw SMTPError.malformedReply(line) }
                     lines.append(String(line.dropFirst(4)))
                     // RFC 5321 4.2.1: "250-" continues a multiline reply, "250 " ends it.
@@ -163,7 +175,13 @@ struct SMTPConversation {
                 }
                 _ = try await send("STARTTLS", step: "STARTTLS", expecting: [220])
                 let host = SMTPMailer.sniName(settings.host)
+                let counter = self.counter
+                let consumedBeforeTLS = consumed
                 try await channel.channel.eventLoop.submit {
+                    // CVE-2011-0411: anything received beyond the 220 was sent in the clear and must not be read
+                    // as if it came over TLS. Checked on the event loop, in the same step that adds TLS, so no
+                    // byte can slip in between.
+                    guard counter.received == consumedBeforeTLS else { throw SMTPError.dataBeforeTLS }
                     try channel.channel.pipeline.syncOperations.addHandler(
                         NIOSSLClientHandler(context: tls, serverHostname: host), position: .first)
                 }.get()

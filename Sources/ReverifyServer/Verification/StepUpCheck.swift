@@ -41,7 +41,9 @@ struct StepUpCheck {
         _ requirement: LevelRequirement, request: AuthorizeRequest, client: RegisteredClient
     ) -> String {
         let what: String
-        if requirement.sources.contains(.action), let action = request.action {
+        if requirement.sources.contains(.risk) {
+            what = "This sign-in looks different from usual, so \(client.name) needs \(requirement.level.humanName)"
+        } else if requirement.sources.contains(.action), let action = request.action {
             what = "“\(action)” needs \(requirement.level.humanName)"
         } else if requirement.sources.contains(.clientFloor) {
             what = "\(client.name) always needs \(requirement.level.humanName)"

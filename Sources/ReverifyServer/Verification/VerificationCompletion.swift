@@ -65,6 +65,8 @@ struct VerificationCompletion {
                     .signIn, .success, request: request, context: context, user: user.id, session: session.id,
                     client: pending.client.id, method: method, reason: pending.record.reason.rawValue, detail: detail))
         }
+        // This device and network are known from now on (issue 11): the trigger they caused is cleared for them only.
+        try await RiskAssessor(services: services).remember(user: user.id, browserSecret: pending.browserSecret, context: context)
         var response = try await continueAuthorization(pending, session: session, user: user, request: request, context: context)
         response.setCookie(flow.cookies.session(secret, expiresAt: session.expiresAt, now: now))
         return response

@@ -1,0 +1,58 @@
+import Hummingbird
+import ReverifyCore
+import ReverifyCrypto
+import ReverifyStore
+
+/// Collects the risk signals of one request against a signed-in session and scores them with the
+/// configured policy (issue 11). Collection is here; the scoring is the pure ``RiskPolicy``.
+struct RiskAssessor {
+    let services: Services
+    var flow: AuthorizationFlow { AuthorizationFlow(services: services) }
+
+    struct Assessment {
+        let decision: RiskDecision
+        let context: RiskContext
+    }
+
+    /// The browser cookie's hash: the device a verification binds to (the same value sessions record).
+    func deviceHash(_ request: Request) -> String? {
+        flow.cookies.browserSecret(in: request).map { TokenHash(of: $0).hex }
+    }
+
+    func assess(
+        session: SessionRecord, user: UserRecord, client: RegisteredClient, action: String?, request: Request,
+        context: ReverifyRequestContext
+    ) async throws -> Assessment {
+        let c = services.configuration.risk
+        let history = try await services.store.riskHistory(
+            user: user.id, session: session.id, deviceHash: deviceHash(request),
+            networkPrefix: context.ipAddress.flatMap(NetworkPrefix.of), attemptSubject: AttemptGuard.subject(email: user.email),
+            ipAddress: context.ipAddress, at: services.time.now(), networkMemory: c.networkMemory,
+            velocityWindow: c.velocityWindow)
+        let riskContext = RiskContext(
+            deviceKnown: history.deviceKnown, networkKnown: history.networkKnown,
+            userAgentChanged: BrowserFamily(userAgent: request.userAgent) != BrowserFamily(userAgent: session.userAgent),
+            recentFailures: history.recentFailures, flags: history.flags)
+        return Assessment(
+            decision: c.policy.evaluate(riskContext, client: client.id, action: action), context: riskContext)
+    }
+
+    /// After a verification: this device and network are now known for the user, so the trigger they
+    /// caused is cleared for them, and only for them (issue 11, item 5).
+    func remember(user: UserID, browserSecret: String, context: ReverifyRequestContext) async throws {
+        try await services.store.rememberVerificationContext(
+            user: user, deviceHash: TokenHash(of: browserSecret).hex,
+            networkPrefix: context.ipAddress.flatMap(NetworkPrefix.of), at: services.time.now())
+    }
+}
+
+/// The risk settings the server runs with.
+public struct RiskSettings: Sendable {
+    public var policy = RiskPolicy.default
+    /// A network not seen in a verification for this long is new again.
+    public var networkMemory: Seconds = .days(90)
+    /// The window failed verifications are counted in for `failure_velocity`.
+    public var velocityWindow: Seconds = .minutes(15)
+
+    public init() {}
+}

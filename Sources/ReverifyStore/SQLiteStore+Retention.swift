@@ -1,0 +1,67 @@
+import GRDB
+import ReverifyCore
+
+extension SQLiteStore {
+    /// Deletes what ``RetentionPolicy`` says may go, in one transaction, children before parents where no
+    /// cascade does it, so foreign keys hold throughout. Each statement names the rule that keeps usable rows.
+    public func prune(_ cutoffs: RetentionCutoffs) async throws -> PruneReport {
+        let expired = cutoffs.expiredBefore.rawValue
+        return try await writer.write { db in
+            var report = PruneReport()
+            func delete(_ sql: String, _ arguments: StatementArguments) throws -> Int {
+                try db.execute(sql: sql, arguments: arguments)
+                return db.changesCount
+            }
+            // Pending flows, and what hangs off them, once expired: a flow is usable only before expires_at
+            // (HostedPageRoutes.withPending). Magic links and upstream states cascade with their flow.
+            report.authorizationRequests = try delete(
+                "DELETE FROM authorization_requests WHERE expires_at < ?", [expired])
+            report.magicLinks = try delete("DELETE FROM magic_links WHERE expires_at < ?", [expired])
+            report.upstreamStates = try delete("DELETE FROM upstream_states WHERE expires_at < ?", [expired])
+            // Pushed requests (RFC 9126) are usable only before expires_at; a request object's jti is kept
+            // only while the object could still be replayed.
+            report.pushedRequests = try delete("DELETE FROM pushed_authorization_requests WHERE expires_at < ?", [expired])
+                + delete("DELETE FROM request_object_jtis WHERE expires_at < ?", [expired])
+            // Codes that never produced a grant; a redeemed code stays with its grant (its replay revokes it).
+            report.authorizationCodes = try delete(
+                "DELETE FROM authorization_codes WHERE expires_at < ? AND grant_id IS NULL", [expired])
+            // Tokens past their expiry can never be accepted again.
+            report.accessTokens = try delete("DELETE FROM access_tokens WHERE expires_at < ?", [expired])
+            report.refreshTokens = try delete("DELETE FROM refresh_tokens WHERE expires_at < ?", [expired])
+            // A grant goes when it was revoked, or when it has no token left (nothing can use it any more);
+            // its codes and any remaining tokens cascade with it.
+            report.grants = try delete(
+                """
+                DELETE FROM grants WHERE revoked_at < ?
+                   OR (created_at < ?
+                       AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = grants.id)
+                       AND NOT EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = grants.id))
+                """, [expired, expired])
+            // A session goes once it ended (revoked, idle or absolute expiry) and no grant rests on it: a grant
+            // may outlive its session (offline access), and deleting the session would cascade into it.
+            report.sessions = try delete(
+                """
+                DELETE FROM sessions
+                 WHERE (revoked_at < ? OR expires_at < ? OR idle_expires_at < ?)
+                   AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.session_id = sessions.id)
+                """, [expired, expired, expired])
+            // Lockout and send-limit counters, once no count can include them (RetentionPolicy.attemptCounters).
+            report.verificationAttempts = try delete(
+                "DELETE FROM verification_attempts WHERE started_at < ?", [cutoffs.countersBefore.rawValue])
+            report.emailSendRequests = try delete(
+                "DELETE FROM email_send_requests WHERE requested_at < ?", [cutoffs.countersBefore.rawValue])
+            // Webhooks: only deliveries that were delivered; pending and dead-lettered ones stay (they can still
+            // be sent or replayed). An event goes when no delivery of it is left.
+            report.webhookDeliveries = try delete(
+                "DELETE FROM webhook_deliveries WHERE status = 'delivered' AND delivered_at_ms < ?",
+                [cutoffs.deliveredBefore.rawValue])
+            report.outboxEvents = try delete(
+                """
+                DELETE FROM outbox_events WHERE enqueued_at_ms < ?
+                   AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = outbox_events.id)
+                """, [cutoffs.deliveredBefore.rawValue])
+            report.auditRows = try delete("DELETE FROM audit_log WHERE at < ?", [cutoffs.auditBefore.rawValue])
+            return report
+        }
+    }
+}

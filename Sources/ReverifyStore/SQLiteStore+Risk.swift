@@ -1,0 +1,69 @@
+import GRDB
+import ReverifyCore
+
+/// What the store knows about where a user has verified from (issue 11).
+public struct RiskHistory: Sendable, Equatable {
+    public var deviceKnown: Bool
+    public var networkKnown: Bool
+    public var recentFailures: Int
+    public var flags: Set<String>
+}
+
+extension SQLiteStore {
+    public func riskHistory(
+        user: UserID, session: SessionID, deviceHash: String?, networkPrefix: String?, attemptSubject: String,
+        ipAddress: String?, at now: UnixTime, networkMemory: Seconds, velocityWindow: Seconds
+    ) async throws -> RiskHistory {
+        try await writer.read { db in
+            let deviceKnown = try deviceHash.map {
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM user_devices WHERE user_id = ? AND device_hash = ?", arguments: [user, $0]) ?? 0 > 0
+            } ?? false
+            let networkKnown = try networkPrefix.map {
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM user_networks WHERE user_id = ? AND prefix = ? AND last_seen_at >= ?",
+                    arguments: [user, $0, now - networkMemory]) ?? 0 > 0
+            } ?? true  // no address (a test or a socket without one): nothing to compare
+            let since = now - velocityWindow
+            let failures = try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FROM verification_attempts
+                     WHERE outcome = 'failed' AND started_at >= ? AND (subject = ? OR (? IS NOT NULL AND ip_address = ?))
+                    """, arguments: [since, attemptSubject, ipAddress, ipAddress]) ?? 0
+            let flags = try String.fetchAll(
+                db, sql: "SELECT reason FROM session_flags WHERE session_id = ? AND (until IS NULL OR until > ?)",
+                arguments: [session, now])
+            return RiskHistory(deviceKnown: deviceKnown, networkKnown: networkKnown, recentFailures: failures, flags: Set(flags))
+        }
+    }
+
+    public func rememberVerificationContext(user: UserID, deviceHash: String?, networkPrefix: String?, at now: UnixTime) async throws {
+        try await writer.write { db in
+            if let deviceHash {
+                try db.execute(
+                    sql: """
+                        INSERT INTO user_devices (user_id, device_hash, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (user_id, device_hash) DO UPDATE SET last_seen_at = excluded.last_seen_at
+                        """, arguments: [user, deviceHash, now, now])
+            }
+            if let networkPrefix {
+                try db.execute(
+                    sql: """
+                        INSERT INTO user_networks (user_id, prefix, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (user_id, prefix) DO UPDATE SET last_seen_at = excluded.last_seen_at
+                        """, arguments: [user, networkPrefix, now, now])
+            }
+        }
+    }
+
+    public func flagSession(id: SessionID, reason: String, until: UnixTime?, at now: UnixTime, audit: AuditRecord) async throws {
+        try await writer.write { db in
+            guard try SessionRecord.exists(db, key: id) else { throw StoreError.notFound("session \(id)") }
+            try db.execute(
+                sql: "INSERT INTO session_flags (session_id, reason, created_at, until) VALUES (?, ?, ?, ?)",
+                arguments: [id, reason, now, until])
+            try audit.insert(db)
+        }
+    }
+}
