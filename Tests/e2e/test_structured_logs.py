@@ -10,21 +10,16 @@ import time
 
 import pytest
 import requests
-from aiosmtpd.controller import Controller
 
-from reverify_e2e import Browser, Redirect, RelyingParty, ReverifyServer, free_port
-from test_magic_link import Inbox, code_and_link, reauth_page, request_email, type_code
+from mail_inbox import code_and_link, smtp_inbox
+from reverify_e2e import Browser, Redirect, RelyingParty, ReverifyServer
+from test_magic_link import reauth_page, request_email, type_code
 
 
 @pytest.fixture(scope="module")
 def smtp():
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield handler, controller.port
-    finally:
-        controller.stop()
+    with smtp_inbox() as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
