@@ -6,6 +6,7 @@ public struct RiskHistory: Sendable, Equatable {
     public var deviceKnown: Bool
     public var networkKnown: Bool
     public var recentFailures: Int
+    public var addressFailures: Int
     public var flags: Set<String>
 }
 
@@ -26,15 +27,20 @@ extension SQLiteStore {
             } ?? true  // no address (a test or a socket without one): nothing to compare
             let since = now - velocityWindow
             let failures = try Int.fetchOne(
-                db,
-                sql: """
-                    SELECT COUNT(*) FROM verification_attempts
-                     WHERE outcome = 'failed' AND started_at >= ? AND (subject = ? OR (? IS NOT NULL AND ip_address = ?))
-                    """, arguments: [since, attemptSubject, ipAddress, ipAddress]) ?? 0
+                db, sql: "SELECT COUNT(*) FROM verification_attempts WHERE outcome = 'failed' AND started_at >= ? AND subject = ?",
+                arguments: [since, attemptSubject]) ?? 0
+            let addressFailures = try ipAddress.map {
+                try Int.fetchOne(
+                    db,
+                    sql: "SELECT COUNT(*) FROM verification_attempts WHERE outcome = 'failed' AND started_at >= ? AND ip_address = ?",
+                    arguments: [since, $0]) ?? 0
+            } ?? 0
             let flags = try String.fetchAll(
                 db, sql: "SELECT reason FROM session_flags WHERE session_id = ? AND (until IS NULL OR until > ?)",
                 arguments: [session, now])
-            return RiskHistory(deviceKnown: deviceKnown, networkKnown: networkKnown, recentFailures: failures, flags: Set(flags))
+            return RiskHistory(
+                deviceKnown: deviceKnown, networkKnown: networkKnown, recentFailures: failures, addressFailures: addressFailures,
+                flags: Set(flags))
         }
     }
 

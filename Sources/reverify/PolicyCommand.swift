@@ -1,9 +1,22 @@
 import ArgumentParser
+import Foundation
+import ReverifyCore
 import ReverifyServer
 
 struct Policy: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Risk policies (issue 11): check a policy file before a server uses it.", subcommands: [Check.self])
+        abstract: "Risk policies (issue 11): check a policy file before a server uses it.", subcommands: [Check.self, Default.self])
+
+    struct Default: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the built-in policy as JSON: the starting point for a policy file.")
+
+        func run() async throws {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(RiskPolicy.default), as: UTF8.self))
+        }
+    }
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Validate a risk policy file.")

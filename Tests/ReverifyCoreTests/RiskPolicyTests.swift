@@ -6,11 +6,14 @@ final class RiskPolicyTests: XCTestCase {
     private let policy = RiskPolicy.default
 
     private func outcome(
-        device: Bool = true, network: Bool = true, ua: Bool = false, failures: Int = 0, flags: Set<String> = [],
+        device: Bool = true, network: Bool = true, ua: Bool = false, failures: Int = 0, addressFailures: Int = 0,
+        flags: Set<String> = [],
         client: ClientID? = nil, action: String? = nil, policy: RiskPolicy = .default
     ) -> RiskDecision {
         policy.evaluate(
-            RiskContext(deviceKnown: device, networkKnown: network, userAgentChanged: ua, recentFailures: failures, flags: flags),
+            RiskContext(
+                deviceKnown: device, networkKnown: network, userAgentChanged: ua, recentFailures: failures,
+                addressFailures: addressFailures, flags: flags),
             client: client, action: action)
     }
 
@@ -23,6 +26,8 @@ final class RiskPolicyTests: XCTestCase {
             (outcome(network: false, ua: true), .stepUp, [.newNetwork, .userAgentChanged]),
             (outcome(failures: 6), .stepUpMFA, [.failureVelocity]),
             (outcome(failures: 5), .allow, []),
+            (outcome(addressFailures: 100), .allow, []),
+            (outcome(addressFailures: 101), .stepUpMFA, [.failureVelocity]),
             (outcome(flags: ["device_not_compliant"]), .stepUpMFA, [.externalFlag]),
             (outcome(flags: ["compromised"]), .deny, [.externalFlag]),
         ]

@@ -169,6 +169,15 @@ class ReverifyServer:
         if "--rate-limit-per-minute" not in self.extra_args:
             # The suite is one client address acting for hundreds of users; test_rate_limits.py sets its own limit.
             command.extend(["--rate-limit-per-minute", "0"])
+        if "--policy" not in self.extra_args:
+            # Likewise for the risk policy's per-address failure velocity: the built-in policy, with that
+            # threshold out of reach (test_risk.py checks the policy itself).
+            policy = json.loads(subprocess.run([str(self.binary), "policy", "default"], capture_output=True,
+                                               text=True, check=True).stdout)
+            policy["address_velocity_threshold"] = 1_000_000
+            policy_path = self.workdir / "suite-policy.json"
+            policy_path.write_text(json.dumps(policy))
+            command.extend(["--policy", str(policy_path)])
         command.extend(self.extra_args)
         self._log_file = open(self.log_path, "ab")
         self.process = subprocess.Popen(command, stdout=self._log_file, stderr=subprocess.STDOUT,

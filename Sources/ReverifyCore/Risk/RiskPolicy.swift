@@ -61,10 +61,17 @@ public struct RiskPolicy: Codable, Equatable, Sendable {
     public var rules: Rules
     public var clients: [String: Rules]
     public var actions: [String: Rules]
-    /// Failed verifications within 15 minutes above which `failure_velocity` fires.
+    /// Failed verifications of the account within 15 minutes above which `failure_velocity` fires.
     public var velocityThreshold: Int
+    /// Failed verifications from one address (any account) above which it fires: higher, because an
+    /// office behind one NAT address shares it.
+    public var addressVelocityThreshold: Int
 
-    public init(version: Int = 1, rules: Rules, clients: [String: Rules] = [:], actions: [String: Rules] = [:], velocityThreshold: Int = 5) {
+    public init(
+        version: Int = 1, rules: Rules, clients: [String: Rules] = [:], actions: [String: Rules] = [:],
+        velocityThreshold: Int = 5, addressVelocityThreshold: Int = 100
+    ) {
+        self.addressVelocityThreshold = addressVelocityThreshold
         self.version = version
         self.rules = rules
         self.clients = clients
@@ -75,6 +82,17 @@ public struct RiskPolicy: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case version, rules, clients, actions
         case velocityThreshold = "velocity_threshold"
+        case addressVelocityThreshold = "address_velocity_threshold"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        version = try c.decode(Int.self, forKey: .version)
+        rules = try c.decode(Rules.self, forKey: .rules)
+        clients = try c.decodeIfPresent([String: Rules].self, forKey: .clients) ?? [:]
+        actions = try c.decodeIfPresent([String: Rules].self, forKey: .actions) ?? [:]
+        velocityThreshold = try c.decodeIfPresent(Int.self, forKey: .velocityThreshold) ?? 5
+        addressVelocityThreshold = try c.decodeIfPresent(Int.self, forKey: .addressVelocityThreshold) ?? 100
     }
 
     /// The documented default: a new device alone or a new network alone is allowed; both together, or a
@@ -100,6 +118,7 @@ public struct RiskPolicy: Codable, Equatable, Sendable {
             if ordered.contains(where: { $0 <= 0 }) { return "\(name): thresholds must be positive" }
         }
         guard (1...1_000).contains(velocityThreshold) else { return "velocity_threshold must be 1 to 1000" }
+        guard (1...1_000_000).contains(addressVelocityThreshold) else { return "address_velocity_threshold must be 1 to 1000000" }
         return nil
     }
 
@@ -110,7 +129,9 @@ public struct RiskPolicy: Codable, Equatable, Sendable {
         if !context.deviceKnown { triggers.append(.newDevice) }
         if !context.networkKnown { triggers.append(.newNetwork) }
         if context.userAgentChanged { triggers.append(.userAgentChanged) }
-        if context.recentFailures > velocityThreshold { triggers.append(.failureVelocity) }
+        if context.recentFailures > velocityThreshold || context.addressFailures > addressVelocityThreshold {
+            triggers.append(.failureVelocity)
+        }
         if !context.flags.isEmpty { triggers.append(.externalFlag) }
         let score = triggers.reduce(0) { $0 + (rules.weights[$1] ?? 0) }
         var outcome = RiskOutcome.allow

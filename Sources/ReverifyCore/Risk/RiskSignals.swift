@@ -19,14 +19,18 @@ public struct RiskContext: Equatable, Sendable {
     public var deviceKnown: Bool
     public var networkKnown: Bool
     public var userAgentChanged: Bool
-    /// Failed verifications for this account and from this address within the velocity window.
+    /// Failed verifications for this account within the velocity window.
     public var recentFailures: Int
+    /// Failed verifications from this client address (any account) within the velocity window.
+    public var addressFailures: Int
     /// Flags set by an operator or another system (e.g. `device_not_compliant`).
     public var flags: Set<String>
 
     public init(
-        deviceKnown: Bool, networkKnown: Bool, userAgentChanged: Bool, recentFailures: Int = 0, flags: Set<String> = []
+        deviceKnown: Bool, networkKnown: Bool, userAgentChanged: Bool, recentFailures: Int = 0, addressFailures: Int = 0,
+        flags: Set<String> = []
     ) {
+        self.addressFailures = addressFailures
         self.deviceKnown = deviceKnown
         self.networkKnown = networkKnown
         self.userAgentChanged = userAgentChanged

@@ -32,7 +32,7 @@ struct RiskAssessor {
         let riskContext = RiskContext(
             deviceKnown: history.deviceKnown, networkKnown: history.networkKnown,
             userAgentChanged: BrowserFamily(userAgent: request.userAgent) != BrowserFamily(userAgent: session.userAgent),
-            recentFailures: history.recentFailures, flags: history.flags)
+            recentFailures: history.recentFailures, addressFailures: history.addressFailures, flags: history.flags)
         return Assessment(
             decision: c.policy.evaluate(riskContext, client: client.id, action: action), context: riskContext)
     }

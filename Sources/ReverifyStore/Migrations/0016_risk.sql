@@ -27,3 +27,6 @@ CREATE TABLE session_flags (
     until       INTEGER
 );
 CREATE INDEX session_flags_session ON session_flags(session_id);
+
+-- failure_velocity counts failed verifications per address too.
+CREATE INDEX verification_attempts_ip ON verification_attempts(ip_address, started_at);

@@ -1,0 +1,127 @@
+"""Risk-triggered step-up (issue 11) against a live server: the policy file, device-bound step-ups, flags
+from operators, the audit trail and the event, with authlib as the relying party."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from reverify_e2e import Browser, HostedPage, Redirect, RelyingParty, ReverifyServer
+
+
+@pytest.fixture(scope="module")
+def risky_server(tmp_path_factory):
+    """A server whose policy steps up for an unknown device alone (the default needs device and network)."""
+    workdir = tmp_path_factory.mktemp("reverify-risk")
+    probe = ReverifyServer(workdir)
+    policy = json.loads(subprocess.run([str(probe.binary), "policy", "default"], capture_output=True, text=True,
+                                       check=True).stdout)
+    policy["rules"]["weights"]["new_device"] = 70
+    policy["address_velocity_threshold"] = 1_000_000
+    path = workdir / "policy.json"
+    path.write_text(json.dumps(policy))
+    server = ReverifyServer(workdir, extra_args=("--policy", str(path)))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def policy_cli(server, *args: str) -> subprocess.CompletedProcess:
+    """`reverify policy …` needs no database."""
+    return subprocess.run([str(server.binary), "policy", *args], capture_output=True, text=True, timeout=60)
+
+
+def signed_in(server):
+    user = server.create_user(prefix="risk")
+    rp = RelyingParty(server, server.create_client(), scope="openid")
+    browser = Browser(server)
+    request = rp.authorization_request()
+    rp.exchange(request, browser.sign_in(request.url, user))
+    return user, rp, browser
+
+
+def copy_session(server, browser) -> Browser:
+    other = Browser(server)
+    other.http.cookies.set("reverify_session", browser.session_cookie, domain="127.0.0.1", path="/")
+    return other
+
+
+def test_a_known_device_goes_through_silently(risky_server):
+    user, rp, browser = signed_in(risky_server)
+    result = browser.open(rp.authorization_request().url)
+    assert isinstance(result, Redirect) and "code" in result.params
+
+
+def test_a_new_device_steps_up_and_the_step_up_binds_to_it(risky_server):
+    server = risky_server
+    user, rp, browser = signed_in(server)
+    other = copy_session(server, browser)
+    request = rp.authorization_request()
+    page = other.open(request.url)
+    assert isinstance(page, HostedPage) and page.is_reauth, page
+    tokens = rp.exchange(request, other.submit_password(page, user.password))
+    assert rp.validate_tokens(tokens, nonce=request.nonce)["sub"] == user.id
+    again = other.open(rp.authorization_request().url)
+    assert isinstance(again, Redirect) and "code" in again.params, "the device that stepped up is known now"
+
+    decisions = [r for r in server.audit(user.email) if r["event"] == "session.risk_step_up_required"]
+    assert decisions, "the risk decision is audited"
+    detail = decisions[0]["detail"]
+    assert detail["risk_triggers"] == "new_device" and detail["risk_outcome"] == "step_up"
+    assert detail["device_known"] == "false" and detail["network_known"] == "true"
+    filtered = server.cli_json("audit", "--user", user.email, "--trigger", "new_device")
+    assert filtered and all("new_device" in r["detail"].get("risk_triggers", "") for r in filtered)
+
+
+def test_prompt_none_on_a_new_device_is_login_required(risky_server):
+    user, rp, browser = signed_in(risky_server)
+    result = copy_session(risky_server, browser).open(rp.authorization_request(prompt="none").url)
+    assert isinstance(result, Redirect) and result.params["error"] == "login_required", result
+
+
+def test_an_operator_flag_denies_with_an_audit_row(risky_server):
+    server = risky_server
+    user, rp, browser = signed_in(server)
+    session = server.sessions(user.email)[0]
+    assert server.cli("sessions", "flag", session["id"], "--reason", "compromised").returncode == 0
+    result = browser.open(rp.authorization_request().url)
+    assert isinstance(result, Redirect) and result.params["error"] == "access_denied", result
+    denied = [r for r in server.audit(user.email) if r["event"] == "session.risk_step_up_required" and r["outcome"] == "failure"]
+    assert denied and denied[0]["reason"] == "deny"
+
+
+def test_a_device_flagged_non_compliant_needs_a_second_factor(risky_server):
+    server = risky_server
+    user, rp, browser = signed_in(server)
+    session = server.sessions(user.email)[0]
+    server.cli("sessions", "flag", session["id"], "--reason", "device_not_compliant")
+    page = browser.open(rp.authorization_request().url)
+    assert isinstance(page, HostedPage) and page.has("step-up-reason"), page
+    assert "looks different from usual" in page.text("step-up-reason")
+
+
+def test_policy_check_accepts_the_default_and_refuses_a_bad_file(risky_server, tmp_path):
+    server = risky_server
+    good = tmp_path / "good.json"
+    good.write_text(policy_cli(server, "default").stdout)
+    assert "valid" in policy_cli(server, "check", str(good)).stdout
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"version": 1, "rules": {"weights": {}, "thresholds": {"step_up": 90, "step_up_mfa": 50},
+                                                       "flag_outcomes": {}}}))
+    result = policy_cli(server, "check", str(bad))
+    assert result.returncode != 0 and "thresholds must rise" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_serve_with_an_invalid_policy_refuses_to_start_and_changes_nothing(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    server = ReverifyServer(tmp_path / "srv")
+    result = subprocess.run([str(server.binary), "serve", "--database", str(tmp_path / "new.sqlite"), "--policy", str(bad)],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0 and "bad.json" in result.stderr
+    assert not (tmp_path / "new.sqlite").exists()
