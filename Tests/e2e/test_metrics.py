@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from reverify_e2e import Browser, RelyingParty, ReverifyServer, free_port
+from reverify_e2e import Browser, RelyingParty, ReverifyServer, free_port, reverify_bin
 
 PROMETHEUS = shutil.which("prometheus")
 
@@ -139,3 +139,16 @@ def test_prometheus_scrapes_requests_verifications_tokens_replays_and_webhook_qu
     # The sign-in's events wait for an endpoint nobody listens on.
     assert value(prometheus, f'reverify_webhook_queue_depth{{endpoint="{endpoint["id"]}"}}') >= 1
     assert value(prometheus, f'reverify_webhook_dead_letters{{endpoint="{endpoint["id"]}"}}') == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--metrics-port", "70000"), "--metrics-port must be between 0 and 65535"),
+    (("--log-format", "xml"), "--log-format"),
+])
+def test_bad_operations_options_are_refused_before_the_database_exists(tmp_path, args, message):
+    database = tmp_path / "never.sqlite"
+    result = subprocess.run([str(reverify_bin()), "serve", "--database", str(database), "--port", str(free_port()), *args],
+                            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert not database.exists() and not (tmp_path / "never.sqlite.lock").exists()
