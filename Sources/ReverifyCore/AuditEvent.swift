@@ -13,6 +13,8 @@ public enum AuditEvent: String, Codable, Sendable, CaseIterable {
     case magicLinkSent = "magic_auth.created"
     /// The risk policy demanded a step-up or denied the request (issue 11).
     case riskStepUpRequired = "session.risk_step_up_required"
+    /// An answer of the decision API (`POST /v1/decisions`, issue 11).
+    case actionDecision = "decision.action"
 }
 
 /// Whether an audited attempt succeeded.

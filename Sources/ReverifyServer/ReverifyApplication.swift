@@ -18,6 +18,7 @@ public enum ReverifyApplication {
         ReadinessRoutes(services: services).register(on: router)
         AuthorizeRoutes(services: services).register(on: router)
         PushedAuthorizationRoutes(services: services).register(on: router)
+        DecisionRoutes(services: services).register(on: router)
         HostedPageRoutes(services: services).register(on: router)
         EmailVerificationRoutes(services: services).register(on: router)
         UpstreamSSORoutes(services: services).register(on: router)

@@ -125,3 +125,64 @@ def test_serve_with_an_invalid_policy_refuses_to_start_and_changes_nothing(tmp_p
                             capture_output=True, text=True, timeout=30)
     assert result.returncode != 0 and "bad.json" in result.stderr
     assert not (tmp_path / "new.sqlite").exists()
+
+
+# -- the decision API (issue 11, item 4) -------------------------------------------------------------
+
+
+def decide(rp: RelyingParty, **fields) -> dict:
+    response = rp.client_post(rp.server.issuer + "/v1/decisions", fields)
+    assert response.status_code == 200, response.text
+    assert response.headers.get("Cache-Control") == "no-store"
+    return response.json()
+
+
+def test_decision_api_allows_steps_up_and_denies(risky_server):
+    from reverify_e2e import Client
+    server = risky_server
+    user = server.create_user(prefix="decide")
+    view = server.cli_json("clients", "create", "--name", "api-rp", "--redirect-uri", "http://127.0.0.1:9/cb/api",
+                           "--action", "billing.change=300:mfa", "--action", "notes.read=86400")
+    client = Client(client_id=view["client_id"], client_secret=view["client_secret"], redirect_uri="http://127.0.0.1:9/cb/api",
+                    post_logout_redirect_uri=None, auth_method="client_secret_basic", name="api-rp")
+    rp = RelyingParty(server, client, scope="openid")
+    browser = Browser(server)
+    request = rp.authorization_request()
+    tokens = rp.exchange(request, browser.sign_in(request.url, user))
+    access = tokens["access_token"]
+
+    assert decide(rp, token=access, action="notes.read")["decision"] == "allow"
+
+    step_up = decide(rp, token=access, action="billing.change")
+    assert step_up["decision"] == "step_up" and step_up["reasons"] == ["acr"]
+    assert step_up["required"] == {"acr": "urn:reverify:acr:mfa", "max_age": 300}
+    assert step_up["expires_in"] == 60
+    # A client parses the challenge exactly as RFC 9470 3 writes it.
+    challenge = step_up["challenge"]
+    assert challenge.startswith("Bearer ")
+    params = dict(part.strip().split("=", 1) for part in challenge[len("Bearer "):].split(", "))
+    assert params["error"] == '"insufficient_user_authentication"'
+    assert params["acr_values"] == '"urn:reverify:acr:mfa"' and params["max_age"] == "300"
+
+    session = server.sessions(user.email)[0]
+    server.cli("sessions", "flag", session["id"], "--reason", "compromised")
+    assert decide(rp, token=access, action="notes.read")["decision"] == "deny"
+    audited = [r for r in server.audit(user.email) if r["event"] == "decision.action"]
+    assert {r["reason"] for r in audited} == {"allow", "step_up", "deny"}
+    assert all("risk_outcome" in r["detail"] and "auth_time_age" in r["detail"] for r in audited)
+
+
+def test_decision_api_needs_client_authentication(risky_server):
+    import requests
+    r = requests.post(risky_server.issuer + "/v1/decisions", data={"token": "x", "action": "a"})
+    assert r.status_code == 401 and r.json()["error"] == "invalid_client"
+
+
+def test_decision_api_refuses_another_clients_token(risky_server):
+    server = risky_server
+    user, rp, browser = signed_in(server)
+    request = rp.authorization_request()
+    tokens = rp.exchange(request, browser.open(request.url))
+    stranger = RelyingParty(server, server.create_client(), scope="openid")
+    response = stranger.client_post(server.issuer + "/v1/decisions", {"token": tokens["access_token"]})
+    assert response.status_code == 401 and response.json()["error"] == "invalid_token"
