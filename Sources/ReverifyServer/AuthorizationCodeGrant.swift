@@ -50,6 +50,7 @@ struct AuthorizationCodeGrant: GrantHandler {
         case .unknown, .expired:
             return .failure(.invalidGrant("the code is invalid or expired"))
         case .replayed:
+            ReverifyMetrics.codeReplay()
             // Audited inside the revoking transaction (see `replayAudit`).
             return .failure(.invalidGrant("the code was already used; tokens issued from it are revoked"))
         case .rejected(let error):

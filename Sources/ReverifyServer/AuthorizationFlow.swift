@@ -19,6 +19,7 @@ struct AuthorizationFlow {
             session.isActive(at: now),
             let user = try await services.store.user(id: session.userId), !user.isDisabled
         else { return nil }
+        RequestLogFacts.note(user: user.id)
         // Idle expiry slides with use; auth_time does not (OIDC Core 12.2).
         let idle = min(now + services.configuration.sessionIdleTimeout, session.expiresAt)
         if idle.rawValue - session.idleExpiresAt.rawValue > 60 {
@@ -96,7 +97,16 @@ struct AuthorizationFlow {
         user: UserID? = nil, session: SessionID? = nil, client: ClientID? = nil, method: AuthMethod? = nil,
         reason: String? = nil, detail: [String: String] = [:]
     ) -> AuditRecord {
-        AuditRecord(
+        // Every verification and authorize decision passes through here: count them (issue 15.1).
+        switch (event, method, outcome) {
+        case (.signIn, let method?, .success), (.signIn, let method?, .failure),
+            (.reauthentication, let method?, .success), (.reauthentication, let method?, .failure):
+            ReverifyMetrics.verification(method: method, outcome: outcome)
+        case (.authorizeDecision, _, _):
+            ReverifyMetrics.stepUpDecision(reason: reason ?? "unknown")
+        default: break
+        }
+        return AuditRecord(
             at: services.time.now(), event: event, outcome: outcome, userId: user, sessionId: session,
             clientId: client, method: method, reason: reason, ipAddress: context.ipAddress,
             userAgent: request.userAgent, detail: detail)

@@ -173,7 +173,9 @@ struct AuthorizeRoutes {
         guard params.isUsable("client_id"), let raw = params["client_id"], let id = ClientID(validating: raw) else {
             return nil
         }
-        return try await services.store.client(id: id)
+        let client = try await services.store.client(id: id)
+        if let client { RequestLogFacts.note(client: client.record.id) }
+        return client
     }
 
     /// Stores the pending flow bound to this browser and sends the user to the hosted page.

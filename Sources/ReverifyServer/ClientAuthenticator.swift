@@ -82,6 +82,7 @@ struct ClientAuthenticator {
         guard let clientID = ClientID(validating: clientIDText), let client = try await store.client(id: clientID) else {
             return fail("unknown client")
         }
+        RequestLogFacts.note(client: client.record.id)
         if client.record.tokenEndpointAuthMethod.isPublic {
             guard allowPublic else { return fail("public clients cannot use this endpoint") }
             guard secret == nil else { return fail("public clients have no secret") }

@@ -78,6 +78,7 @@ struct HostedPageRoutes {
         guard let client = try await services.store.client(id: record.clientId)?.registered else {
             return pages.error("The application is no longer registered.", status: .gone)
         }
+        RequestLogFacts.note(client: client.id)
         var session: (SessionRecord, UserRecord)?
         if let expected = record.sessionId {
             guard let current = try await flow.currentSession(request), current.0.id == expected else {
@@ -208,10 +209,10 @@ struct HostedPageRoutes {
 
         let verification: PasswordVerification
         if let user, let hash = user.passwordHash, !user.isDisabled {
-            verification = await services.hasher.verify(password, against: hash)
+            verification = await ReverifyMetrics.argon2("verify") { await services.hasher.verify(password, against: hash) }
         } else {
             // Same cost whether or not the account exists, so timing does not reveal it.
-            _ = await services.hasher.verify(password, against: services.decoyPasswordHash)
+            _ = await ReverifyMetrics.argon2("verify") { await services.hasher.verify(password, against: services.decoyPasswordHash) }
             verification = .invalid
         }
         try await attempts.settle(reservation, succeeded: verification != .invalid)
@@ -225,7 +226,8 @@ struct HostedPageRoutes {
             return try await render(pending, error: message, status: .unauthorized, email: typedEmail)
         }
         if verification == .validNeedsRehash {
-            try await services.store.setPasswordHash(try await services.hasher.hash(password), for: user.id, at: now)
+            try await services.store.setPasswordHash(
+                try await ReverifyMetrics.argon2("hash") { try await services.hasher.hash(password) }, for: user.id, at: now)
         }
         return try await VerificationCompletion(services: services).complete(
             pending, user: user, method: method, request: request, context: context)

@@ -39,6 +39,7 @@ struct RefreshTokenGrant: GrantHandler {
         case .unknown, .expired:
             return .failure(.invalidGrant("the refresh token is invalid or expired"))
         case .reused:
+            ReverifyMetrics.refreshTokenReuse()
             // Audited inside the revoking transaction (see `reuseAudit`).
             return .failure(.invalidGrant("the refresh token was already used; the grant is revoked"))
         case .rejected(let error):

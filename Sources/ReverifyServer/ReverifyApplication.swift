@@ -10,9 +10,12 @@ import ReverifyStore
 public enum ReverifyApplication {
     public static func router(services: Services) -> Router<ReverifyRequestContext> {
         let router = Router(context: ReverifyRequestContext.self)
-        router.add(middleware: LogRequestsMiddleware(.debug))
+        router.add(middleware: RequestLogMiddleware(logger: services.logger))
+        // Requests by route and status with latency histograms; a no-op unless --metrics-port is given.
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: RateLimitMiddleware(services: services))
         DiscoveryRoutes(services: services).register(on: router)
+        ReadinessRoutes(services: services).register(on: router)
         AuthorizeRoutes(services: services).register(on: router)
         PushedAuthorizationRoutes(services: services).register(on: router)
         DecisionRoutes(services: services).register(on: router)

@@ -49,7 +49,9 @@ struct TokenRoutes {
             return ProtocolResponse.error(OAuthError(.unsupportedGrantType, "grant_type '\(grantType.prefix(40))' is not supported"))
         }
         switch try await handler.handle(form, client: client, request: request, context: context) {
-        case .success(let minted): return try ProtocolResponse.json(minted)
+        case .success(let minted):
+            ReverifyMetrics.tokensIssued(grantType: handler.grantType)
+            return try ProtocolResponse.json(minted)
         case .failure(let error): return ProtocolResponse.error(error)
         }
     }

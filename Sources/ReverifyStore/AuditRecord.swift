@@ -17,11 +17,14 @@ public struct AuditRecord: SnakeCaseRecord, Equatable {
     public var ipAddress: String?
     public var userAgent: String?
     public var detail: [String: String]
+    /// The request this row was written for (issue 15.2); `nil` for the CLI and background work.
+    public var requestId: String?
 
     public init(
         at: UnixTime, event: AuditEvent, outcome: AuditOutcome, userId: UserID? = nil, sessionId: SessionID? = nil,
         clientId: ClientID? = nil, method: AuthMethod? = nil, reason: String? = nil, ipAddress: String? = nil,
-        userAgent: String? = nil, detail: [String: String] = [:]
+        userAgent: String? = nil, detail: [String: String] = [:],
+        requestId: String? = RequestID.current?.rawValue
     ) {
         self.at = at
         self.event = event
@@ -34,5 +37,6 @@ public struct AuditRecord: SnakeCaseRecord, Equatable {
         self.ipAddress = ipAddress
         self.userAgent = userAgent
         self.detail = detail
+        self.requestId = requestId
     }
 }

@@ -10,6 +10,7 @@ public enum DatabaseConnection {
         config.prepareDatabase { db in
             // WAL is set by DatabasePool; NORMAL is durable across application crashes in WAL mode.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            TransactionTimer.install(on: db)
         }
         return config
     }

@@ -67,6 +67,17 @@ public struct MigrationRunner: Sendable {
         return migrations.map(\.identifier).filter { !before.contains($0) }
     }
 
+    /// What is applied against what this binary ships, for readiness (issue 15.5).
+    public func status(_ reader: some DatabaseReader) throws -> SchemaStatus {
+        try reader.read { db in
+            let applied = try migrator.appliedIdentifiers(db)
+            let known = Set(migrations.map(\.identifier))
+            return SchemaStatus(
+                pending: migrations.map(\.identifier).filter { !applied.contains($0) },
+                unknown: applied.filter { !known.contains($0) }.sorted())
+        }
+    }
+
     /// Identifiers not yet applied to this database.
     public func pending(_ reader: some DatabaseReader) throws -> [String] {
         try reader.read { db in

@@ -3,8 +3,9 @@ import ReverifyCore
 
 extension SQLiteStore {
     public func createUpstreamProvider(_ provider: UpstreamProviderRecord) async throws {
+        let stored = try sealed(provider)
         do {
-            try await writer.write { db in try provider.insert(db) }
+            try await writer.write { db in try stored.insert(db) }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
             || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
         {
@@ -13,16 +14,16 @@ extension SQLiteStore {
     }
 
     public func upstreamProviders() async throws -> [UpstreamProviderRecord] {
-        try await writer.read { db in try UpstreamProviderRecord.order(Column("created_at"), Column("name")).fetchAll(db) }
+        try await writer.read { db in try UpstreamProviderRecord.order(Column("created_at"), Column("name")).fetchAll(db) }.map(opened)
     }
 
     public func upstreamProvider(id: UpstreamProviderID) async throws -> UpstreamProviderRecord? {
-        try await writer.read { db in try UpstreamProviderRecord.fetchOne(db, key: id) }
+        try await writer.read { db in try UpstreamProviderRecord.fetchOne(db, key: id) }.map(opened)
     }
 
     public func upstreamProvider(name: String) async throws -> UpstreamProviderRecord? {
         // `name` is declared COLLATE NOCASE.
-        try await writer.read { db in try UpstreamProviderRecord.filter(Column("name") == name).fetchOne(db) }
+        try await writer.read { db in try UpstreamProviderRecord.filter(Column("name") == name).fetchOne(db) }.map(opened)
     }
 
     public func deleteUpstreamProvider(id: UpstreamProviderID) async throws {

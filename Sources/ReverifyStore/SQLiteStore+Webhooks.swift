@@ -6,15 +6,16 @@ extension SQLiteStore {
     // MARK: Endpoints
 
     public func createWebhookEndpoint(_ endpoint: WebhookEndpointRecord) async throws {
-        try await writer.write { db in try endpoint.insert(db) }
+        let stored = try sealed(endpoint)
+        try await writer.write { db in try stored.insert(db) }
     }
 
     public func webhookEndpoint(id: WebhookEndpointID) async throws -> WebhookEndpointRecord? {
-        try await writer.read { db in try WebhookEndpointRecord.fetchOne(db, key: id) }
+        try await writer.read { db in try WebhookEndpointRecord.fetchOne(db, key: id) }.map(opened)
     }
 
     public func webhookEndpoints() async throws -> [WebhookEndpointRecord] {
-        try await writer.read { db in try WebhookEndpointRecord.order(Column("created_at"), Column("id")).fetchAll(db) }
+        try await writer.read { db in try WebhookEndpointRecord.order(Column("created_at"), Column("id")).fetchAll(db) }.map(opened)
     }
 
     public func deleteWebhookEndpoint(id: WebhookEndpointID) async throws {
@@ -24,6 +25,7 @@ extension SQLiteStore {
     }
 
     public func rotateWebhookSecret(id: WebhookEndpointID, newSecret: String, previousValidUntil: UnixTime) async throws {
+        let newSecret = try sealed(newSecret, table: "webhook_endpoints", id: id.rawValue)
         try await writer.write { db in
             guard let endpoint = try WebhookEndpointRecord.fetchOne(db, key: id) else {
                 throw StoreError.notFound("webhook endpoint \(id)")
@@ -168,7 +170,7 @@ extension SQLiteStore {
             ).filter { !request.excludingEndpoints.contains($0) }.prefix(request.maximumEndpoints)
             var claims: [WebhookClaim] = []
             for endpointID in endpointIDs {
-                guard let endpoint = try WebhookEndpointRecord.fetchOne(db, key: endpointID) else { continue }
+                guard let endpoint = try WebhookEndpointRecord.fetchOne(db, key: endpointID).map(self.opened) else { continue }
                 let chosen = try WebhookDeliveryRecord.fetchAll(
                     db,
                     sql: "SELECT d.* \(dueSQL) AND d.endpoint_id = :endpoint ORDER BY d.event_seq, d.id LIMIT :limit",

@@ -6,16 +6,50 @@ import ReverifyCore
 /// is one transaction, and no caller ever writes SQL.
 public final class SQLiteStore: Store {
     public let writer: any DatabaseWriter
+    private let migrations: MigrationRunner
+    /// Seals and opens secrets at rest (issue 15.3); `nil` stores them in the clear, as before.
+    let sealer: (any SecretSealing)?
 
     /// Opens the database at `path` and brings its schema up to date.
-    public convenience init(path: String, migrations: MigrationRunner = .bundled) throws {
+    public convenience init(path: String, migrations: MigrationRunner = .bundled, sealer: (any SecretSealing)? = nil) throws {
         let pool = try DatabaseConnection.open(path: path)
-        try self.init(writer: pool, migrations: migrations)
+        try self.init(writer: pool, migrations: migrations, sealer: sealer)
     }
 
-    public init(writer: any DatabaseWriter, migrations: MigrationRunner = .bundled) throws {
+    /// Refuses (``StoreError/masterKeyRequired``, ``StoreError/masterKeyMismatch``) a database whose sealed
+    /// secrets `sealer` cannot open, before migrating it.
+    public init(writer: any DatabaseWriter, migrations: MigrationRunner = .bundled, sealer: (any SecretSealing)? = nil) throws {
         self.writer = writer
+        self.migrations = migrations
+        self.sealer = sealer
+        try Self.checkSecretsOpen(writer, sealer: sealer)
         try migrations.migrate(writer)
+    }
+
+    public func schemaStatus() async throws -> SchemaStatus {
+        try migrations.status(writer)
+    }
+
+    public func webhookQueueStats() async throws -> [WebhookQueueStats] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.id AS endpoint_id,
+                        COUNT(CASE WHEN d.status IN ('pending', 'delivering') THEN 1 END) AS undelivered,
+                        MIN(CASE WHEN d.status IN ('pending', 'delivering') THEN d.created_at END) AS oldest,
+                        COALESCE(SUM(d.attempts), 0) AS attempts,
+                        COUNT(CASE WHEN d.status = 'dead' THEN 1 END) AS dead
+                    FROM webhook_endpoints e LEFT JOIN webhook_deliveries d ON d.endpoint_id = e.id
+                    GROUP BY e.id ORDER BY e.id
+                    """
+            ).map { row in
+                WebhookQueueStats(
+                    endpointId: WebhookEndpointID(rawValue: row["endpoint_id"]), undelivered: row["undelivered"],
+                    oldestUndeliveredAt: (row["oldest"] as Int64?).map { UnixTime($0) }, attempts: row["attempts"],
+                    dead: row["dead"])
+            }
+        }
     }
 
     // MARK: Users
@@ -143,16 +177,17 @@ public final class SQLiteStore: Store {
         try await writer.read { db in
             try SigningKeyRecord.filter(Column("removed_at") == nil).order(Column("created_at").desc, Column("kid"))
                 .fetchAll(db)
-        }
+        }.map(opened)
     }
 
     public func allSigningKeys() async throws -> [SigningKeyRecord] {
         try await writer.read { db in
             try SigningKeyRecord.order(Column("created_at").desc, Column("kid")).fetchAll(db)
-        }
+        }.map(opened)
     }
 
     public func addActiveSigningKey(_ key: SigningKeyRecord) async throws {
+        let key = try sealed(key)
         try await writer.write { db in
             // One active key per algorithm: the new one retires only its own kind.
             try SigningKeyRecord.filter(

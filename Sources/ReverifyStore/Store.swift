@@ -7,6 +7,10 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case schemaNewerThanBinary(applied: [String])
     case notAReverifyDatabase(String)
     case invalid(String)
+    /// The database holds sealed secrets and no master key was given (issue 15.3).
+    case masterKeyRequired
+    /// The master key given does not open the database's sealed secrets.
+    case masterKeyMismatch
 
     public var description: String {
         switch self {
@@ -16,6 +20,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
             "the database was migrated by a newer Reverify (unknown migrations: \(applied.joined(separator: ", ")))"
         case .notAReverifyDatabase(let path): "\(path) is not a Reverify database"
         case .invalid(let detail): detail
+        case .masterKeyRequired:
+            "the database holds encrypted secrets: pass --master-key-file (or set REVERIFY_MASTER_KEY_FILE)"
+        case .masterKeyMismatch: "the master key does not decrypt this database's secrets (wrong --master-key-file?)"
         }
     }
 }
@@ -198,6 +205,18 @@ public protocol Store: WebhookStore, Sendable {
     // MARK: Retention (issue 9 item 5)
     /// Deletes expired, ended and delivered rows and old audit rows by `cutoffs`, never anything still usable.
     func prune(_ cutoffs: RetentionCutoffs) async throws -> PruneReport
+
+    // MARK: Operations (issue 15)
+    /// Reads the applied migrations; throws when the database does not answer.
+    func schemaStatus() async throws -> SchemaStatus
+    /// Counts sealed and plaintext secrets (signing keys, webhook secrets, upstream client secrets).
+    func secretInventory() async throws -> SecretInventory
+    /// Seals every secret still in the clear with the store's master key, in one transaction; returns how many.
+    func sealPlaintextSecrets() async throws -> Int
+    /// Re-seals every secret under `newSealer` (master key rotation), in one transaction; returns how many.
+    func resealSecrets(with newSealer: any SecretSealing) async throws -> Int
+    /// Every webhook endpoint's queue: undelivered count, oldest undelivered, attempts and dead letters.
+    func webhookQueueStats() async throws -> [WebhookQueueStats]
 
     // MARK: Upstream SSO (issue 6)
     /// Adds a provider; a name already in use is `invalid`.

@@ -24,6 +24,7 @@ struct Audit: AsyncParsableCommand {
         let ip_address: String?
         let user_agent: String?
         let detail: [String: String]
+        let request_id: String?
 
         init(_ r: AuditRecord) {
             id = r.id
@@ -38,6 +39,7 @@ struct Audit: AsyncParsableCommand {
             ip_address = r.ipAddress
             user_agent = r.userAgent
             detail = r.detail
+            request_id = r.requestId
         }
     }
 

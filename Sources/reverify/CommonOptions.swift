@@ -1,17 +1,26 @@
 import ArgumentParser
 import Foundation
 import ReverifyCore
+import ReverifyCrypto
 import ReverifyServer
 import ReverifyStore
 
-/// `--database`, shared by every command.
+/// `--database` and `--master-key-file`, shared by every command.
 struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "SQLite database file (env REVERIFY_DATABASE).")
     var database: String = ProcessInfo.processInfo.environment["REVERIFY_DATABASE"] ?? "./data/reverify.sqlite"
 
+    @Option(name: .long, help: "32-byte key file that encrypts secrets at rest (env REVERIFY_MASTER_KEY_FILE).")
+    var masterKeyFile: String? = ProcessInfo.processInfo.environment["REVERIFY_MASTER_KEY_FILE"]
+
+    /// Seals secrets under the master key, when one is configured.
+    func sealer() throws -> (any SecretSealing)? {
+        try masterKeyFile.map { AESGCMSecretSealer(key: try MasterKey.load(path: $0)) }
+    }
+
     /// Opens and migrates the database (for `migrate` and `serve`).
     func openMigrating() throws -> SQLiteStore {
-        try SQLiteStore(path: database)
+        try SQLiteStore(path: database, sealer: try sealer())
     }
 
     /// Opens an existing, up-to-date database; administration commands never create one by accident.
@@ -24,7 +33,7 @@ struct DatabaseOptions: ParsableArguments {
         guard pending.isEmpty else {
             throw CLIError("the database at \(database) needs migrating (\(pending.joined(separator: ", "))); run `reverify migrate`")
         }
-        return try SQLiteStore(writer: pool)
+        return try SQLiteStore(writer: pool, sealer: try sealer())
     }
 }
 

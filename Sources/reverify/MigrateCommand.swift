@@ -8,6 +8,8 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let pool = try DatabaseConnection.open(path: database.database)
+        // Like every command, refuses a database whose encrypted secrets the given key (or none) cannot open.
+        try SQLiteStore.checkSecretsOpen(pool, sealer: try database.sealer())
         let applied = try MigrationRunner.bundled.migrate(pool)
         if applied.isEmpty {
             print("database \(database.database) is up to date")

@@ -8,6 +8,7 @@ struct Reverify: AsyncParsableCommand {
         abstract: "Step-up re-authentication server and its administration tools.",
         subcommands: [
             Migrate.self, Serve.self, Users.self, Clients.self, Keys.self, Sessions.self, Audit.self, Mail.self,
-            Webhooks.self, Upstreams.self, Prune.self, Policy.self, Signals.self,
+            Webhooks.self, Upstreams.self, Prune.self, Policy.self, Signals.self, Secrets.self, Backup.self,
+            Restore.self,
         ])
 }

@@ -1,9 +1,10 @@
 import ArgumentParser
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import ReverifyCore
 import ReverifyServer
-import ServiceLifecycle
+import ReverifyStore
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the HTTP server (stops gracefully on SIGTERM/SIGINT).")
@@ -35,7 +36,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A risk policy file (JSON; see `reverify policy check`). Without one the documented default applies.")
     var policy: String?
     @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel: String = "info"
+    @Option(help: "Log line format: text, or json (one object per line).") var logFormat: LogFormat = .text
     @OptionGroup var webhooks: WebhookServeOptions
+    @Option(help: "Address of the Prometheus /metrics listener.") var metricsHost: String = "127.0.0.1"
+    @Option(help: "Port of the Prometheus /metrics listener (off unless given).") var metricsPort: Int?
 
     func run() async throws {
         guard (0...65535).contains(port) else { throw CLIError("--port must be between 0 and 65535") }
@@ -52,6 +56,7 @@ struct Serve: AsyncParsableCommand {
         let webhookConfiguration = try webhooks.configuration()
         let issuer = issuer ?? "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
         guard issuer.hasPrefix("https://") || issuer.hasPrefix("http://") else { throw CLIError("--issuer must be an http(s) URL") }
+        logFormat.bootstrap()
         var logger = Logger(label: "reverify")
         logger.logLevel = level
 
@@ -73,7 +78,13 @@ struct Serve: AsyncParsableCommand {
         if let policy {
             do { riskSettings.policy = try RiskPolicyFile.load(policy) } catch let error as RiskPolicyError { throw CLIError(error.description) }
         }
+        if let metricsPort, !(0...65535).contains(metricsPort) {
+            throw CLIError("--metrics-port must be between 0 and 65535")
+        }
+        // Held until the process ends: `reverify restore` refuses while it is held (issue 15.4).
+        let databaseLock = try DatabaseLock.shared(forDatabase: database.database)
         let store = try database.openMigrating()
+        try await Secrets.announceAtStart(store: store, keyed: database.masterKeyFile != nil, logger: logger)
         var configuration = ServerConfiguration(issuer: issuer, host: host, port: port)
         configuration.demo = demo
         configuration.devPages = dev
@@ -92,6 +103,8 @@ struct Serve: AsyncParsableCommand {
         let services = try await Services(configuration: configuration, store: store, logger: logger)
         try await KeyRingProvider.ensureSigningKey(store: store, now: services.time.now())
         let worker = WebhookWorker(store: store, configuration: webhookConfiguration, logger: logger)
+        // In JSON mode every line on standard output is a JSON object, these too.
+        let announce = Self.announcer(logFormat, logger)
         var background: [any Service] = webhookConfiguration.enabled ? [worker] : []
         if retentionIntervalSeconds > 0 {
             background.append(
@@ -99,12 +112,26 @@ struct Serve: AsyncParsableCommand {
                     store: store, policy: retentionPolicy, interval: .seconds(retentionIntervalSeconds), time: services.time,
                     logger: logger))
         }
+        if let metricsPort {
+            let registry = MetricsListener.bootstrap()
+            background.append(MetricsListener.make(
+                host: metricsHost, port: metricsPort, registry: registry, store: store, time: services.time, logger: logger
+            ) { announce("Metrics on http://\(metricsHost):\($0)/metrics") })
+        }
         let app = ReverifyApplication.make(services: services, background: background) {
             boundPort in
-            print("Reverify listening on http://\(host):\(boundPort) (issuer \(issuer))")
-            if demo { print("Demo relying party: \(issuer)/demo") }
-            if dev && usesOutbox { print("Outbox: \(issuer)/dev/mail") }
+            announce("Reverify listening on http://\(host):\(boundPort) (issuer \(issuer))")
+            if demo { announce("Demo relying party: \(issuer)/demo") }
+            if dev && usesOutbox { announce("Outbox: \(issuer)/dev/mail") }
         }
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        withExtendedLifetime(databaseLock) {}
+    }
+
+    static func announcer(_ format: LogFormat, _ logger: Logger) -> @Sendable (String) -> Void {
+        switch format {
+        case .json: { logger.notice("\($0)") }
+        case .text: { print($0) }
+        }
     }
 }

@@ -113,7 +113,7 @@ class ReverifyServer:
     """One ``reverify serve`` process on a free 127.0.0.1 port with its own SQLite database."""
 
     def __init__(self, workdir: Path, *, demo: bool = False, port: int | None = None,
-                 extra_args: tuple[str, ...] = ()):
+                 extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.db = str(self.workdir / "reverify.sqlite")
@@ -123,6 +123,8 @@ class ReverifyServer:
         self.issuer = self.base_url
         self.demo = demo
         self.extra_args = tuple(extra_args)
+        #: The environment of every `reverify` this object runs (e.g. REVERIFY_MASTER_KEY_FILE).
+        self.env = {**os.environ, **(env or {})}
         self.binary = reverify_bin()
         self.process: subprocess.Popen | None = None
         self._log_file = None
@@ -137,7 +139,8 @@ class ReverifyServer:
         deadline = time.monotonic() + 120
         while True:
             try:
-                result = subprocess.run(command, input=input, capture_output=True, text=True, timeout=60)
+                result = subprocess.run(command, input=input, capture_output=True, text=True, timeout=60,
+                                        env=self.env)
                 break
             except OSError:  # missing or busy (ETXTBSY) while being rebuilt
                 if time.monotonic() > deadline:
@@ -178,7 +181,7 @@ class ReverifyServer:
         command.extend(self.extra_args)
         self._log_file = open(self.log_path, "ab")
         self.process = subprocess.Popen(command, stdout=self._log_file, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, cwd=self.workdir)
+                                        stdin=subprocess.DEVNULL, cwd=self.workdir, env=self.env)
         deadline = time.monotonic() + timeout
         last_error: Exception | None = None
         while time.monotonic() < deadline:

@@ -22,7 +22,8 @@ install_build_deps() {
 # The end-to-end suite: a real browser, the Python relying-party libraries, and Apache httpd with
 # mod_auth_openidc as a third-party relying party (apache2-bin is the server without Debian's service setup).
 install_test_deps() {
-  apt_install chromium chromium-driver apache2-bin libapache2-mod-auth-openidc
+  # prometheus scrapes /metrics in the e2e suite (issue 15.1).
+  apt_install chromium chromium-driver apache2-bin libapache2-mod-auth-openidc prometheus
   local root
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
   if ! python3 -c "import authlib, jwt, joserfc, selenium, argon2, requests, pytest, aiosmtpd, standardwebhooks, cryptography, flask" >/dev/null 2>&1; then

@@ -22,6 +22,7 @@ struct VerificationCompletion {
     ) async throws -> Response {
         let now = services.time.now()
         let c = services.configuration
+        RequestLogFacts.note(user: user.id)
         // DESIGN 5 "bound to the verifier": every verification issues a new session secret, so a copied
         // cookie never inherits the freshness that another browser earned (issue 9, item 1).
         let secret = OpaqueToken.generate()

@@ -1,0 +1,145 @@
+import GRDB
+import ReverifyCore
+
+/// Secrets at rest (issue 15.3): the columns holding secrets the server must read back are sealed by the
+/// store's ``SecretSealing`` on the way in and opened on the way out, with `table:row id` as associated data.
+/// Without a sealer they are stored as before, and sealed rows refuse to open.
+extension SQLiteStore {
+    /// Every column that holds such a secret, with the key that names its row.
+    static let secretColumns: [(table: String, key: String, column: String)] = [
+        ("signing_keys", "kid", "private_key_pem"),
+        ("webhook_endpoints", "id", "secret"),
+        ("webhook_endpoints", "id", "previous_secret"),
+        ("upstream_providers", "id", "client_secret"),
+    ]
+
+    func sealed(_ value: String, table: String, id: String) throws -> String {
+        guard let sealer, !SealedValue.isSealed(value) else { return value }
+        return try sealer.seal(value, row: "\(table):\(id)")
+    }
+
+    func opened(_ value: String, table: String, id: String) throws -> String {
+        guard SealedValue.isSealed(value) else { return value }
+        guard let sealer else { throw StoreError.masterKeyRequired }
+        do { return try sealer.open(value, row: "\(table):\(id)") } catch { throw StoreError.masterKeyMismatch }
+    }
+
+    func opened(_ key: SigningKeyRecord) throws -> SigningKeyRecord {
+        var key = key
+        key.privateKeyPem = try opened(key.privateKeyPem, table: "signing_keys", id: key.kid)
+        return key
+    }
+
+    func sealed(_ key: SigningKeyRecord) throws -> SigningKeyRecord {
+        var key = key
+        key.privateKeyPem = try sealed(key.privateKeyPem, table: "signing_keys", id: key.kid)
+        return key
+    }
+
+    func opened(_ endpoint: WebhookEndpointRecord) throws -> WebhookEndpointRecord {
+        var endpoint = endpoint
+        endpoint.secret = try opened(endpoint.secret, table: "webhook_endpoints", id: endpoint.id.rawValue)
+        endpoint.previousSecret = try endpoint.previousSecret.map {
+            try opened($0, table: "webhook_endpoints", id: endpoint.id.rawValue)
+        }
+        return endpoint
+    }
+
+    func sealed(_ endpoint: WebhookEndpointRecord) throws -> WebhookEndpointRecord {
+        var endpoint = endpoint
+        endpoint.secret = try sealed(endpoint.secret, table: "webhook_endpoints", id: endpoint.id.rawValue)
+        endpoint.previousSecret = try endpoint.previousSecret.map {
+            try sealed($0, table: "webhook_endpoints", id: endpoint.id.rawValue)
+        }
+        return endpoint
+    }
+
+    func opened(_ provider: UpstreamProviderRecord) throws -> UpstreamProviderRecord {
+        var provider = provider
+        provider.clientSecret = try opened(provider.clientSecret, table: "upstream_providers", id: provider.id.rawValue)
+        return provider
+    }
+
+    func sealed(_ provider: UpstreamProviderRecord) throws -> UpstreamProviderRecord {
+        var provider = provider
+        provider.clientSecret = try sealed(provider.clientSecret, table: "upstream_providers", id: provider.id.rawValue)
+        return provider
+    }
+
+    /// Refuses a database whose sealed secrets `sealer` cannot open: no key (``StoreError/masterKeyRequired``),
+    /// or another key (``StoreError/masterKeyMismatch``). Run before anything is written, so a wrong key
+    /// stops a command before it changes anything.
+    public static func checkSecretsOpen(_ reader: any DatabaseReader, sealer: (any SecretSealing)?) throws {
+        try reader.read { db in
+            guard try db.tableExists("signing_keys"), try db.tableExists("upstream_providers") else { return }
+            for (table, key, column) in secretColumns {
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT \(key) AS id, \(column) AS value FROM \(table) WHERE \(column) LIKE ?",
+                    arguments: [SealedValue.prefix + "%"])
+                for row in rows {
+                    guard let sealer else { throw StoreError.masterKeyRequired }
+                    let id: String = row["id"]
+                    do { _ = try sealer.open(row["value"], row: "\(table):\(id)") } catch { throw StoreError.masterKeyMismatch }
+                }
+            }
+        }
+    }
+
+    public func secretInventory() async throws -> SecretInventory {
+        try await writer.read { db in
+            var inventory = SecretInventory(sealed: 0, plaintext: 0)
+            for (table, _, column) in Self.secretColumns {
+                let values = try String.fetchAll(db, sql: "SELECT \(column) FROM \(table) WHERE \(column) IS NOT NULL")
+                for value in values {
+                    if SealedValue.isSealed(value) { inventory.sealed += 1 } else { inventory.plaintext += 1 }
+                }
+            }
+            return inventory
+        }
+    }
+
+    public func sealPlaintextSecrets() async throws -> Int {
+        guard let sealer else { throw StoreError.masterKeyRequired }
+        return try await rewriteSecrets { value, row in
+            SealedValue.isSealed(value) ? nil : try sealer.seal(value, row: row)
+        }
+    }
+
+    public func resealSecrets(with newSealer: any SecretSealing) async throws -> Int {
+        try await rewriteSecrets { value, row in
+            let table = String(row.prefix { $0 != ":" })
+            let id = String(row.dropFirst(table.count + 1))
+            return try newSealer.seal(try self.opened(value, table: table, id: id), row: row)
+        }
+    }
+
+    /// Rewrites every secret value in one transaction (`nil` keeps a value); returns how many changed.
+    private func rewriteSecrets(_ change: @escaping @Sendable (String, String) throws -> String?) async throws -> Int {
+        try await writer.write { db in
+            var changed = 0
+            for (table, key, column) in Self.secretColumns {
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT \(key) AS id, \(column) AS value FROM \(table) WHERE \(column) IS NOT NULL")
+                for row in rows {
+                    let id: String = row["id"]
+                    guard let new = try change(row["value"], "\(table):\(id)") else { continue }
+                    try db.execute(
+                        sql: "UPDATE \(table) SET \(column) = ? WHERE \(key) = ?", arguments: [new, id])
+                    changed += 1
+                }
+            }
+            return changed
+        }
+    }
+}
+
+/// How many stored secrets are sealed and how many are still in the clear.
+public struct SecretInventory: Sendable, Equatable {
+    public var sealed: Int
+    public var plaintext: Int
+
+    public init(sealed: Int, plaintext: Int) {
+        self.sealed = sealed
+        self.plaintext = plaintext
+    }
+}
