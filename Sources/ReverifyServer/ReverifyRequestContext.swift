@@ -10,6 +10,8 @@ public struct ReverifyRequestContext: RequestContext, RemoteAddressRequestContex
     /// Set by the token endpoint when the client authenticated with a `private_key_jwt` assertion: the
     /// attestation a token exchange checks (issue 12 item 2).
     public var clientAttestation: ClientAttestation?
+    /// The client's address as a trusted proxy reported it (see ``ClientAddressMiddleware``).
+    public var forwardedClientAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -19,8 +21,9 @@ public struct ReverifyRequestContext: RequestContext, RemoteAddressRequestContex
     /// Bodies of protocol requests are small; refuse anything larger early.
     public var maxUploadSize: Int { 64 * 1024 }
 
-    /// The client IP as text, for audit and sessions.
-    public var ipAddress: String? { remoteAddress?.ipAddress }
+    /// The client IP as text, for audit, sessions, rate limits and risk: the socket's, or what a trusted
+    /// proxy forwarded.
+    public var ipAddress: String? { forwardedClientAddress ?? remoteAddress?.ipAddress }
 }
 
 extension Request {

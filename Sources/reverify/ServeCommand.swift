@@ -35,6 +35,8 @@ struct Serve: AsyncParsableCommand {
     var acrLifetimes: [String] = []
     @Option(help: "A risk policy file (JSON; see `reverify policy check`). Without one the documented default applies.")
     var policy: String?
+    @Option(name: .customLong("trusted-proxy"), help: "A reverse proxy (address or CIDR) whose X-Forwarded-For names the client (repeatable; default none).")
+    var trustedProxies: [String] = []
     @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel: String = "info"
     @Option(help: "Log line format: text, or json (one object per line).") var logFormat: LogFormat = .text
     @OptionGroup var webhooks: WebhookServeOptions
@@ -75,6 +77,10 @@ struct Serve: AsyncParsableCommand {
         }
         let mailSettings = try mail.settings()
         var riskSettings = RiskSettings()
+        riskSettings.trustedProxies = TrustedProxies(try trustedProxies.map { text in
+            guard let network = TrustedProxies.parse(text) else { throw CLIError("--trusted-proxy must be an IP address or CIDR, not '\(text)'") }
+            return network
+        })
         if let policy {
             do { riskSettings.policy = try RiskPolicyFile.load(policy) } catch let error as RiskPolicyError { throw CLIError(error.description) }
         }

@@ -186,3 +186,28 @@ def test_decision_api_refuses_another_clients_token(risky_server):
     stranger = RelyingParty(server, server.create_client(), scope="openid")
     response = stranger.client_post(server.issuer + "/v1/decisions", {"token": tokens["access_token"]})
     assert response.status_code == 401 and response.json()["error"] == "invalid_token"
+
+
+def test_x_forwarded_for_counts_only_from_a_trusted_proxy(tmp_path):
+    for trusted, expected in ((True, "198.51.100.7"), (False, "127.0.0.1")):
+        extra = ("--trusted-proxy", "127.0.0.1") if trusted else ()
+        server = ReverifyServer(tmp_path / f"proxy-{trusted}", extra_args=extra)
+        server.start()
+        try:
+            user = server.create_user(prefix="proxied")
+            rp = RelyingParty(server, server.create_client(), scope="openid")
+            browser = Browser(server)
+            browser.http.headers["X-Forwarded-For"] = "203.0.113.50, 198.51.100.7"
+            request = rp.authorization_request()
+            rp.exchange(request, browser.sign_in(request.url, user))
+            assert server.sessions(user.email)[0]["ip_address"] == expected
+        finally:
+            server.stop()
+
+
+def test_serve_refuses_a_malformed_trusted_proxy(tmp_path):
+    binary = ReverifyServer(tmp_path / "x").binary
+    result = subprocess.run([str(binary), "serve", "--database", str(tmp_path / "n.sqlite"), "--trusted-proxy", "proxy.example"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0 and "--trusted-proxy" in result.stderr
+    assert not (tmp_path / "n.sqlite").exists()

@@ -53,6 +53,8 @@ public struct RiskSettings: Sendable {
     public var networkMemory: Seconds = .days(90)
     /// The window failed verifications are counted in for `failure_velocity`.
     public var velocityWindow: Seconds = .minutes(15)
+    /// Proxies whose `X-Forwarded-For` names the client (default: none).
+    public var trustedProxies = TrustedProxies()
 
     public init() {}
 }
