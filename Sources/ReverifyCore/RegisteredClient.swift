@@ -19,11 +19,14 @@ public struct ActionPolicy: Codable, Equatable, Sendable {
     public let requiresFreshAttestation: Bool
     /// Tokens exchanged for this action work for one resource-server check (issue 12 item 5, `:once`).
     public let oneShot: Bool
+    /// Tokens minted for this action live at most this long (issue 11 item 5, `--action name=300:mfa:ttl=120`).
+    public let tokenLifetime: Seconds?
 
     public init(
         maxAge: Seconds, methods: Set<AuthMethod> = Set(AuthMethod.allCases), minimumLevel: ACR? = nil,
-        requiresFreshAttestation: Bool = false, oneShot: Bool = false
+        requiresFreshAttestation: Bool = false, oneShot: Bool = false, tokenLifetime: Seconds? = nil
     ) {
+        self.tokenLifetime = tokenLifetime
         self.oneShot = oneShot
         self.maxAge = maxAge
         self.methods = methods
@@ -31,7 +34,7 @@ public struct ActionPolicy: Codable, Equatable, Sendable {
         self.requiresFreshAttestation = requiresFreshAttestation
     }
 
-    private enum CodingKeys: String, CodingKey { case maxAge, methods, minimumLevel, requiresFreshAttestation, oneShot }
+    private enum CodingKeys: String, CodingKey { case maxAge, methods, minimumLevel, requiresFreshAttestation, oneShot, tokenLifetime }
 
     /// Policies stored before issue 12 have neither `requiresFreshAttestation` nor `oneShot`: both were off.
     public init(from decoder: any Decoder) throws {
@@ -41,9 +44,10 @@ public struct ActionPolicy: Codable, Equatable, Sendable {
         minimumLevel = try c.decodeIfPresent(ACR.self, forKey: .minimumLevel)
         requiresFreshAttestation = try c.decodeIfPresent(Bool.self, forKey: .requiresFreshAttestation) ?? false
         oneShot = try c.decodeIfPresent(Bool.self, forKey: .oneShot) ?? false
+        tokenLifetime = try c.decodeIfPresent(Seconds.self, forKey: .tokenLifetime)
     }
 
-    /// Parses `name=seconds[:level][:attest][:once]` as operators type it, e.g. `billing.change=300:mfa:attest:once`.
+    /// Parses `name=seconds[:level][:attest][:once][:ttl=N]` as operators type it, e.g. `billing.change=300:mfa:ttl=120`.
     public static func parse(_ text: String) -> (String, ActionPolicy)? {
         let parts = text.split(separator: "=", maxSplits: 1)
         guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64,
@@ -59,16 +63,21 @@ public struct ActionPolicy: Codable, Equatable, Sendable {
         }
         var attest = false
         var once = false
+        var ttl: Seconds?
         for flag in rule {
             switch flag {
             case "attest" where !attest: attest = true
             case "once" where !once: once = true
+            case _ where flag.hasPrefix("ttl=") && ttl == nil:
+                guard let seconds = Int64(flag.dropFirst(4)), (1...86_400).contains(seconds) else { return nil }
+                ttl = Seconds(seconds)
             default: return nil
             }
         }
         return (
             String(parts[0]),
-            ActionPolicy(maxAge: Seconds(age), minimumLevel: level, requiresFreshAttestation: attest, oneShot: once)
+            ActionPolicy(
+                maxAge: Seconds(age), minimumLevel: level, requiresFreshAttestation: attest, oneShot: once, tokenLifetime: ttl)
         )
     }
 }

@@ -46,11 +46,12 @@ struct AuthorizationFlow {
     ) async throws -> Response {
         let now = services.time.now()
         let code = OpaqueToken.generate(prefix: "rvc")
-        let record = AuthorizationCodeRecord(
+        var record = AuthorizationCodeRecord(
             codeHash: code.hash.hex, clientId: client.id, redirectUri: request.redirectURI, sessionId: session.id,
             userId: session.userId, scope: client.grantedScopes(requested: request.scopes).joined(separator: " "), nonce: request.nonce,
             codeChallenge: request.codeChallenge?.value, claims: request.claims, minAuthTime: request.minimumAuthTime(client: client),
             createdAt: now, expiresAt: now + services.configuration.authorizationCodeLifetime)
+        record.action = request.action
         if let pending {
             guard try await services.store.completeAuthorizationRequest(id: pending, code: record, at: now) else {
                 throw FlowError.alreadyCompleted

@@ -57,22 +57,26 @@ struct TokenMinter {
             user: user, selected: ClaimsSelection.claims(for: .idToken, scopes: scopes, request: grant.claims))
         // A level that decayed since it was achieved is not claimed again (issue 10, item 3).
         let (acr, amr) = session.effectiveAssurance(at: now, lifetimes: c.levelLifetimes)
+        // Issue 11 item 5: tokens for a named action may live shorter than the server's default.
+        let actionLifetime = grant.action.flatMap { client.record.actions[$0]?.tokenLifetime }
+        let accessLifetime = min(c.accessTokenLifetime, actionLifetime ?? c.accessTokenLifetime)
+        let idLifetime = min(c.idTokenLifetime, actionLifetime ?? c.idTokenLifetime)
         let access = AccessTokenClaims(
-            iss: c.issuer, exp: (now + c.accessTokenLifetime).rawValue, aud: c.issuer, sub: grant.userId.rawValue,
+            iss: c.issuer, exp: (now + accessLifetime).rawValue, aud: c.issuer, sub: grant.userId.rawValue,
             client_id: grant.clientId.rawValue, iat: now.rawValue, jti: prepared.jti,
             auth_time: session.authTime.rawValue, acr: acr.rawValue, amr: amr.map(\.rawValue),
             sid: session.id.rawValue, scope: grant.scope)
         let accessToken = try await keys.sign(access, type: "at+jwt")
         let id = IDTokenClaims(
             iss: c.issuer, sub: grant.userId.rawValue, aud: grant.clientId.rawValue, azp: grant.clientId.rawValue,
-            exp: (now + c.idTokenLifetime).rawValue, iat: now.rawValue, auth_time: session.authTime.rawValue,
+            exp: (now + idLifetime).rawValue, iat: now.rawValue, auth_time: session.authTime.rawValue,
             nonce: nonce, amr: amr.map(\.rawValue), acr: acr.rawValue, sid: session.id.rawValue,
             at_hash: Self.atHash(accessToken),
             email: profile.email, email_verified: profile.email_verified, name: profile.name,
             given_name: profile.given_name, family_name: profile.family_name,
             preferred_username: profile.preferred_username, updated_at: profile.updated_at)
         return Minted(
-            access_token: accessToken, expires_in: c.accessTokenLifetime.rawValue,
+            access_token: accessToken, expires_in: accessLifetime.rawValue,
             id_token: try await keys.sign(id, type: "JWT", algorithm: client.record.idTokenSignedResponseAlg),
             refresh_token: prepared.issuance.refreshToken == nil ? nil : prepared.refreshToken.value,
             scope: grant.scope)

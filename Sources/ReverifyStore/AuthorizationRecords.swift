@@ -50,6 +50,8 @@ public struct GrantRecord: SnakeCaseRecord, Equatable {
     public var nonce: String?
     /// The `claims` request of the authorization (OIDC Core 5.5), honoured for the grant's life.
     public var claims: ClaimsRequest?
+    /// The sensitive action the grant was issued for, whose token lifetime applies.
+    public var action: String?
     public var createdAt: UnixTime
     public var revokedAt: UnixTime?
     public var revokedReason: String?
@@ -92,6 +94,8 @@ public struct AuthorizationCodeRecord: SnakeCaseRecord, Equatable {
     public var codeChallenge: String?
     /// The `claims` request parameter (OIDC Core 5.5), handed on to the grant.
     public var claims: ClaimsRequest?
+    /// The sensitive action the request named, handed on to the grant.
+    public var action: String?
     /// DESIGN 2: the session's `auth_time` must be at least this when the code is redeemed.
     public var minAuthTime: UnixTime?
     public var createdAt: UnixTime

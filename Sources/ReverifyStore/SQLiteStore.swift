@@ -375,12 +375,14 @@ public final class SQLiteStore: Store {
             let grant = GrantRecord(
                 id: issuance.grantID, clientId: code.clientId, userId: code.userId, sessionId: code.sessionId,
                 scope: code.scope, nonce: code.nonce, claims: code.claims, createdAt: now)
-            try grant.insert(db)
+            var bound = grant
+            bound.action = code.action
+            try bound.insert(db)
             code.grantId = grant.id
             try code.update(db)
             try issuance.refreshToken?.insert(db)
             try issuance.accessToken.insert(db)
-            return .redeemed(code: code, grant: grant, session: session)
+            return .redeemed(code: code, grant: bound, session: session)
         }
     }
 

@@ -133,7 +133,9 @@ final class LevelRequirementTests: XCTestCase {
     func testActionRulesParseWithAnOptionalLevel() {
         XCTAssertEqual(ActionPolicy.parse("billing.change=300:mfa")?.1, ActionPolicy(maxAge: 300, minimumLevel: .multiFactor))
         XCTAssertEqual(ActionPolicy.parse("billing.change=300")?.1, ActionPolicy(maxAge: 300))
-        for bad in ["billing.change=300:gold", "billing.change", "=300", "x=-1", "x=300:mfa:extra", "bad name=1"] {
+        XCTAssertEqual(ActionPolicy.parse("billing.change=300:mfa:ttl=120")?.1.tokenLifetime, 120)
+        for bad in ["billing.change=300:gold", "billing.change", "=300", "x=-1", "x=300:mfa:extra", "bad name=1", "x=1:ttl=0",
+                    "x=1:ttl=abc", "x=1:ttl=5:ttl=6"] {
             XCTAssertNil(ActionPolicy.parse(bad), bad)
         }
     }

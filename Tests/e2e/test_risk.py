@@ -211,3 +211,31 @@ def test_serve_refuses_a_malformed_trusted_proxy(tmp_path):
                             capture_output=True, text=True, timeout=30)
     assert result.returncode != 0 and "--trusted-proxy" in result.stderr
     assert not (tmp_path / "n.sqlite").exists()
+
+
+def test_tokens_for_an_action_with_a_ttl_are_short_lived(risky_server):
+    from reverify_e2e import Client
+    server = risky_server
+    user = server.create_user(prefix="ttl")
+    view = server.cli_json("clients", "create", "--name", "ttl-rp", "--redirect-uri", "http://127.0.0.1:9/cb/ttl",
+                           "--action", "billing.change=300:ttl=60")
+    client = Client(client_id=view["client_id"], client_secret=view["client_secret"], redirect_uri="http://127.0.0.1:9/cb/ttl",
+                    post_logout_redirect_uri=None, auth_method="client_secret_basic", name="ttl-rp")
+    rp = RelyingParty(server, client, scope="openid")
+    browser = Browser(server)
+    plain = rp.authorization_request()
+    tokens = rp.exchange(plain, browser.sign_in(plain.url, user))
+    assert tokens["expires_in"] == 600
+
+    bound = rp.authorization_request(action="billing.change")
+    redirect = browser.open(bound.url)
+    assert isinstance(redirect, Redirect) and "code" in redirect.params, "fresh enough: no page"
+    short = rp.exchange(bound, redirect)
+    assert short["expires_in"] == 60
+    _, access = rp.validate_access_token(short["access_token"])
+    assert access["exp"] - access["iat"] == 60
+    claims = rp.validate_tokens(short, nonce=bound.nonce)
+    assert claims["exp"] - claims["iat"] == 60
+    refused = server.cli("clients", "create", "--name", "bad", "--redirect-uri", "http://127.0.0.1:9/cb/bad",
+                         "--action", "x=300:ttl=0", check=False)
+    assert refused.returncode != 0
