@@ -17,6 +17,8 @@ public struct Services: Sendable {
     public let rateLimit: ClientRateLimit
     /// Discovery, JWKS and code exchange with upstream SSO providers (issue 6).
     let upstream: UpstreamOIDCClient
+    /// The risk policy in force (issue 11); starts as the configured one, replaced on reload.
+    public let riskPolicy: RiskPolicyHolder
     /// The JWK Sets `private_key_jwt` clients publish at their `jwks_uri` (issue 12 item 1).
     let clientKeys: ClientKeyFetcher
     /// A hash of a random password at today's cost, verified against when an account has none,
@@ -37,6 +39,7 @@ public struct Services: Sendable {
         self.mailer = configuration.mail.makeMailer()
         self.rateLimit = ClientRateLimit(perMinute: configuration.rateLimitPerMinute)
         self.upstream = UpstreamOIDCClient(time: time)
+        self.riskPolicy = RiskPolicyHolder(configuration.risk.policy)
         self.clientKeys = ClientKeyFetcher(time: time)
         self.decoyPasswordHash = try await hasher.decoyHash()
     }

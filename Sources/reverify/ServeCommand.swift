@@ -112,6 +112,9 @@ struct Serve: AsyncParsableCommand {
         // In JSON mode every line on standard output is a JSON object, these too.
         let announce = Self.announcer(logFormat, logger)
         var background: [any Service] = webhookConfiguration.enabled ? [worker] : []
+        if let policy {
+            background.append(RiskPolicyReloader(path: policy, holder: services.riskPolicy, logger: logger))
+        }
         if retentionIntervalSeconds > 0 {
             background.append(
                 RetentionService(

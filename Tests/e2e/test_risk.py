@@ -239,3 +239,41 @@ def test_tokens_for_an_action_with_a_ttl_are_short_lived(risky_server):
     refused = server.cli("clients", "create", "--name", "bad", "--redirect-uri", "http://127.0.0.1:9/cb/bad",
                          "--action", "x=300:ttl=0", check=False)
     assert refused.returncode != 0
+
+
+def test_sighup_reloads_the_policy_and_a_bad_file_keeps_the_previous_one(tmp_path):
+    import signal
+    import time as clock
+    binary = ReverifyServer(tmp_path / "probe").binary
+    policy = json.loads(subprocess.run([str(binary), "policy", "default"], capture_output=True, text=True, check=True).stdout)
+    policy["address_velocity_threshold"] = 1_000_000
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(policy))
+    server = ReverifyServer(tmp_path / "srv", extra_args=("--policy", str(path)))
+    server.start()
+    try:
+        user, rp, browser = signed_in(server)
+
+        def risky() -> bool:
+            result = copy_session(server, browser).open(rp.authorization_request().url)
+            return isinstance(result, HostedPage)
+
+        assert not risky(), "the built-in weights allow a new device alone"
+        policy["rules"]["weights"]["new_device"] = 70
+        path.write_text(json.dumps(policy))
+        server.process.send_signal(signal.SIGHUP)
+        deadline = clock.monotonic() + 10
+        while not risky():
+            assert clock.monotonic() < deadline, "SIGHUP did not reload the policy"
+            clock.sleep(0.1)
+
+        path.write_text("{ not json")
+        server.process.send_signal(signal.SIGHUP)
+        deadline = clock.monotonic() + 10
+        while "not reloaded" not in server.log_tail(200):
+            assert clock.monotonic() < deadline, "a bad policy file must be reported"
+            clock.sleep(0.1)
+        assert risky(), "the previous policy stays in force"
+        assert server.process.poll() is None
+    finally:
+        server.stop()

@@ -76,7 +76,7 @@ struct DecisionRoutes {
             deviceKnown: history.deviceKnown || session.deviceId == nil, networkKnown: history.networkKnown,
             userAgentChanged: form["user_agent"].map { BrowserFamily(userAgent: $0) != BrowserFamily(userAgent: session.userAgent) } ?? false,
             recentFailures: history.recentFailures, addressFailures: history.addressFailures, flags: history.flags)
-        let risk = c.risk.policy.evaluate(riskContext, client: actionsOwner, action: form["action"])
+        let risk = services.riskPolicy.current.evaluate(riskContext, client: actionsOwner, action: form["action"])
         let decision = ActionDecision.decide(
             authTime: session.authTime, levels: session.levels, action: action, risk: risk, now: now, lifetimes: c.levelLifetimes)
 

@@ -34,7 +34,7 @@ struct RiskAssessor {
             userAgentChanged: BrowserFamily(userAgent: request.userAgent) != BrowserFamily(userAgent: session.userAgent),
             recentFailures: history.recentFailures, addressFailures: history.addressFailures, flags: history.flags)
         return Assessment(
-            decision: c.policy.evaluate(riskContext, client: client.id, action: action), context: riskContext)
+            decision: services.riskPolicy.current.evaluate(riskContext, client: client.id, action: action), context: riskContext)
     }
 
     /// After a verification: this device and network are now known for the user, so the trigger they
