@@ -50,9 +50,35 @@ struct DemoRelyingParty {
     }
 
     func register(on router: Router<ReverifyRequestContext>) {
-        router.get("/demo") { _, _ in
-            self.services.pages.page(
-                "demo", title: "Acme Notes", values: ["maxAge": Self.maxAge, "issuer": self.services.configuration.issuer])
+        router.get("/demo") { request, _ in
+            var values: [String: Any] = ["maxAge": Self.maxAge, "issuer": self.services.configuration.issuer]
+            if self.services.configuration.devPages {
+                values["devNetworkSwitch"] = true
+                values["pretendingNetwork"] = request.cookies[ClientAddressMiddleware.demoNetworkCookie]?.value
+            }
+            return self.services.pages.page("demo", title: "Acme Notes", values: values)
+        }
+        // Issue 11 item 7, `--dev` only: pretend the browser moved to another network, to see a risk step-up.
+        if services.configuration.devPages {
+            router.post("/demo/network") { request, _ in
+                let pretending = request.cookies[ClientAddressMiddleware.demoNetworkCookie] != nil
+                var response = Response(status: .seeOther, headers: [.location: "/demo", .cacheControl: "no-store"])
+                response.setCookie(
+                    Cookie(
+                        name: ClientAddressMiddleware.demoNetworkCookie, value: pretending ? "" : "198.51.100.23",
+                        maxAge: pretending ? 0 : 3600, path: "/", secure: self.services.configuration.isSecure, httpOnly: true,
+                        sameSite: .lax))
+                if !pretending {
+                    // A new laptop on a new network: forget this browser's device id too, so the default policy
+                    // (new device + new network) steps up.
+                    let cookies = BrowserCookies(configuration: self.services.configuration)
+                    response.setCookie(
+                        Cookie(
+                            name: cookies.browserName, value: "", maxAge: 0, path: "/", secure: self.services.configuration.isSecure,
+                            httpOnly: true, sameSite: .lax))
+                }
+                return response
+            }
         }
         router.post("/demo/delete") { _, _ in
             try await self.start(.delete, parameters: [("max_age", String(Self.maxAge)), ("action", "account.delete")])

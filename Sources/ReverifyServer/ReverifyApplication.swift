@@ -10,7 +10,9 @@ import ReverifyStore
 public enum ReverifyApplication {
     public static func router(services: Services) -> Router<ReverifyRequestContext> {
         let router = Router(context: ReverifyRequestContext.self)
-        router.add(middleware: ClientAddressMiddleware(proxies: services.configuration.risk.trustedProxies))
+        router.add(
+            middleware: ClientAddressMiddleware(
+                proxies: services.configuration.risk.trustedProxies, honourDemoNetwork: services.configuration.devPages))
         router.add(middleware: RequestLogMiddleware(logger: services.logger))
         // Requests by route and status with latency histograms; a no-op unless --metrics-port is given.
         router.add(middleware: MetricsMiddleware())

@@ -277,3 +277,39 @@ def test_sighup_reloads_the_policy_and_a_bad_file_keeps_the_previous_one(tmp_pat
         assert server.process.poll() is None
     finally:
         server.stop()
+
+
+def test_the_demo_network_switch_shows_a_risk_step_up_only_in_dev_mode(tmp_path):
+    from reverify_e2e import HostedPage as Page
+    server = ReverifyServer(tmp_path / "demo", demo=True, extra_args=("--dev",))
+    server.start()
+    try:
+        user = server.create_user(prefix="demo-risk")
+        browser = Browser(server)
+        start = browser.http.post(server.issuer + "/demo/delete", allow_redirects=False)
+        page = browser.open(start.headers["Location"])
+        assert isinstance(page, Page) and page.is_sign_in
+        assert isinstance(browser.submit_password(page, user.password, email=user.email), Redirect)
+        again = browser.open(browser.http.post(server.issuer + "/demo/delete", allow_redirects=False).headers["Location"])
+        assert isinstance(again, Redirect) and "code" in again.params, "fresh and known: no page"
+
+        switched = browser.http.post(server.issuer + "/demo/network", allow_redirects=False)
+        assert switched.status_code == 303
+        risky = browser.open(browser.http.post(server.issuer + "/demo/delete", allow_redirects=False).headers["Location"])
+        assert isinstance(risky, Page) and risky.is_reauth, "new device + new network steps up within the minute"
+        decisions = [r for r in server.audit(user.email) if r["event"] == "session.risk_step_up_required"]
+        assert decisions and decisions[0]["ip_address"] == "198.51.100.23"
+    finally:
+        server.stop()
+
+    plain = ReverifyServer(tmp_path / "nodev", demo=True)
+    plain.start()
+    try:
+        assert requests_post(plain.issuer + "/demo/network").status_code == 404
+    finally:
+        plain.stop()
+
+
+def requests_post(url: str):
+    import requests
+    return requests.post(url, allow_redirects=False)
