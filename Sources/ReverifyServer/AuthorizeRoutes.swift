@@ -162,11 +162,18 @@ struct AuthorizeRoutes {
         _ risk: RiskAssessor.Assessment, session: SessionRecord, client: RegisteredClient, http: Request,
         context: ReverifyRequestContext
     ) async throws {
+        let now = services.time.now()
+        var detail = Self.riskDetail(risk)
+        // DESIGN 5: the session's state when the decision was made.
+        detail["auth_time_age"] = String((now - session.authTime).rawValue)
+        detail["session_age"] = String((now - session.createdAt).rawValue)
+        detail["idle"] = String((now - session.lastSeenAt).rawValue)
+        detail["acr_before"] = session.effectiveAssurance(at: now, lifetimes: services.configuration.levelLifetimes).acr.rawValue
         try await services.store.appendAudit(
             flow.audit(
                 .riskStepUpRequired, risk.decision.outcome == .deny ? .failure : .info, request: http, context: context,
                 user: session.userId, session: session.id, client: client.id, reason: risk.decision.outcome.rawValue,
-                detail: Self.riskDetail(risk)))
+                detail: detail))
     }
 
     private func lookUpClient(_ params: RequestParameters) async throws -> StoredClient? {
