@@ -121,3 +121,44 @@ def test_transmitters_are_managed_from_the_cli(server, tmp_path):
     assert both.returncode != 0 and "exactly one" in both.stderr
     server.cli("signals", "remove", t.issuer)
     assert not any(v["issuer"] == t.issuer for v in server.cli_json("signals", "list"))
+
+
+def test_a_transmitter_registered_by_jwks_uri_is_verified_with_its_published_keys(server, user, tmp_path):
+    import http.server
+    import threading
+    from reverify_e2e import free_port
+
+    key = ECKey.generate_key("P-256", parameters={"kid": "published"})
+    body = json.dumps(KeySet([key]).as_dict(private=False)).encode()
+
+    class Keys(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Keys)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        issuer = f"http://127.0.0.1:{httpd.server_port}"
+        server.cli("signals", "add", "--issuer", issuer, "--jwks-uri", f"{issuer}/jwks.json")
+        t = Transmitter.__new__(Transmitter)
+        t.server, t.issuer, t.key = server, issuer, key
+        rp, browser = signed_in(server, user)
+        token = jwt.encode({"alg": "ES256", "kid": "published"},
+                           {"iss": issuer, "aud": server.issuer, "iat": int(time.time()), "jti": secrets.token_hex(8),
+                            "events": {CAEP + "session-revoked": {"subject": {"format": "email", "email": user.email}}}}, key)
+        assert t.push(token).status_code == 202
+        assert not any(s["active"] for s in server.sessions(user.email))
+        forged = t.set_token("session-revoked", {"format": "email", "email": user.email},
+                             key=ECKey.generate_key("P-256", parameters={"kid": "published"}))
+        refused = t.push(forged)
+        assert refused.status_code == 400 and refused.json()["err"] == "invalid_key"
+    finally:
+        httpd.shutdown()
