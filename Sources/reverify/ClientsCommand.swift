@@ -208,8 +208,8 @@ struct Clients: AsyncParsableCommand {
                 if let problem = await ClientKeySet.problem(with: text) { throw CLIError("--jwks-file: \(problem)") }
                 jwks = text
             }
-            guard !requireSignedRequestObject || jwks != nil else {
-                throw CLIError("--require-signed-request-object needs --jwks-file with the keys that sign them")
+            guard !requireSignedRequestObject || jwks != nil || jwksURI != nil else {
+                throw CLIError("--require-signed-request-object needs --jwks-file or --jwks-uri with the keys that sign them")
             }
             let store = try database.openExisting()
             // Only the secret methods have a secret; a private_key_jwt client is never given one it must not use.

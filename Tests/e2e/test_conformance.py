@@ -283,3 +283,46 @@ def test_a_client_that_must_push_is_refused_any_other_way(server, browser, tmp_p
                         response_type="code", scope="openid", state="s1")
     result = browser.open(url)
     assert isinstance(result, Redirect) and result.params["error"] == "invalid_request", result
+
+
+def test_request_objects_verify_with_keys_published_at_the_clients_jwks_uri(server, browser, user):
+    import http.server
+    import threading
+    from reverify_e2e import Client, free_port
+
+    key = ECKey.generate_key("P-256", parameters={"kid": "rp-published"})
+    body = json.dumps(KeySet([key]).as_dict(private=False)).encode()
+
+    class Keys(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Keys)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        uri = f"http://127.0.0.1:{httpd.server_port}/jwks.json"
+        view = server.cli_json("clients", "create", "--name", "uri-rp", "--redirect-uri", "http://127.0.0.1:9/cb/uri",
+                               "--jwks-uri", uri, "--require-signed-request-object")
+        client = Client(client_id=view["client_id"], client_secret=view["client_secret"], redirect_uri="http://127.0.0.1:9/cb/uri",
+                        post_logout_redirect_uri=None, auth_method="client_secret_basic", name="uri-rp")
+        rp = RelyingParty(server, client, scope="openid")
+        request = rp.authorization_request()
+        obj = request_object(server, client, key, url_params(request.url))
+        redirect = browser.sign_in(authorize_url(server, client_id=client.client_id, request=obj), user)
+        tokens = rp.exchange(request, redirect)
+        assert rp.validate_tokens(tokens, nonce=request.nonce)["sub"] == user.id
+
+        stranger = ECKey.generate_key("P-256", parameters={"kid": "not-published"})
+        forged = request_object(server, client, stranger, url_params(rp.authorization_request().url))
+        result = browser.open(authorize_url(server, client_id=client.client_id, redirect_uri=client.redirect_uri,
+                                            state="s1", request=forged))
+        assert isinstance(result, Redirect) and result.params["error"] == "invalid_request_object", result
+    finally:
+        httpd.shutdown()

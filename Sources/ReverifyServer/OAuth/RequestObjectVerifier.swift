@@ -25,12 +25,26 @@ struct RequestObjectVerifier {
         guard let alg = header["alg"] as? String, RequestObjectRules.algorithms.contains(alg) else {
             throw .invalidRequestObject("the request object must be signed with ES256, EdDSA or RS256")
         }
-        guard let jwks = client.record.jwks else {
+        // The client's keys, registered inline or published at its jwks_uri (as for private_key_jwt).
+        let kid = header["kid"] as? String
+        let keys: ClientKeys
+        if let jwks = client.record.jwks, let registered = await ClientKeys.load(jwksJSON: jwks) {
+            keys = registered
+        } else if let uri = client.record.jwksUri {
+            do {
+                keys = try await services.clientKeys.keys(uri: uri, kid: kid)
+            } catch {
+                throw .invalidRequestObject("the client's published keys cannot be fetched")
+            }
+        } else {
             throw .invalidRequestObject("the client has no registered keys for request objects")
         }
+        // Never fall back to another key for a kid the client does not publish.
+        guard keys.publishes(kid: kid) else {
+            throw .invalidRequestObject("the request object names a key the client does not publish")
+        }
         do {
-            let keys = try await JWTKeyCollection().add(jwksJSON: jwks)
-            _ = try await keys.verify(object, as: Signed.self, iteratingKeys: true)
+            _ = try await keys.collection.verify(object, as: Signed.self, iteratingKeys: kid == nil)
         } catch {
             throw .invalidRequestObject("the request object's signature does not verify with the client's keys")
         }
