@@ -732,6 +732,37 @@ def code_request_url(server: ReverifyServer, client: Client, **extra: Any) -> st
                          nonce=secrets.token_hex(8), **extra)
 
 
+class JWKSServer:
+    """A JWK Set published over HTTP on a free 127.0.0.1 port (a client's or transmitter's `jwks_uri`),
+    stopped by the test: `with JWKSServer(key_set_dict) as uri: …`."""
+
+    def __init__(self, jwks: dict):
+        body = json.dumps(jwks).encode()
+
+        class Keys(BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Keys)
+        self.origin = f"http://127.0.0.1:{self._httpd.server_port}"
+        self.uri = f"{self.origin}/jwks.json"
+
+    def __enter__(self) -> "JWKSServer":
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
 def pkce_pair() -> tuple[str, str]:
     verifier = generate_token(64)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()

@@ -286,30 +286,12 @@ def test_a_client_that_must_push_is_refused_any_other_way(server, browser, tmp_p
 
 
 def test_request_objects_verify_with_keys_published_at_the_clients_jwks_uri(server, browser, user):
-    import http.server
-    import threading
-    from reverify_e2e import Client, free_port
+    from reverify_e2e import Client, JWKSServer
 
     key = ECKey.generate_key("P-256", parameters={"kid": "rp-published"})
-    body = json.dumps(KeySet([key]).as_dict(private=False)).encode()
-
-    class Keys(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Keys)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        uri = f"http://127.0.0.1:{httpd.server_port}/jwks.json"
+    with JWKSServer(KeySet([key]).as_dict(private=False)) as published:
         view = server.cli_json("clients", "create", "--name", "uri-rp", "--redirect-uri", "http://127.0.0.1:9/cb/uri",
-                               "--jwks-uri", uri, "--require-signed-request-object")
+                               "--jwks-uri", published.uri, "--require-signed-request-object")
         client = Client(client_id=view["client_id"], client_secret=view["client_secret"], redirect_uri="http://127.0.0.1:9/cb/uri",
                         post_logout_redirect_uri=None, auth_method="client_secret_basic", name="uri-rp")
         rp = RelyingParty(server, client, scope="openid")
@@ -324,5 +306,3 @@ def test_request_objects_verify_with_keys_published_at_the_clients_jwks_uri(serv
         result = browser.open(authorize_url(server, client_id=client.client_id, redirect_uri=client.redirect_uri,
                                             state="s1", request=forged))
         assert isinstance(result, Redirect) and result.params["error"] == "invalid_request_object", result
-    finally:
-        httpd.shutdown()

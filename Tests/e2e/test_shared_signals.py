@@ -124,30 +124,12 @@ def test_transmitters_are_managed_from_the_cli(server, tmp_path):
 
 
 def test_a_transmitter_registered_by_jwks_uri_is_verified_with_its_published_keys(server, user, tmp_path):
-    import http.server
-    import threading
-    from reverify_e2e import free_port
+    from reverify_e2e import JWKSServer
 
     key = ECKey.generate_key("P-256", parameters={"kid": "published"})
-    body = json.dumps(KeySet([key]).as_dict(private=False)).encode()
-
-    class Keys(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Keys)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        issuer = f"http://127.0.0.1:{httpd.server_port}"
-        server.cli("signals", "add", "--issuer", issuer, "--jwks-uri", f"{issuer}/jwks.json")
+    with JWKSServer(KeySet([key]).as_dict(private=False)) as published:
+        issuer = published.origin
+        server.cli("signals", "add", "--issuer", issuer, "--jwks-uri", published.uri)
         t = Transmitter.__new__(Transmitter)
         t.server, t.issuer, t.key = server, issuer, key
         rp, browser = signed_in(server, user)
@@ -160,5 +142,3 @@ def test_a_transmitter_registered_by_jwks_uri_is_verified_with_its_published_key
                              key=ECKey.generate_key("P-256", parameters={"kid": "published"}))
         refused = t.push(forged)
         assert refused.status_code == 400 and refused.json()["err"] == "invalid_key"
-    finally:
-        httpd.shutdown()

@@ -17,10 +17,10 @@ struct RequestObjectVerifier {
 
     /// The parameters inside `object`, or `invalid_request_object` saying why it cannot be used.
     func parameters(of object: String, client: StoredClient) async throws(OAuthError) -> [String: String] {
-        let segments = object.split(separator: ".", omittingEmptySubsequences: false)
-        guard object.utf8.count <= RequestParameters.maximumValueLength, segments.count == 3,
-            let header = Self.json(segments[0]), let payload = Self.json(segments[1])
+        guard object.utf8.count <= RequestParameters.maximumValueLength, let jwt = UnverifiedJWT(object),
+            let payload = jwt.payloadObject
         else { throw .invalidRequestObject("the request object is not a signed JWT") }
+        let header = jwt.header
         // RFC 9101 10.1: unsigned (alg=none) and symmetric objects are refused.
         guard let alg = header["alg"] as? String, RequestObjectRules.algorithms.contains(alg) else {
             throw .invalidRequestObject("the request object must be signed with ES256, EdDSA or RS256")
@@ -71,13 +71,6 @@ struct RequestObjectVerifier {
             if let text = Self.parameterValue(value) { parameters[name] = text }
         }
         return parameters
-    }
-
-    private static func json(_ segment: Substring) -> [String: Any]? {
-        var base64 = segment.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64) else { return nil }
-        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
     }
 
     /// JSON `true`/`false` also arrive as `NSNumber` (and `0`/`1` cast to `Bool`): tell them apart by type code.

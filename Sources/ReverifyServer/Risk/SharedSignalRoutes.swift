@@ -32,15 +32,12 @@ struct SharedSignalRoutes {
     }
 
     private func accept(_ token: String) async throws -> Result<(String, String, Int, UserID?), SignalRefusal> {
-        let segments = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard segments.count == 3, let header = Self.json(segments[0]) as? [String: Any],
-            let payloadData = Self.data(segments[1]),
-            let claims = try? JSONDecoder().decode(SecurityEventClaims.self, from: payloadData)
+        guard let jwt = UnverifiedJWT(token), let claims = try? JSONDecoder().decode(SecurityEventClaims.self, from: jwt.payload)
         else { return .failure(.init(.invalidRequest, "the body is not a Security Event Token")) }
         guard let transmitter = try await services.store.signalTransmitter(issuer: claims.iss) else {
             return .failure(.init(.invalidIssuer, "the issuer is not a registered transmitter"))
         }
-        guard let alg = header["alg"] as? String, RequestObjectRules.algorithms.contains(alg) else {
+        guard let alg = jwt.header["alg"] as? String, RequestObjectRules.algorithms.contains(alg) else {
             return .failure(.init(.invalidKey, "the SET must be signed with ES256, EdDSA or RS256"))
         }
         do {
@@ -102,15 +99,5 @@ struct SharedSignalRoutes {
             AuditRecord(
                 at: services.time.now(), event: .signalReceived, outcome: outcome, userId: user, reason: reason,
                 ipAddress: context.ipAddress, userAgent: request.userAgent, detail: detail))
-    }
-
-    private static func data(_ segment: Substring) -> Data? {
-        var base64 = segment.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        return Data(base64Encoded: base64)
-    }
-
-    private static func json(_ segment: Substring) -> Any? {
-        data(segment).flatMap { try? JSONSerialization.jsonObject(with: $0) }
     }
 }
