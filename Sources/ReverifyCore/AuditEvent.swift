@@ -21,6 +21,16 @@ public enum AuditEvent: String, Codable, Sendable, CaseIterable {
     case actionDecision = "decision.action"
     /// A Security Event Token was received from a transmitter (issue 11), accepted or refused.
     case signalReceived = "signals.received"
+    /// An agent asked a person to approve an action (OpenID CIBA `bc-authorize`, issue 12 item 4), or was refused.
+    case approvalRequested = "agent.approval_requested"
+    /// The person approved, after a fresh verification.
+    case approvalGranted = "agent.approval_granted"
+    /// The person denied.
+    case approvalDenied = "agent.approval_denied"
+    /// An approved request yielded its tokens at the token endpoint (once).
+    case approvalRedeemed = "agent.approval_redeemed"
+    /// An operator revoked an approval (`reverify approvals revoke`).
+    case approvalRevoked = "agent.approval_revoked"
 }
 
 /// Whether an audited attempt succeeded.

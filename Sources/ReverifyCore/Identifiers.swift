@@ -54,3 +54,10 @@ public struct GrantID: PrefixedIdentifier {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
 }
+
+/// A request for a person's approval of an agent's action (OpenID CIBA); never the `auth_req_id` itself.
+public struct ApprovalID: PrefixedIdentifier {
+    public static let prefix = "apr"
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}

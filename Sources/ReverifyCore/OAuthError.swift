@@ -32,6 +32,14 @@ public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
         case invalidAuthorizationDetails = "invalid_authorization_details"
         /// RFC 9470 3: the person's authentication is too old or too weak for what was asked.
         case insufficientUserAuthentication = "insufficient_user_authentication"
+        /// OpenID CIBA Core 11: the person has not decided yet; poll again after `interval`.
+        case authorizationPending = "authorization_pending"
+        /// OpenID CIBA Core 11: still pending, and the client polled sooner than `interval`; it grows by 5 s.
+        case slowDown = "slow_down"
+        /// OpenID CIBA Core 11: the `auth_req_id` expired before the person decided.
+        case expiredToken = "expired_token"
+        /// OpenID CIBA Core 13: the `binding_message` is too long or holds characters a person cannot see.
+        case invalidBindingMessage = "invalid_binding_message"
     }
 
     public let code: Code

@@ -15,7 +15,8 @@ public enum TokenExchangeRules {
     public static let idTokenType = "urn:ietf:params:oauth:token-type:id_token"
     /// RFC 8693 3: an `actor_token` is the acting workload's own `private_key_jwt` assertion, a JWT.
     public static let jwtTokenType = "urn:ietf:params:oauth:token-type:jwt"
-    /// How long an exchanged token lives at most (issue 12: short-lived, default 5 minutes).
+    /// How long an exchanged or approved token lives when its action names no `ttl=` (issue 12: short-lived,
+    /// default 5 minutes, per action).
     public static let lifetime: Seconds = .minutes(5)
     /// A delegation chain longer than this is refused (RFC 8693 4.1 leaves the depth to policy).
     public static let maximumActorDepth = 4
@@ -105,9 +106,14 @@ public enum TokenExchangeRules {
         return error
     }
 
-    /// The exchanged token's expiry: short-lived, and never beyond the subject token's.
-    public static func expiry(subjectExpiry: UnixTime, now: UnixTime) -> UnixTime {
-        min(now + lifetime, subjectExpiry)
+    /// How long a token for `policy`'s action lives: its `ttl=` (`--action name=300:ttl=120`), else 5 minutes.
+    public static func lifetime(for policy: ActionPolicy) -> Seconds {
+        policy.tokenLifetime ?? lifetime
+    }
+
+    /// The exchanged token's expiry: the action's lifetime, and never beyond the subject token's.
+    public static func expiry(policy: ActionPolicy, subjectExpiry: UnixTime, now: UnixTime) -> UnixTime {
+        min(now + lifetime(for: policy), subjectExpiry)
     }
 
     /// The `act` claim: the caller acts now, after any actor of the subject token; too deep a chain is refused.

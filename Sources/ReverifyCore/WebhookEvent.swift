@@ -58,6 +58,8 @@ public struct WebhookEventData: Encodable, Equatable, Sendable {
     public var riskTriggers: [String]?
     /// For `webhook.test`: the endpoint the test was sent to.
     public var endpointId: WebhookEndpointID?
+    /// For `agent.approval_*`: which approval (`reverify approvals list` shows it).
+    public var approvalId: ApprovalID?
 
     public init(
         userId: UserID? = nil, sessionId: SessionID? = nil, clientId: ClientID? = nil, method: AuthMethod? = nil,
@@ -87,7 +89,7 @@ public struct WebhookEventData: Encodable, Equatable, Sendable {
         case userId = "user_id", sessionId = "session_id", clientId = "client_id", method
         case authTime = "auth_time", previousAuthTime = "previous_auth_time", amr, acr, previousAcr = "previous_acr", trigger
         case ipAddress = "ip_address", userAgent = "user_agent", reason, riskTriggers = "risk_triggers", flow
-        case endpointId = "endpoint_id"
+        case endpointId = "endpoint_id", approvalId = "approval_id"
     }
 }
 

@@ -13,6 +13,12 @@ public enum WebhookEventType: String, Codable, Sendable, CaseIterable, Comparabl
     case magicAuthCreated = "magic_auth.created"
     /// A workload exchanged a person's access token for an action-bound token (RFC 8693, issue 12 item 6).
     case tokenExchanged = "token.exchanged"
+    /// An agent asked a known person to approve an action (OpenID CIBA, issue 12 item 6).
+    case agentApprovalRequested = "agent.approval_requested"
+    /// The person approved an agent's action after a fresh verification.
+    case agentApprovalGranted = "agent.approval_granted"
+    /// The person denied an agent's action.
+    case agentApprovalDenied = "agent.approval_denied"
     /// The risk policy demanded a step-up (or denied) for a signed-in session (issue 11).
     case sessionRiskStepUpRequired = "session.risk_step_up_required"
     /// A security event from another system was accepted (issue 11).

@@ -19,6 +19,8 @@ public struct AuthorizationRequestRecord: SnakeCaseRecord, Equatable {
     public var createdAt: UnixTime
     public var expiresAt: UnixTime
     public var completedAt: UnixTime?
+    /// Set when the flow verifies a person for an agent's approval: it continues to the approval page, not to a code.
+    public var approvalId: ApprovalID?
 
     public init(
         id: AuthorizationRequestID, browserHash: String, csrfHash: String, clientId: ClientID,

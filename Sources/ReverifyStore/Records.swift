@@ -7,6 +7,8 @@ extension SessionID: DatabaseValueConvertible {}
 extension ClientID: DatabaseValueConvertible {}
 extension AuthorizationRequestID: DatabaseValueConvertible {}
 extension GrantID: DatabaseValueConvertible {}
+extension ApprovalID: DatabaseValueConvertible {}
+extension ApprovalStatus: DatabaseValueConvertible {}
 extension UnixTime: DatabaseValueConvertible {}
 extension Seconds: DatabaseValueConvertible {}
 extension AuthMethod: DatabaseValueConvertible {}

@@ -444,7 +444,7 @@ public final class SQLiteStore: Store {
     }
 
     /// Revoking a grant revokes its access tokens too; its refresh tokens die with it (checked on use).
-    private static func revokeGrants(_ grants: QueryInterfaceRequest<GrantRecord>, at: UnixTime, reason: String, db: Database)
+    static func revokeGrants(_ grants: QueryInterfaceRequest<GrantRecord>, at: UnixTime, reason: String, db: Database)
         throws
     {
         let ids = try grants.filter(Column("revoked_at") == nil).fetchAll(db).map(\.id)

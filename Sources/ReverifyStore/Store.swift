@@ -187,6 +187,32 @@ public protocol Store: WebhookStore, Sendable {
     /// Consumes a one-shot access token (revokes it); `true` only for the one call that did.
     func consumeOneShotAccessToken(jti: String, at: UnixTime) async throws -> Bool
 
+    // MARK: Agent approvals (OpenID CIBA, issue 12 item 4)
+    /// Stores a new backchannel authentication request with its `agent.approval_requested` audit row.
+    func createApproval(_ approval: ApprovalRecord, audit: AuditRecord) async throws
+    func approval(id: ApprovalID) async throws -> ApprovalRecord?
+    func approval(linkHash: String) async throws -> ApprovalRecord?
+    func approval(requestHash: String) async throws -> ApprovalRecord?
+    /// Newest first; only one user's, and only those still pending at `pendingAt`, when given.
+    func approvals(user: UserID?, pendingAt: UnixTime?) async throws -> [ApprovalRecord]
+    /// Begins the approval's verification in this browser and stores its hosted flow; `false` when the
+    /// approval is no longer pending (nothing stored).
+    func startApprovalVerification(id: ApprovalID, flow: AuthorizationRequestRecord, at: UnixTime) async throws -> Bool
+    /// Completes the hosted flow of an approval's verification (no code) and notes the verified session;
+    /// `false` if the flow was already complete.
+    func completeApprovalVerification(
+        request: AuthorizationRequestID, approval: ApprovalID, session: SessionID, at: UnixTime) async throws -> Bool
+    /// Records the person's decision with its audit row, once, while pending; `false` otherwise.
+    func decideApproval(
+        id: ApprovalID, decision: ApprovalDecision, verification: ApprovingVerification, at: UnixTime, audit: AuditRecord
+    ) async throws -> Bool
+    /// One poll of the token endpoint, decided by `ApprovalPolling` and applied in the transaction that read
+    /// the approval: parallel polls of an approved request yield its tokens once.
+    func pollApproval(requestHash: String, client: ClientID, at: UnixTime, issuance: ApprovalIssuance) async throws
+        -> ApprovalPoll
+    /// Revokes an approval (and the grant it yielded, if any) with its audit row.
+    func revokeApproval(id: ApprovalID, at: UnixTime, audit: AuditRecord) async throws -> ApprovalRevocation
+
     // MARK: Emailed one-time secrets
     /// Stores a new link+code for a pending flow; earlier unconsumed ones for the same flow stop working.
     func createMagicLink(_ link: MagicLinkRecord) async throws

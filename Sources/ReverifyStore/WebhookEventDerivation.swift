@@ -25,6 +25,10 @@ public enum WebhookEventDerivation {
         case (.sessionRevoked, .success), (.signOut, .success): [.sessionRevoked]
         case (.magicLinkSent, .success): [.magicAuthCreated]
         case (.tokenExchanged, .success): [.tokenExchanged]
+        // An approval request for nobody (an unknown login_hint) is audited but not published (issue 9 item 5).
+        case (.approvalRequested, .success): audit.userId == nil ? [] : [.agentApprovalRequested]
+        case (.approvalGranted, .success): [.agentApprovalGranted]
+        case (.approvalDenied, .success): [.agentApprovalDenied]
         case (.riskStepUpRequired, _): [.sessionRiskStepUpRequired]
         case (.signalReceived, .success): [.signalsReceived]
         default: []
@@ -43,7 +47,7 @@ public enum WebhookEventDerivation {
                 action: detail["trigger_action"], acr: detail["trigger_acr"].flatMap(ACR.init(rawValue:)),
                 acrSources: detail["trigger_acr_source"].map { $0.split(separator: " ").compactMap { LevelSource(rawValue: String($0)) } })
         }
-        return WebhookEventData(
+        var data = WebhookEventData(
             userId: audit.userId, sessionId: audit.sessionId, clientId: audit.clientId, method: audit.method,
             authTime: detail["auth_time"].flatMap { Int64($0) }.map { UnixTime($0) },
             previousAuthTime: detail["previous_auth_time"].flatMap { Int64($0) }.map { UnixTime($0) },
@@ -56,5 +60,7 @@ public enum WebhookEventDerivation {
             reason: failed || [[.sessionRevoked], [.sessionRiskStepUpRequired]].contains(types(for: audit)) ? audit.reason : nil,
             riskTriggers: detail["risk_triggers"].map { $0.split(separator: " ").map(String.init) },
             flow: failed ? (audit.event == .signIn ? "sign_in" : "reauthentication") : nil)
+        data.approvalId = detail["approval_id"].flatMap(ApprovalID.init(validating:))
+        return data
     }
 }

@@ -93,8 +93,16 @@ final class TokenExchangeRulesTests: XCTestCase {
     }
 
     func testTheResultLivesFiveMinutesAtMostAndNeverBeyondItsSubject() {
-        XCTAssertEqual(TokenExchangeRules.expiry(subjectExpiry: Fixture.now + 3600, now: Fixture.now), Fixture.now + 300)
-        XCTAssertEqual(TokenExchangeRules.expiry(subjectExpiry: Fixture.now + 30, now: Fixture.now), Fixture.now + 30)
+        XCTAssertEqual(TokenExchangeRules.expiry(policy: billing, subjectExpiry: Fixture.now + 3600, now: Fixture.now), Fixture.now + 300)
+        XCTAssertEqual(TokenExchangeRules.expiry(policy: billing, subjectExpiry: Fixture.now + 30, now: Fixture.now), Fixture.now + 30)
+    }
+
+    func testTheResultLivesAsLongAsItsActionsTTLSays() {
+        let short = ActionPolicy(maxAge: 300, tokenLifetime: 60)
+        let long = ActionPolicy(maxAge: 300, tokenLifetime: 900)
+        XCTAssertEqual(TokenExchangeRules.expiry(policy: short, subjectExpiry: Fixture.now + 3600, now: Fixture.now), Fixture.now + 60)
+        XCTAssertEqual(TokenExchangeRules.expiry(policy: long, subjectExpiry: Fixture.now + 3600, now: Fixture.now), Fixture.now + 900)
+        XCTAssertEqual(TokenExchangeRules.expiry(policy: long, subjectExpiry: Fixture.now + 600, now: Fixture.now), Fixture.now + 600)
     }
 
     func testTheActorNestsThePreviousActorAndLongChainsAreRefused() throws {

@@ -103,7 +103,7 @@ struct TokenExchangeGrant: GrantHandler {
         } catch {
             return try await refuse(error)
         }
-        let expiry = TokenExchangeRules.expiry(subjectExpiry: UnixTime(subject.claims.exp), now: now)
+        let expiry = TokenExchangeRules.expiry(policy: policy, subjectExpiry: UnixTime(subject.claims.exp), now: now)
         let jti = IdentifierGenerator.make(prefix: "at")
         let claims = AccessTokenClaims(
             iss: services.configuration.issuer, exp: expiry.rawValue, aud: audience, sub: subject.claims.sub,

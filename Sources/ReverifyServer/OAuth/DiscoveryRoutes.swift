@@ -32,8 +32,14 @@ struct DiscoveryRoutes {
         let scopes_supported = ["openid", "profile", "email", "offline_access"]
         let response_types_supported = ["code"]
         let response_modes_supported = ["query"]
-        let grant_types_supported = ["authorization_code", "refresh_token", TokenExchangeRules.grantType]
-        /// RFC 9396 10: the one type token exchange accepts.
+        let grant_types_supported = [
+            "authorization_code", "refresh_token", TokenExchangeRules.grantType, BackchannelRequestRules.grantType,
+        ]
+        /// OpenID CIBA Core 4: poll mode only, no user codes.
+        let backchannel_authentication_endpoint: String
+        let backchannel_token_delivery_modes_supported = ["poll"]
+        let backchannel_user_code_parameter_supported = false
+        /// RFC 9396 10: the one type token exchange and backchannel authentication accept.
         let authorization_details_types_supported = [ActionAuthorization.type]
         let subject_types_supported = ["public"]
         let id_token_signing_alg_values_supported = SigningAlgorithm.allCases.map(\.rawValue)
@@ -72,6 +78,7 @@ struct DiscoveryRoutes {
             introspection_endpoint: c.url("/oauth2/introspect"),
             revocation_endpoint: c.url("/oauth2/revoke"),
             end_session_endpoint: c.url("/oauth2/logout"),
+            backchannel_authentication_endpoint: c.url(BackchannelAuthenticationRoutes.path),
             pushed_authorization_request_endpoint: c.url("/oauth2/par"))
     }
 }

@@ -11,7 +11,7 @@ struct TokenRoutes {
         self.services = services
         let all: [any GrantHandler] = [
             AuthorizationCodeGrant(services: services), RefreshTokenGrant(services: services),
-            TokenExchangeGrant(services: services),
+            TokenExchangeGrant(services: services), CIBAGrant(services: services),
         ]
         self.handlers = Dictionary(uniqueKeysWithValues: all.map { ($0.grantType, $0) })
     }

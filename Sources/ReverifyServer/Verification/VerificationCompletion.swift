@@ -6,7 +6,8 @@ import ReverifyStore
 /// The one place a verification completes, whatever the method (password, emailed link or code,
 /// upstream SSO, and every method added later): it moves `auth_time`, `amr` and `acr`, replaces the
 /// session secret, writes the audit row (and so the event) in the same transaction, and continues the
-/// authorization exactly as if the session had been fresh.
+/// authorization exactly as if the session had been fresh — or, for an agent's approval, continues to the
+/// approval page instead of issuing a code.
 struct VerificationCompletion {
     let services: Services
     var flow: AuthorizationFlow { AuthorizationFlow(services: services) }
@@ -98,6 +99,9 @@ struct VerificationCompletion {
                 else { throw FlowError.alreadyCompleted }
                 return flow.redirectError(error, to: authorize.redirectURI, state: authorize.state)
             case .unreachable?, .satisfied?, nil:
+                if let approval = pending.record.approvalId {
+                    return try await continueApproval(approval, pending: pending, session: session)
+                }
                 // A voluntary level that cannot be reached continues with the level achieved; the token says so.
                 return try await flow.issueCode(
                     for: authorize, client: pending.client, session: session, completing: pending.record.id)
@@ -105,6 +109,18 @@ struct VerificationCompletion {
         } catch FlowError.alreadyCompleted {
             return services.pages.error("This request was already completed. Return to the application.", status: .conflict)
         }
+    }
+
+    /// The continuation of a verification for an agent's approval (issue 12 item 4): no code; the flow ends
+    /// and the person goes on to the approval page, which offers Approve only while this verification is
+    /// fresh and strong enough for the action.
+    private func continueApproval(_ approval: ApprovalID, pending: HostedPageRoutes.Pending, session: SessionRecord)
+        async throws -> Response
+    {
+        guard try await services.store.completeApprovalVerification(
+            request: pending.record.id, approval: approval, session: session.id, at: services.time.now())
+        else { throw FlowError.alreadyCompleted }
+        return Response(status: .seeOther, headers: [.location: ApprovalPageRoutes.reviewPath(approval), .cacheControl: "no-store"])
     }
 
     /// What audit (and the events derived from it) records about a successful verification: the new and
