@@ -299,6 +299,9 @@ def test_a_live_session_is_not_enough_the_person_verifies_again(ciba, inbox, per
     verify = browser.post_form(landing, urllib.parse.urlsplit(link).path)
     # The browser's session is the person's: "Confirm it's you", never a free pass.
     assert verify.is_reauth and verify.text("signed-in-email") == person.email, verify.html
+    # Skipping the verification once it began does not help either.
+    skipped = browser.open(f"{ciba.base_url}/reauth/approval/{approval_id}")
+    assert skipped.status == 403 and not skipped.has("approve"), skipped.html
     time.sleep(1.1)
     review = browser.submit_password(verify, person.password)
     done = browser.post_form(review, review.form("")["action"], decision="approve")

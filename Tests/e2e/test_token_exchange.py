@@ -120,6 +120,14 @@ def test_an_agent_exchanges_a_persons_token_for_a_short_lived_action_bound_token
     assert int(audit["detail"]["auth_time_age"]) >= 0 and "attestation_age" in audit["detail"], audit
 
 
+def test_an_exchanged_token_lives_as_long_as_its_actions_ttl(server, person, tmp_path):
+    agent = Agent(server, tmp_path, "--audience", API, "--action", "billing.change=300:ttl=60")
+    body = agent.exchange(person["access_token"]).json()
+    assert body["expires_in"] == 60, body
+    _, exchanged = claims_of(server, body["access_token"])
+    assert exchanged["exp"] - exchanged["iat"] == 60
+
+
 def test_an_exchanged_token_is_not_accepted_by_userinfo(server, rp, person, tmp_path):
     agent = Agent(server, tmp_path, "--audience", API, "--action", "billing.change=300")
     exchanged = agent.exchange(person["access_token"]).json()["access_token"]
