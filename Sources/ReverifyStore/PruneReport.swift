@@ -4,6 +4,7 @@ public struct PruneReport: Sendable, Equatable, Codable {
     public var magicLinks = 0
     public var upstreamStates = 0
     public var pushedRequests = 0
+    public var agentApprovals = 0
     public var authorizationCodes = 0
     public var accessTokens = 0
     public var refreshTokens = 0
@@ -18,12 +19,13 @@ public struct PruneReport: Sendable, Equatable, Codable {
     public init() {}
 
     public var total: Int {
-        authorizationRequests + magicLinks + upstreamStates + pushedRequests + authorizationCodes + accessTokens + refreshTokens + grants
+        authorizationRequests + magicLinks + upstreamStates + pushedRequests + agentApprovals + authorizationCodes + accessTokens + refreshTokens + grants
             + sessions + verificationAttempts + emailSendRequests + webhookDeliveries + outboxEvents + auditRows
     }
 
     enum CodingKeys: String, CodingKey {
         case authorizationRequests = "authorization_requests", magicLinks = "magic_links", upstreamStates = "upstream_states", pushedRequests = "pushed_requests"
+        case agentApprovals = "agent_approvals"
         case authorizationCodes = "authorization_codes", accessTokens = "access_tokens", refreshTokens = "refresh_tokens"
         case grants, sessions, verificationAttempts = "verification_attempts", emailSendRequests = "email_send_requests"
         case webhookDeliveries = "webhook_deliveries", outboxEvents = "outbox_events"

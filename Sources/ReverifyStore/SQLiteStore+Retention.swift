@@ -23,6 +23,9 @@ extension SQLiteStore {
             report.pushedRequests = try delete("DELETE FROM pushed_authorization_requests WHERE expires_at < ?", [expired])
                 + delete("DELETE FROM request_object_jtis WHERE expires_at < ?", [expired])
                 + delete("DELETE FROM client_assertion_jtis WHERE expires_at < ?", [expired])
+            // An agent's approval request can be answered and polled only before expires_at (ApprovalPolling);
+            // tokens it yielded rest on their own grant, pruned below like any other.
+            report.agentApprovals = try delete("DELETE FROM agent_approvals WHERE expires_at < ?", [expired])
             // Codes that never produced a grant; a redeemed code stays with its grant (its replay revokes it).
             report.authorizationCodes = try delete(
                 "DELETE FROM authorization_codes WHERE expires_at < ? AND grant_id IS NULL", [expired])

@@ -18,7 +18,7 @@ struct Prune: AsyncParsableCommand {
         let report = try await store.prune(policy.cutoffs(at: now()))
         try output.print(json: report) {
             "deleted \(report.total) rows: \(report.authorizationRequests) authorization requests, \(report.magicLinks) magic links, "
-                + "\(report.upstreamStates) upstream states, \(report.authorizationCodes) codes, \(report.accessTokens) access tokens, "
+                + "\(report.upstreamStates) upstream states, \(report.agentApprovals) approval requests, \(report.authorizationCodes) codes, \(report.accessTokens) access tokens, "
                 + "\(report.refreshTokens) refresh tokens, \(report.grants) grants, \(report.sessions) sessions, "
                 + "\(report.verificationAttempts) verification attempts, \(report.emailSendRequests) email requests, "
                 + "\(report.webhookDeliveries) webhook deliveries, \(report.outboxEvents) events, \(report.auditRows) audit rows"

@@ -111,4 +111,15 @@ import Testing
         let lateVerification = ApprovingVerification(session: lateSession.id, authTime: now, acr: .singleFactor, amr: [.pwd])
         #expect(try await store.decideApproval(id: late.id, decision: .approve, verification: lateVerification, at: now + 600, audit: audit) == false)
     }
+
+    @Test func testPruneDeletesApprovalsOnlyOnceTheyExpired() async throws {
+        let (approval, _) = try await pendingApproval()
+        let cutoffs = { (at: UnixTime) in
+            RetentionCutoffs(expiredBefore: at, countersBefore: UnixTime(0), deliveredBefore: UnixMilliseconds(0), auditBefore: UnixTime(0))
+        }
+        #expect(try await store.prune(cutoffs(approval.expiresAt)).agentApprovals == 0)
+        #expect(try await store.approval(id: approval.id) != nil)
+        #expect(try await store.prune(cutoffs(approval.expiresAt + 1)).agentApprovals == 1)
+        #expect(try await store.approval(id: approval.id) == nil)
+    }
 }
