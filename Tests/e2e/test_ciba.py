@@ -329,6 +329,18 @@ def test_an_mfa_action_needs_a_second_method_before_approve_appears(ciba, inbox,
     assert claims["acr"] == "urn:reverify:acr:mfa" and "mfa" in claims["amr"], claims
 
 
+def test_an_id_token_hint_names_the_person_like_an_email(ciba, inbox, person, tmp_path):
+    browser = Browser(ciba)
+    rp = RelyingParty(ciba, ciba.create_client())
+    request = rp.authorization_request()
+    id_token = rp.exchange(request, browser.sign_in(request.url, person))["id_token"]
+    agent = Agent(ciba, tmp_path)
+    r = agent.bc_authorize(None, id_token_hint=id_token)
+    assert r.status_code == 200, r.text
+    assert approval_row(ciba, r.json()["auth_req_id"])["user_id"] == person.id
+    assert "asks for your approval" in str(inbox.wait_for(person.email)["Subject"])
+
+
 # -- polling ------------------------------------------------------------------------------------------------
 
 
@@ -415,6 +427,7 @@ REFUSALS = [
     ("a binding message with a bidi override", {"binding_message": "abc\u202Edef"}, "invalid_binding_message"),
     ("no hint", {"login_hint": None}, "invalid_request"),
     ("two hints", {"id_token_hint": "a.b.c"}, "invalid_request"),
+    ("an id_token_hint that is not our ID token", {"login_hint": None, "id_token_hint": "a.b.c"}, "invalid_request"),
     ("a login_hint_token", {"login_hint": None, "login_hint_token": "t"}, "invalid_request"),
     ("an action this client did not register", {"details": {"type": "reverify_action", "action": "admin.all"}},
      "invalid_authorization_details"),
