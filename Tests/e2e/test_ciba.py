@@ -23,7 +23,7 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 
 from mail_inbox import parts, smtp_inbox
-from reverify_e2e import USER_AGENT, Browser, Client, HostedPage, Receiver, RelyingParty, ReverifyServer
+from reverify_e2e import OUTPUT_DIR, USER_AGENT, Browser, Client, HostedPage, Receiver, RelyingParty, ReverifyServer
 
 CIBA = "urn:openid:params:grant-type:ciba"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -205,6 +205,8 @@ def test_a_person_approves_an_agents_payment_in_chromium_after_verifying_again(
     assert driver.find_element(By.ID, "headline").text == "Pay 50.00 EUR to Example Corp"
     assert driver.find_element(By.ID, "agent-name").text == "Billing <agent>"
     assert person.email in main.text
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    assert driver.save_screenshot(str(OUTPUT_DIR / "approval.png"))
     page.click()
     # The hosted sign-in, pinned to the person the agent named.
     password = wait.until(EC.visibility_of_element_located((By.ID, "password")))
@@ -212,7 +214,9 @@ def test_a_person_approves_an_agents_payment_in_chromium_after_verifying_again(
     assert driver.find_element(By.ID, "email").get_attribute("value") == person.email
     password.send_keys(person.password)
     driver.find_element(By.ID, "submit").click()
-    wait.until(EC.element_to_be_clickable((By.ID, "approve"))).click()
+    approve = wait.until(EC.element_to_be_clickable((By.ID, "approve")))
+    assert driver.save_screenshot(str(OUTPUT_DIR / "approval-review.png"))
+    approve.click()
     assert wait.until(EC.visibility_of_element_located((By.ID, "outcome"))).text == "Approved"
 
     wait_interval()
