@@ -41,7 +41,8 @@ extension SQLiteStore {
 
     public func approvals(user: UserID?, pendingAt: UnixTime?) async throws -> [ApprovalRecord] {
         try await writer.read { db in
-            var request = ApprovalRecord.order(Column("created_at").desc, Column("id").desc)
+            // Newest first; within one second, the later insert first (ids are random).
+            var request = ApprovalRecord.order(Column("created_at").desc, Column.rowID.desc)
             if let user { request = request.filter(Column("user_id") == user) }
             if let pendingAt {
                 request = request.filter(Column("status") == ApprovalStatus.pending && Column("expires_at") > pendingAt)

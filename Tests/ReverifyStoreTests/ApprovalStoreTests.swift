@@ -122,4 +122,11 @@ import Testing
         #expect(try await store.prune(cutoffs(approval.expiresAt + 1)).agentApprovals == 1)
         #expect(try await store.approval(id: approval.id) == nil)
     }
+
+    @Test func testApprovalsListNewestFirstEvenWithinOneSecond() async throws {
+        var created: [ApprovalID] = []
+        for _ in 0..<5 { created.append(try await pendingApproval().0.id) }
+        #expect(try await store.approvals(user: nil, pendingAt: nil).map(\.id) == created.reversed())
+        #expect(try await store.approvals(user: nil, pendingAt: now + 600).isEmpty)
+    }
 }
