@@ -107,7 +107,11 @@ let package = Package(
         .testTarget(name: "ReverifyCoreTests", dependencies: ["ReverifyCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ReverifyCryptoTests",
-            dependencies: ["ReverifyCrypto", .product(name: "JWTKit", package: "jwt-kit")],
+            dependencies: [
+                "ReverifyCrypto", .product(name: "JWTKit", package: "jwt-kit"),
+                // Passkey tests sign as an authenticator would.
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ReverifyStoreTests",
