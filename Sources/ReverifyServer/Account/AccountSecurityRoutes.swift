@@ -17,6 +17,9 @@ struct AccountSecurityRoutes {
     var pages: PageRenderer { services.pages }
     static let home = "/account/security"
 
+    /// Each kind of factor brings its own routes and a partial of the page (`security_add_totp.mustache`); passkeys
+    /// add theirs beside these (their own route collection under `/account/security/passkeys…`, reusing
+    /// ``Account``, the CSRF token and the 5-minute rule here) and their partial in `security.mustache`.
     func register(on router: Router<ReverifyRequestContext>) {
         router.get("/account/security") { request, context in
             try await self.withAccount(request) { account in try await self.show(account, notice: nil) }
@@ -53,7 +56,7 @@ struct AccountSecurityRoutes {
     }
 
     /// Runs `body` for the browser's signed-in user; without a session, signs in first and comes back here.
-    private func withAccount(_ request: Request, _ body: (Account) async throws -> Response) async throws -> Response {
+    func withAccount(_ request: Request, _ body: (Account) async throws -> Response) async throws -> Response {
         guard let (session, user) = try await flow.currentSession(request), let secret = flow.cookies.sessionSecret(in: request)
         else {
             return try await AccountReverification(services: services).start(session: nil, returnTo: Self.home, request: request)
@@ -62,7 +65,7 @@ struct AccountSecurityRoutes {
     }
 
     /// As ``withAccount(_:_:)`` for a form POST, refusing one without this session's CSRF token.
-    private func withAccountForm(
+    func withAccountForm(
         _ request: Request, _ context: ReverifyRequestContext, _ body: (Account, RequestParameters) async throws -> Response
     ) async throws -> Response {
         let form = try await FormParameters.body(of: request, context: context)
@@ -79,14 +82,14 @@ struct AccountSecurityRoutes {
     }
 
     /// `nil` when the session verified recently enough to change factors; otherwise the re-verification.
-    private func reverificationIfStale(_ account: Account, request: Request) async throws -> Response? {
+    func reverificationIfStale(_ account: Account, request: Request) async throws -> Response? {
         guard !account.mayChangeFactors(at: services.time.now()) else { return nil }
         return try await AccountReverification(services: services).start(session: account.session, returnTo: Self.home, request: request)
     }
 
     // MARK: The page
 
-    private func show(_ account: Account, notice: String?, error: String? = nil, status: HTTPResponse.Status = .ok) async throws
+    func show(_ account: Account, notice: String?, error: String? = nil, status: HTTPResponse.Status = .ok) async throws
         -> Response
     {
         let now = services.time.now()
@@ -208,7 +211,7 @@ struct AccountSecurityRoutes {
     }
 
     /// The audit row (and so the `authentication.factor_*` event) of a change the user made on this page.
-    private func factorAudit(
+    func factorAudit(
         _ event: AuditEvent, _ factor: FactorRecord, account: Account, request: Request, context: ReverifyRequestContext
     ) -> AuditRecord {
         flow.audit(
