@@ -197,3 +197,41 @@ import Testing
         }
     }
 }
+
+/// Issue 18: the security page's forms and pending enrolments across a re-verification.
+@Suite struct AccountSecurityReverificationTests {
+    @Test func aFormFromBeforeAReverificationNoLongerWorks() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            let browser = RouterBrowser(app, client)
+            try await browser.signIn()
+            let before = try csrf(in: try await browser.get("/account/security"))
+            // Any verification replaces the session secret, and with it the page's CSRF token.
+            let page = try await browser.open(app.authorizeURI("&max_age=0"))
+            _ = try await browser.submit(page, "/password", ["password": TestApp.password])
+            let stale = try await browser.post("/account/security/totp", ["csrf_token": before])
+            #expect(stale.status == .forbidden)
+            let fresh = try csrf(in: try await browser.get("/account/security"))
+            #expect(fresh != before)
+            #expect(try await browser.post("/account/security/totp", ["csrf_token": fresh]).status == .seeOther)
+        }
+    }
+
+    @Test func anEnrolmentLeftOverFiveMinutesAsksToVerifyAndReturnsToTheSameSecret() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            let browser = RouterBrowser(app, client)
+            try await browser.signIn()
+            let token = try csrf(in: try await browser.get("/account/security"))
+            let started = try await browser.post("/account/security/totp", ["csrf_token": token])
+            app.clock.advance(Seconds(301))
+            let gated = try await browser.get(started.location)
+            #expect(gated.status == .seeOther && gated.location.hasPrefix("/reauth/req_"), "the secret is not shown again")
+            let confirm = try await browser.get(gated.location)
+            let back = try await browser.post(gated.location + "/password", ["csrf_token": try csrf(in: confirm), "password": TestApp.password])
+            #expect(back.location == started.location)
+            let enrolment = try await browser.get(back.location)
+            #expect(enrolment.status == .ok && enrolment.text.contains("<svg"))
+        }
+    }
+}

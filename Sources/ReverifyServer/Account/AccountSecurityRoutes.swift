@@ -29,7 +29,14 @@ struct AccountSecurityRoutes {
         }
         router.get("/account/security/totp/:id") { request, context in
             try await self.withAccount(request) { account in
-                try await self.showTOTPEnrolment(account, id: context.parameters.get("id"), error: nil)
+                // The secret is shown only to a session that could confirm it now; otherwise verify, then back here.
+                let id = context.parameters.get("id") ?? ""
+                if let reverify = try await self.reverificationIfStale(
+                    account, request: request, returnTo: "/account/security/totp/" + id)
+                {
+                    return reverify
+                }
+                return try await self.showTOTPEnrolment(account, id: id, error: nil)
             }
         }
         router.post("/account/security/totp/:id/confirm") { request, context in
@@ -81,10 +88,11 @@ struct AccountSecurityRoutes {
         AuthorizationFlow.csrfToken(browserSecret: sessionSecret, purpose: "account-security")
     }
 
-    /// `nil` when the session verified recently enough to change factors; otherwise the re-verification.
-    func reverificationIfStale(_ account: Account, request: Request) async throws -> Response? {
+    /// `nil` when the session verified recently enough to change factors; otherwise the re-verification, which
+    /// comes back to `returnTo` (the security page, or the enrolment in progress).
+    func reverificationIfStale(_ account: Account, request: Request, returnTo: String = Self.home) async throws -> Response? {
         guard !account.mayChangeFactors(at: services.time.now()) else { return nil }
-        return try await AccountReverification(services: services).start(session: account.session, returnTo: Self.home, request: request)
+        return try await AccountReverification(services: services).start(session: account.session, returnTo: returnTo, request: request)
     }
 
     // MARK: The page
@@ -168,7 +176,9 @@ struct AccountSecurityRoutes {
     private func confirmTOTP(
         _ account: Account, id: String?, form: RequestParameters, request: Request, context: ReverifyRequestContext
     ) async throws -> Response {
-        if let reverify = try await reverificationIfStale(account, request: request) { return reverify }
+        if let reverify = try await reverificationIfStale(account, request: request, returnTo: "/account/security/totp/" + (id ?? "")) {
+            return reverify
+        }
         guard let factor = try await pendingTOTP(account, id: id), let secret = factor.secret else {
             return try await show(account, notice: nil, error: "That set-up has ended. Add the authenticator app again.", status: .notFound)
         }
