@@ -380,3 +380,29 @@ def test_cli_lists_and_removes_factors(totp_server, rp, person, hooks):
     # Without a factor, the re-authentication page no longer offers the app.
     _, shown = reauth_page(enrolled.browser, rp, max_age=0)
     assert not shown.has("totp-code")
+
+
+# --------------------------------------------------------------------------------------------
+# Secrets at rest
+# --------------------------------------------------------------------------------------------
+
+
+def test_with_a_master_key_the_app_secret_is_sealed_and_still_verifies(tmp_path):
+    from test_secrets_at_rest import database_bytes, init_key
+
+    key = init_key(tmp_path / "master.key")
+    server = ReverifyServer(tmp_path / "sealed", env={"REVERIFY_MASTER_KEY_FILE": str(key)})
+    server.start()
+    try:
+        user = server.create_user(prefix="sealed-totp")
+        rp = RelyingParty(server, server.create_client())
+        enrolled = enrol(server, rp, user)
+        secret = enrolled.totp.byte_secret()  # the HMAC key the app holds
+        stored = server.query("SELECT secret FROM user_factors WHERE id = ?", enrolled.factor_id)[0][0]
+        assert stored.startswith("rvenc1:"), stored[:12]
+        assert secret not in database_bytes(server) and enrolled.totp.secret.encode() not in database_bytes(server)
+        assert server.cli_json("secrets", "status", "--json")["unencrypted"] == 0
+        _, shown = reauth_page(enrolled.browser, rp, max_age=0)
+        assert isinstance(enrolled.browser.post_form(shown, "/totp", code=next_step_code(enrolled.totp)), Redirect)
+    finally:
+        server.stop()
