@@ -308,6 +308,9 @@ def test_removing_the_last_factor_needs_a_verification_within_five_minutes(totp_
     assert isinstance(confirm, HostedPage) and confirm.is_reauth
     back = enrolled.browser.submit_password(confirm, person.password)
     assert isinstance(back, Redirect) and back.location == "/account/security"
+    reverified = next(a for a in totp_server.audit(person.email) if a["event"] == "authentication.reauthentication")
+    assert (reverified["outcome"], reverified["reason"], reverified["client_id"]) == (
+        "success", "account_security", "cli_reverify_account")
     security = page(enrolled.browser, "/account/security")
     assert not security.has("reverify-note")
     removed = post(enrolled.browser, security, f"/account/security/factors/{enrolled.factor_id}/remove")
