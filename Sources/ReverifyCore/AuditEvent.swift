@@ -21,6 +21,10 @@ public enum AuditEvent: String, Codable, Sendable, CaseIterable {
     case actionDecision = "decision.action"
     /// A Security Event Token was received from a transmitter (issue 11), accepted or refused.
     case signalReceived = "signals.received"
+    /// A second factor (authenticator app, passkey) was added to an account and counts from now on (issue 18).
+    case factorAdded = "authentication.factor_added"
+    /// A second factor was removed, by the user on the security page or by an operator (issue 18).
+    case factorRemoved = "authentication.factor_removed"
 }
 
 /// Whether an audited attempt succeeded.

@@ -4,6 +4,8 @@ public enum AuthMethod: String, Codable, CodingKeyRepresentable, Sendable, CaseI
     case emailCode = "email_code"
     case magicLink = "magic_link"
     case federated
+    /// A 6-digit code from an authenticator app (RFC 6238 TOTP, issue 18): something the user has.
+    case totp
     /// A WebAuthn credential (issue 18).
     case passkey
 
@@ -12,7 +14,7 @@ public enum AuthMethod: String, Codable, CodingKeyRepresentable, Sendable, CaseI
     public var amr: AMR {
         switch self {
         case .password: .pwd
-        case .emailCode, .magicLink: .otp
+        case .emailCode, .magicLink, .totp: .otp
         case .federated: .fed
         case .passkey: .hwk
         }
@@ -23,7 +25,9 @@ public enum AuthMethod: String, Codable, CodingKeyRepresentable, Sendable, CaseI
     public func factorKinds(upstreamAMR: [AMR] = []) -> Set<FactorKind> {
         switch self {
         case .password: [.knowledge]
-        case .emailCode, .magicLink, .passkey: [.possession]
+        // An authenticator app is possession, like a mailbox: with a password (knowledge) it makes `mfa`,
+        // with an emailed code it does not (RFC 8176 `mfa` needs different kinds). So is a passkey without UV.
+        case .emailCode, .magicLink, .totp, .passkey: [.possession]
         case .federated: Set(upstreamAMR.compactMap(\.factorKind))
         }
     }

@@ -25,6 +25,8 @@ public enum ReverifyApplication {
         SharedSignalRoutes(services: services).register(on: router)
         HostedPageRoutes(services: services).register(on: router)
         EmailVerificationRoutes(services: services).register(on: router)
+        TOTPVerificationRoutes(services: services).register(on: router)
+        AccountSecurityRoutes(services: services).register(on: router)
         UpstreamSSORoutes(services: services).register(on: router)
         if services.configuration.devPages {
             DevMailRoutes(services: services).register(on: router)

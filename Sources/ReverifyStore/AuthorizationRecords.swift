@@ -19,12 +19,18 @@ public struct AuthorizationRequestRecord: SnakeCaseRecord, Equatable {
     public var createdAt: UnixTime
     public var expiresAt: UnixTime
     public var completedAt: UnixTime?
+    /// What completing the flow leads to; `nil` is ``VerificationContinuation/authorization`` (issue 18).
+    public var continuation: VerificationContinuation?
+
+    /// What completing the flow leads to.
+    public var next: VerificationContinuation { continuation ?? .authorization }
 
     public init(
         id: AuthorizationRequestID, browserHash: String, csrfHash: String, clientId: ClientID,
         request: AuthorizeRequest, sessionId: SessionID?, pinnedUserId: UserID?, reason: ReauthReason,
-        createdAt: UnixTime, expiresAt: UnixTime
+        createdAt: UnixTime, expiresAt: UnixTime, continuation: VerificationContinuation? = nil
     ) {
+        self.continuation = continuation
         self.id = id
         self.browserHash = browserHash
         self.csrfHash = csrfHash

@@ -75,7 +75,7 @@ struct HostedPageRoutes {
                 "This page was opened in a different browser from the one that started signing in. Return to the original browser tab, or start again from the application.",
                 title: "Wrong browser", status: .forbidden)
         }
-        guard let client = try await services.store.client(id: record.clientId)?.registered else {
+        guard let client = try await flow.client(of: record) else {
             return pages.error("The application is no longer registered.", status: .gone)
         }
         RequestLogFacts.note(client: client.id)
@@ -102,6 +102,8 @@ struct HostedPageRoutes {
         if let error { values["error"] = error }
         values["offerEmail"] = offersEmail(pending)
         values["offerPassword"] = true
+        // Issue 18: an authenticator app, for a re-verification of a user who confirmed one.
+        values["offerTOTP"] = try await offersTOTP(pending)
         var upstreams = try await offeredUpstreams(pending)
         // Issue 10: a step-up page offers only the methods that would raise the level.
         if let (session, user) = pending.session,
@@ -113,6 +115,7 @@ struct HostedPageRoutes {
             values["stepUpReason"] = StepUpCheck.explanation(requirement, request: pending.record.request, client: pending.client)
             values["offerPassword"] = methods.contains(.password)
             values["offerEmail"] = offersEmail(pending) && !methods.isDisjoint(with: [.emailCode, .magicLink])
+            values["offerTOTP"] = (values["offerTOTP"] as? Bool ?? false) && methods.contains(.totp)
             if !methods.contains(.federated) { upstreams = [] }
         }
         values["hasUpstreams"] = !upstreams.isEmpty
@@ -141,6 +144,7 @@ struct HostedPageRoutes {
     }
 
     static func purpose(of record: AuthorizationRequestRecord) -> String {
+        if case .accountSecurity = record.next { return "you change how you sign in" }
         if let action = record.request.action { return "you continue with “\(action)”" }
         return "you continue"
     }
@@ -156,6 +160,18 @@ struct HostedPageRoutes {
         guard let c = URLComponents(string: uri), let scheme = c.scheme, let host = c.host else { return nil }
         let hostPart = host.contains(":") ? "[\(host)]" : host
         return "\(scheme)://\(hostPart)" + (c.port.map { ":\($0)" } ?? "")
+    }
+
+    /// An authenticator app is offered to re-verify a signed-in user who confirmed one, unless the named action
+    /// restricts methods to others.
+    func offersTOTP(_ pending: Pending) async throws -> Bool {
+        guard let (_, user) = pending.session else { return false }
+        if let action = pending.record.request.action, let policy = pending.client.actions[action],
+            !policy.methods.contains(.totp)
+        {
+            return false
+        }
+        return try await services.store.factors(user: user.id).contains { $0.kind == .totp && $0.isConfirmed }
     }
 
     func checkCSRF(_ form: RequestParameters, _ pending: Pending) -> Bool {
@@ -243,6 +259,12 @@ struct HostedPageRoutes {
             session: pending.session?.0.id, client: pending.client.id, reason: "user_cancelled")
         guard try await services.store.cancelAuthorizationRequest(id: pending.record.id, at: services.time.now(), audit: audit)
         else { return pages.error("This request was already completed.", status: .conflict) }
+        if case .accountSecurity(let returnTo) = pending.record.next {
+            // Reverify's own page asked: back to it, unchanged (there is no relying party to tell).
+            return Response(
+                status: .seeOther,
+                headers: [.location: AccountSecurityRules.returnPath(returnTo), .cacheControl: "no-store"])
+        }
         return flow.redirectError(
             .accessDenied("the user cancelled"), to: pending.record.request.redirectURI, state: pending.record.request.state)
     }
