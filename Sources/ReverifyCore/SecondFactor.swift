@@ -20,7 +20,7 @@ public enum UserFactorKind: String, Codable, Sendable, CaseIterable {
     public var method: AuthMethod? {
         switch self {
         case .totp: .totp
-        case .passkey: nil
+        case .passkey: .passkey
         }
     }
 }

@@ -26,6 +26,7 @@ public enum ReverifyApplication {
         HostedPageRoutes(services: services).register(on: router)
         EmailVerificationRoutes(services: services).register(on: router)
         TOTPVerificationRoutes(services: services).register(on: router)
+        PasskeyVerificationRoutes(services: services).register(on: router)
         AccountSecurityRoutes(services: services).register(on: router)
         UpstreamSSORoutes(services: services).register(on: router)
         if services.configuration.devPages {

@@ -160,6 +160,20 @@ public protocol Store: WebhookStore, Sendable {
     /// Removes one of the user's factors with its audit row; `nil` when the user has no such factor.
     func removeFactor(id: FactorID, user: UserID, audit: AuditRecord) async throws -> FactorRecord?
 
+    // MARK: Passkeys (issue 18)
+    /// The user's passkeys with their factor rows, oldest first.
+    func passkeys(user: UserID) async throws -> [StoredPasskey]
+    /// The passkey with this base64url credential id, whoever owns it.
+    func passkey(credentialID: String) async throws -> StoredPasskey?
+    /// Adds a verified passkey (a confirmed `passkey` factor plus its credential) and its audit row in one
+    /// transaction; `false` when the credential id is already registered.
+    func addPasskey(factor: FactorRecord, credential: PasskeyCredentialRecord, audit: AuditRecord) async throws -> Bool
+    func savePasskeyChallenge(_ challenge: PasskeyChallengeRecord) async throws
+    /// Marks an unexpired, unused challenge of `ceremony` used and returns it; `nil` otherwise (single use).
+    func consumePasskeyChallenge(hash: String, ceremony: PasskeyCeremonyKind, at: UnixTime) async throws -> PasskeyChallengeRecord?
+    /// Stores a verified assertion's counter and backup state, conditional on the counter it was checked against.
+    func recordPasskeyUse(factor: FactorID, previous: PasskeyState, next: PasskeyState, at: UnixTime) async throws -> PasskeyUse
+
     // MARK: Authorization
     func saveAuthorizationRequest(_ request: AuthorizationRequestRecord) async throws
     func authorizationRequest(id: AuthorizationRequestID) async throws -> AuthorizationRequestRecord?

@@ -49,6 +49,7 @@ struct AccountSecurityRoutes {
                 try await self.remove(account, id: context.parameters.get("id"), request: request, context: context)
             }
         }
+        registerPasskeys(on: router)
     }
 
     /// The signed-in user of this browser, with what the page's forms need.
@@ -114,6 +115,8 @@ struct AccountSecurityRoutes {
                 ]
             },
         ]
+        // Issue 18: passkeys need a domain as RP ID; an issuer on an IP address offers none.
+        values["passkeysAvailable"] = PasskeyRelyingParty(configuration: services.configuration) != nil
         if let notice { values["notice"] = notice }
         if let error { values["error"] = error }
         return pages.page("security", title: "Sign-in security", values: values, status: status)

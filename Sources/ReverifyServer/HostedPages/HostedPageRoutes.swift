@@ -19,6 +19,17 @@ struct HostedPageRoutes {
                 headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
                 body: .init(byteBuffer: ByteBuffer(string: stylesheet)))
         }
+        // Issue 18: the passkey script, the only script the hosted pages load (CSP `script-src 'self'`).
+        let passkeyScript = (try? String(contentsOfFile: services.configuration.resourcesDirectory + "/static/passkey.js", encoding: .utf8)) ?? ""
+        router.get("/reauth/static/passkey.js") { _, _ in
+            Response(
+                status: .ok,
+                headers: [
+                    .contentType: "text/javascript; charset=utf-8", .cacheControl: "public, max-age=3600",
+                    .xContentTypeOptions: "nosniff",
+                ],
+                body: .init(byteBuffer: ByteBuffer(string: passkeyScript)))
+        }
         router.get("/reauth/:id") { request, context in
             try await self.withPending(request, context) { pending in
                 try await self.render(pending, error: nil)
@@ -104,6 +115,7 @@ struct HostedPageRoutes {
         values["offerPassword"] = true
         // Issue 18: an authenticator app, for a re-verification of a user who confirmed one.
         values["offerTOTP"] = try await offersTOTP(pending)
+        var passkeys = try await passkeyOffer(pending)
         var upstreams = try await offeredUpstreams(pending)
         // Issue 10: a step-up page offers only the methods that would raise the level.
         if let (session, user) = pending.session,
@@ -116,7 +128,11 @@ struct HostedPageRoutes {
             values["offerPassword"] = methods.contains(.password)
             values["offerEmail"] = offersEmail(pending) && !methods.isDisjoint(with: [.emailCode, .magicLink])
             values["offerTOTP"] = (values["offerTOTP"] as? Bool ?? false) && methods.contains(.totp)
+            if !methods.contains(.passkey) { passkeys = nil }
             if !methods.contains(.federated) { upstreams = [] }
+        }
+        if let passkeys, let rp = PasskeyRelyingParty(configuration: services.configuration) {
+            values["passkey"] = try await passkeyOption(pending, passkeys: passkeys, rp: rp)
         }
         values["hasUpstreams"] = !upstreams.isEmpty
         values["upstreams"] = upstreams.map { ["upstreamID": $0.id.rawValue, "upstreamName": $0.name] }
@@ -126,7 +142,9 @@ struct HostedPageRoutes {
             values["email"] = user.email
             values["initial"] = String(user.email.prefix(1))
             values["purpose"] = Self.purpose(of: pending.record)
-            return pages.page("reauth", title: "Confirm it's you", values: values, status: status, formTargets: formTargets)
+            return pages.page(
+                "reauth", title: "Confirm it's you", values: values, status: status, formTargets: formTargets,
+                scripts: values["passkey"] != nil)
         }
         if let pinned = pending.pinnedUser {
             values["email"] = pinned.email
@@ -134,7 +152,42 @@ struct HostedPageRoutes {
         } else {
             values["email"] = email ?? pending.record.request.loginHint ?? ""
         }
-        return pages.page("signin", title: "Sign in", values: values, status: status, formTargets: formTargets)
+        return pages.page(
+            "signin", title: "Sign in", values: values, status: status, formTargets: formTargets,
+            scripts: values["passkey"] != nil)
+    }
+
+    /// The passkeys a page may offer (issue 18), or `nil` for none: the user's own when the flow knows the user
+    /// (the session's, or the pinned one), an empty list for a plain sign-in (the browser then offers any
+    /// discoverable passkey for this site, which names its user). `nil` when the issuer is an IP address or the
+    /// named action allows other methods only.
+    func passkeyOffer(_ pending: Pending) async throws -> [StoredPasskey]? {
+        guard PasskeyRelyingParty(configuration: services.configuration) != nil else { return nil }
+        if let action = pending.record.request.action, let policy = pending.client.actions[action],
+            !policy.methods.contains(.passkey)
+        {
+            return nil
+        }
+        guard let user = pending.session?.1 ?? pending.pinnedUser else { return [] }
+        let passkeys = try await services.store.passkeys(user: user.id).filter(\.factor.isConfirmed)
+        return passkeys.isEmpty ? nil : passkeys
+    }
+
+    /// The "Use a passkey" form: request options with a fresh challenge bound to this flow (single use, 5 min).
+    private func passkeyOption(_ pending: Pending, passkeys: [StoredPasskey], rp: PasskeyRelyingParty) async throws
+        -> [String: Any]
+    {
+        let user = pending.session?.1 ?? pending.pinnedUser
+        let challenge = try await rp.issueChallenge(.authentication, user: user?.id, request: pending.record.id, services: services)
+        let options = PasskeyRequestOptions(
+            rpID: rp.rpID, challenge: challenge, timeoutSeconds: PasskeyRelyingParty.timeoutSeconds,
+            allow: PasskeyRelyingParty.descriptors(passkeys))
+        let phrAsked = pending.record.request.levelRequirement(client: pending.client)?.level == .phishingResistant
+        return [
+            "options": PasskeyRelyingParty.json(options),
+            "label": user == nil ? "Sign in with a passkey" : "Use a passkey",
+            "buttonClass": phrAsked ? "primary" : "secondary",
+        ]
     }
 
     /// Email verification is offered unless the named action restricts methods to others.

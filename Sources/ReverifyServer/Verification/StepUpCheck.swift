@@ -38,6 +38,12 @@ struct StepUpCheck {
         if allowed.contains(.totp), try await services.store.factors(user: user.id).contains(where: { $0.kind == .totp && $0.isConfirmed }) {
             methods.insert(.totp)
         }
+        // Issue 18: a passkey, where the issuer can be a WebAuthn relying party.
+        if allowed.contains(.passkey), PasskeyRelyingParty(configuration: services.configuration) != nil,
+            try await !services.store.passkeys(user: user.id).filter(\.factor.isConfirmed).isEmpty
+        {
+            methods.insert(.passkey)
+        }
         return methods
     }
 

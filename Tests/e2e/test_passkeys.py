@@ -1,0 +1,413 @@
+"""Passkeys (issue 18, W3C WebAuthn L3): enrolment on /account/security and step-up to `urn:reverify:acr:phr`.
+
+Reverify runs with the issuer ``http://localhost:<port>`` (a WebAuthn RP ID cannot be an IP address); the
+relying party's redirect URI is on ``http://127.0.0.1:<other port>``, another origin.
+
+Two independent authenticators drive it:
+- headless Chromium with a virtual authenticator (CTAP2, internal transport, resident keys, user verification);
+- ``soft_authenticator.SoftAuthenticator`` (cbor2 + cryptography), which can tamper with what it sends. Every
+  response Reverify accepts is verified again by the ``webauthn`` package, and every tampered one it refuses is
+  refused by ``webauthn`` too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import http.server
+import json
+import re
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+
+import pytest
+from webauthn import verify_authentication_response, verify_registration_response
+from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
+
+from reverify_e2e import Browser, HostedPage, Redirect, RelyingParty, ReverifyServer, User, free_port
+from soft_authenticator import SoftAuthenticator, b64url_decode
+
+PHR = "urn:reverify:acr:phr"
+WAIT = 20
+
+
+# --------------------------------------------------------------------------------------------
+# Fixtures: Reverify on localhost, the relying party on 127.0.0.1
+# --------------------------------------------------------------------------------------------
+
+
+class CallbackReceiver:
+    """The relying party's redirect URI, a real HTTP server on 127.0.0.1 recording each callback's query."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/cb"
+        self.callbacks: list[dict[str, str]] = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                parts = urllib.parse.urlsplit(self.path)
+                if parts.path == "/cb":
+                    receiver.callbacks.append(dict(urllib.parse.parse_qsl(parts.query)))
+                body = b"<!doctype html><title>Relying party</title><h1 id='rp-landed'>back at the app</h1>"
+                self.send_response(200 if parts.path == "/cb" else 404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture(scope="module")
+def pk_server(tmp_path_factory) -> Iterator[ReverifyServer]:
+    server = ReverifyServer(tmp_path_factory.mktemp("reverify-passkeys"))
+    # WebAuthn L3 5.1.3: the RP ID must be a domain; browsers treat localhost as a secure context.
+    server.base_url = server.issuer = f"http://localhost:{server.port}"
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[CallbackReceiver]:
+    running = CallbackReceiver()
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def pk_user(pk_server, request) -> User:
+    return pk_server.create_user(prefix=request.node.name[5:25].replace("_", "-").strip("-[]"))
+
+
+@pytest.fixture
+def pk_rp(pk_server, receiver) -> RelyingParty:
+    client = pk_server.create_client(redirect_uri=receiver.url, post_logout_redirect_uri=None)
+    assert urllib.parse.urlsplit(client.redirect_uri).hostname == "127.0.0.1"
+    return RelyingParty(pk_server, client)
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers for the software authenticator over HTTP
+# --------------------------------------------------------------------------------------------
+
+
+def passkey_options(page: HostedPage) -> dict:
+    """The WebAuthn options a page carries for its script (`data-passkey-options`)."""
+    match = re.search(r'data-passkey-options="([^"]*)"', page.html)
+    assert match, f"no passkey options on {page.url}:\n{page.html}"
+    return json.loads(html.unescape(match.group(1)))
+
+
+def signed_in_browser(server: ReverifyServer, rp: RelyingParty, user: User) -> tuple[Browser, int]:
+    browser = Browser(server)
+    request = rp.authorization_request()
+    claims = rp.validate_tokens(rp.exchange(request, browser.sign_in(request.url, user)), nonce=request.nonce)
+    return browser, claims["auth_time"]
+
+
+def enrol(server: ReverifyServer, browser: Browser, authenticator: SoftAuthenticator, **tamper) -> tuple[HostedPage, dict, dict]:
+    """Opens the enrolment page, answers it with the soft authenticator, posts the response."""
+    page = browser.open(server.base_url + "/account/security/passkeys/new")
+    assert isinstance(page, HostedPage) and page.status == 200, page
+    options = passkey_options(page)
+    credential = authenticator.create(options, **tamper)
+    result = browser.post_form(page, "/account/security/passkeys", credential=json.dumps(credential), name="Soft key")
+    assert isinstance(result, HostedPage)
+    return result, options, credential
+
+
+def step_up_page(browser: Browser, rp: RelyingParty, **extra) -> tuple[HostedPage, object]:
+    request = rp.authorization_request(acr_values=PHR, prompt="login", **extra)
+    page = browser.open(request.url)
+    assert isinstance(page, HostedPage) and page.has("passkey-form"), page
+    return page, request
+
+
+def assert_refused(server: ReverifyServer, user: User, result, reason: str) -> None:
+    """A refused passkey: the page again with an error, no code, and the audit row naming why."""
+    assert isinstance(result, HostedPage), f"expected a refusal page, got {result}"
+    assert result.status in (400, 401, 409), result.status
+    assert result.has("error"), result.html
+    reasons = [row["reason"] for row in server.audit(user.email) if row.get("method") == "passkey" and row["outcome"] == "failure"]
+    assert reason in reasons, reasons
+
+
+def stored_public_key(server: ReverifyServer, credential_id: str) -> bytes:
+    rows = server.query("SELECT public_key FROM passkey_credentials WHERE credential_id = ?", credential_id)
+    assert len(rows) == 1, rows
+    return bytes(rows[0][0])
+
+
+# --------------------------------------------------------------------------------------------
+# Software authenticator over HTTP: enrolment, step-up, tampering
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("alg", [-7, -8, -257], ids=["ES256", "EdDSA", "RS256"])
+def test_a_passkey_enrols_and_steps_up_to_phr(pk_server, pk_rp, pk_user, alg):
+    browser, first_auth_time = signed_in_browser(pk_server, pk_rp, pk_user)
+    authenticator = SoftAuthenticator(pk_server.issuer, alg=alg)
+    page, options, credential = enrol(pk_server, browser, authenticator)
+    assert page.has("notice") and "Soft key" in page.text("notice"), page.html
+    # Issue 18 fixes the options; L3 5.4 names them.
+    assert options["rp"]["id"] == "localhost" and options["attestation"] == "none"
+    assert options["authenticatorSelection"] == {"residentKey": "preferred", "requireResidentKey": False, "userVerification": "required"}
+    assert [p["alg"] for p in options["pubKeyCredParams"]] == [-7, -8, -257]
+    assert pk_user.email not in b64url_decode(options["user"]["id"]).decode(errors="replace")
+    # An independent verifier accepts what Reverify accepted, and extracts the very key Reverify stored.
+    verified = verify_registration_response(
+        credential=json.dumps(credential), expected_challenge=b64url_decode(options["challenge"]),
+        expected_origin=pk_server.issuer, expected_rp_id="localhost", require_user_verification=True)
+    assert stored_public_key(pk_server, credential["id"]) == verified.credential_public_key
+
+    time.sleep(1.1)  # so the step-up's auth_time is visibly later
+    page, request = step_up_page(browser, pk_rp)
+    request_options = passkey_options(page)
+    assert request_options["userVerification"] == "required"
+    assert [c["id"] for c in request_options["allowCredentials"]] == [credential["id"]]
+    assertion = authenticator.get(request_options)
+    redirect = browser.post_form(page, "/passkey", credential=json.dumps(assertion))
+    assert isinstance(redirect, Redirect), redirect
+    claims = pk_rp.validate_tokens(pk_rp.exchange(request, redirect), nonce=request.nonce)
+    assert claims["acr"] == PHR
+    assert claims["amr"] == ["hwk", "user", "mfa"]
+    assert claims["auth_time"] > first_auth_time
+    verify_authentication_response(
+        credential=json.dumps(assertion), expected_challenge=b64url_decode(request_options["challenge"]),
+        expected_origin=pk_server.issuer, expected_rp_id="localhost",
+        credential_public_key=stored_public_key(pk_server, credential["id"]), credential_current_sign_count=0,
+        require_user_verification=True)
+    assert pk_server.query("SELECT sign_count FROM passkey_credentials WHERE credential_id = ?", credential["id"]) == [(1,)]
+
+
+def test_a_synced_passkey_is_swk(pk_server, pk_rp, pk_user):
+    browser, _ = signed_in_browser(pk_server, pk_rp, pk_user)
+    authenticator = SoftAuthenticator(pk_server.issuer, backup_eligible=True)
+    enrol(pk_server, browser, authenticator)
+    page, request = step_up_page(browser, pk_rp)
+    redirect = browser.post_form(page, "/passkey", credential=json.dumps(authenticator.get(passkey_options(page))))
+    claims = pk_rp.validate_tokens(pk_rp.exchange(request, redirect), nonce=request.nonce)
+    assert claims["amr"] == ["swk", "user", "mfa"] and claims["acr"] == PHR
+
+
+@pytest.fixture
+def enrolled(pk_server, pk_rp, pk_user):
+    browser, _ = signed_in_browser(pk_server, pk_rp, pk_user)
+    authenticator = SoftAuthenticator(pk_server.issuer)
+    _, _, credential = enrol(pk_server, browser, authenticator)
+    return browser, authenticator, credential
+
+
+def independent_verdict(server: ReverifyServer, assertion: dict, options: dict, credential: dict, sign_count: int) -> bool:
+    try:
+        verify_authentication_response(
+            credential=json.dumps(assertion), expected_challenge=b64url_decode(options["challenge"]),
+            expected_origin=server.issuer, expected_rp_id="localhost",
+            credential_public_key=stored_public_key(server, credential["id"]), credential_current_sign_count=sign_count,
+            require_user_verification=True)
+        return True
+    except InvalidAuthenticationResponse:
+        return False
+
+
+@pytest.mark.parametrize(
+    "tamper, reason",
+    [
+        ({"origin": "http://127.0.0.1:1"}, "passkey_origin_mismatch"),
+        ({"rp_id_hash": hashlib.sha256(b"evil.example").digest()}, "passkey_rp_id_mismatch"),
+        ({"tamper_signature": True}, "passkey_bad_signature"),
+    ],
+    ids=["wrong-origin", "wrong-rp-id-hash", "bad-signature"])
+def test_a_tampered_assertion_is_refused(pk_server, pk_rp, pk_user, enrolled, tamper, reason):
+    browser, authenticator, credential = enrolled
+    page, _ = step_up_page(browser, pk_rp)
+    options = passkey_options(page)
+    assertion = authenticator.get(options, **tamper)
+    assert not independent_verdict(pk_server, assertion, options, credential, 0)
+    assert_refused(pk_server, pk_user, browser.post_form(page, "/passkey", credential=json.dumps(assertion)), reason)
+    assert pk_server.query("SELECT sign_count FROM passkey_credentials WHERE credential_id = ?", credential["id"]) == [(0,)]
+
+
+def test_a_replayed_assertion_is_refused(pk_server, pk_rp, pk_user, enrolled):
+    browser, authenticator, _ = enrolled
+    page, request = step_up_page(browser, pk_rp)
+    assertion = json.dumps(authenticator.get(passkey_options(page)))
+    first = browser.post_form(page, "/passkey", credential=assertion)
+    assert isinstance(first, Redirect) and "code" in first.params
+    # The same response on a new flow: its challenge was single use.
+    again, _ = step_up_page(browser, pk_rp)
+    assert_refused(pk_server, pk_user, browser.post_form(again, "/passkey", credential=assertion), "passkey_challenge_mismatch")
+
+
+def test_a_counter_that_goes_backwards_is_refused_and_audited_as_a_possible_clone(pk_server, pk_rp, pk_user, enrolled):
+    browser, authenticator, credential = enrolled
+    for _ in range(2):  # the counter reaches 2
+        page, _ = step_up_page(browser, pk_rp)
+        assert isinstance(browser.post_form(page, "/passkey", credential=json.dumps(authenticator.get(passkey_options(page)))), Redirect)
+    page, _ = step_up_page(browser, pk_rp)
+    options = passkey_options(page)
+    assertion = authenticator.get(options, sign_count=1)  # a clone that lags behind
+    assert independent_verdict(pk_server, assertion, options, credential, 0)  # well signed...
+    assert not independent_verdict(pk_server, assertion, options, credential, 2)  # ...but behind the stored counter
+    assert_refused(pk_server, pk_user, browser.post_form(page, "/passkey", credential=json.dumps(assertion)), "passkey_possible_clone")
+    clone = [row for row in pk_server.audit(pk_user.email) if row.get("reason") == "passkey_possible_clone"]
+    assert clone[-1]["detail"]["stored_sign_count"] == "2" and clone[-1]["detail"]["received_sign_count"] == "1"
+    assert pk_server.query("SELECT sign_count FROM passkey_credentials WHERE credential_id = ?", credential["id"]) == [(2,)]
+
+
+def test_an_assertion_without_user_verification_does_not_reach_phr(pk_server, pk_rp, pk_user, enrolled):
+    browser, authenticator, _ = enrolled
+    authenticator.user_verified = False
+    page, _ = step_up_page(browser, pk_rp)
+    result = browser.post_form(page, "/passkey", credential=json.dumps(authenticator.get(passkey_options(page))))
+    assert_refused(pk_server, pk_user, result, "passkey_user_not_verified")
+
+
+@pytest.mark.parametrize(
+    "tamper, reason",
+    [({"origin": "http://127.0.0.1:1"}, "passkey_origin_mismatch"), ({"rp_id": "evil.example"}, "passkey_rp_id_mismatch"),
+     ({"fmt": "packed"}, "passkey_unsupported_attestation")],
+    ids=["wrong-origin", "wrong-rp-id", "packed-attestation"])
+def test_a_tampered_registration_is_refused_and_adds_nothing(pk_server, pk_rp, pk_user, tamper, reason):
+    browser, _ = signed_in_browser(pk_server, pk_rp, pk_user)
+    page, options, credential = enrol(pk_server, browser, SoftAuthenticator(pk_server.issuer), **tamper)
+    assert page.status in (400, 401) and page.has("error"), page.html
+    with pytest.raises(InvalidRegistrationResponse):
+        verify_registration_response(
+            credential=json.dumps(credential), expected_challenge=b64url_decode(options["challenge"]),
+            expected_origin=pk_server.issuer, expected_rp_id="localhost", require_user_verification=True)
+    assert pk_server.query("SELECT count(*) FROM passkey_credentials WHERE user_id = ?", pk_user.id) == [(0,)]
+    reasons = [row["reason"] for row in pk_server.audit(pk_user.email) if row["outcome"] == "failure"]
+    assert reason in reasons, reasons
+
+
+def test_a_discoverable_passkey_signs_in_without_an_email(pk_server, pk_rp, pk_user, enrolled):
+    _, authenticator, _ = enrolled
+    fresh = Browser(pk_server)  # no session
+    request = pk_rp.authorization_request(acr_values=PHR)
+    page = fresh.open(request.url)
+    assert isinstance(page, HostedPage) and page.is_sign_in and page.has("passkey-form"), page
+    options = passkey_options(page)
+    assert options["allowCredentials"] == []
+    redirect = fresh.post_form(page, "/passkey", credential=json.dumps(authenticator.get(options)))
+    claims = pk_rp.validate_tokens(pk_rp.exchange(request, redirect), nonce=request.nonce)
+    assert claims["sub"] == pk_user.id and claims["acr"] == PHR
+
+
+def test_pages_keep_their_other_methods_for_browsers_without_javascript(pk_server, pk_rp, pk_user, enrolled):
+    browser, _, _ = enrolled
+    request = pk_rp.authorization_request(prompt="login")
+    page = browser.open(request.url)
+    assert page.has("passkey-form") and page.has("password")
+    # The passkey part is hidden until the script shows it, and the page loads only that one script.
+    assert re.search(r"<div data-passkey-section hidden>", page.html)
+    assert re.findall(r"<script[^>]*>", page.html) == ['<script src="/reauth/static/passkey.js" defer>']
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert isinstance(browser.submit_password(page, pk_user.password), Redirect)
+
+
+# --------------------------------------------------------------------------------------------
+# Headless Chromium with a virtual authenticator
+# --------------------------------------------------------------------------------------------
+
+
+def by(kind: str, value: str):
+    from selenium.webdriver.common.by import By
+
+    return getattr(By, kind), value
+
+
+def wait_for(driver, kind: str, value: str):
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, WAIT).until(EC.element_to_be_clickable(by(kind, value)))
+
+
+def virtual_authenticator(driver, user_verified: bool = True):
+    from selenium.webdriver.common.virtual_authenticator import Protocol, Transport, VirtualAuthenticatorOptions
+
+    driver.add_virtual_authenticator(VirtualAuthenticatorOptions(
+        protocol=Protocol.CTAP2, transport=Transport.INTERNAL, has_resident_key=True, has_user_verification=True,
+        is_user_verified=user_verified))
+
+
+def chromium_signs_in_and_enrols(driver, receiver, rp: RelyingParty, user: User) -> int:
+    request = rp.authorization_request()
+    driver.get(request.url)
+    wait_for(driver, "ID", "email").send_keys(user.email)
+    driver.find_element(*by("ID", "password")).send_keys(user.password)
+    driver.find_element(*by("ID", "submit")).click()
+    first = landed(driver, receiver, rp, request)
+    driver.get(rp.server.issuer + "/account/security")
+    wait_for(driver, "ID", "add-passkey").click()
+    wait_for(driver, "ID", "create-passkey").click()
+    wait_for(driver, "ID", "notice")
+    assert "is added" in driver.find_element(*by("ID", "notice")).text
+    return first["auth_time"]
+
+
+def landed(driver, receiver, rp: RelyingParty, request) -> dict:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        WebDriverWait(driver, WAIT).until(lambda d: d.current_url.startswith(receiver.url + "?"))
+    except Exception as error:
+        raise AssertionError(f"the browser is at {driver.current_url}: {driver.find_element(*by('TAG_NAME', 'body')).text[:400]!r}") from error
+    mine = [c for c in receiver.callbacks if c.get("state") == request.state]
+    assert len(mine) == 1 and mine[0].get("code"), receiver.callbacks
+    tokens = rp.exchange(request, Redirect(302, driver.current_url, {}))
+    return rp.validate_tokens(tokens, nonce=request.nonce)
+
+
+def test_chromium_enrols_a_passkey_and_steps_up_to_phr_on_another_origin(driver, pk_server, receiver, pk_rp, pk_user):
+    virtual_authenticator(driver)
+    first_auth_time = chromium_signs_in_and_enrols(driver, receiver, pk_rp, pk_user)
+    time.sleep(1.1)
+    request = pk_rp.authorization_request(acr_values=PHR, prompt="login")
+    driver.get(request.url)
+    wait_for(driver, "ID", "use-passkey").click()
+    claims = landed(driver, receiver, pk_rp, request)
+    assert claims["acr"] == PHR
+    assert claims["amr"][0] in ("hwk", "swk") and "user" in claims["amr"]
+    assert claims["auth_time"] > first_auth_time
+
+
+def test_chromium_without_user_verification_does_not_reach_phr(driver, pk_server, receiver, pk_rp, pk_user):
+    virtual_authenticator(driver)
+    chromium_signs_in_and_enrols(driver, receiver, pk_rp, pk_user)
+    driver.set_user_verified(False)
+    request = pk_rp.authorization_request(acr_values=PHR, prompt="login")
+    driver.get(request.url)
+    wait_for(driver, "ID", "use-passkey").click()
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # Chromium itself refuses a ceremony that requires UV it cannot give (NotAllowedError, shown by the script);
+    # a client that sent an assertion without UV anyway is refused by Reverify
+    # (test_an_assertion_without_user_verification_does_not_reach_phr). Either way: never a code.
+    WebDriverWait(driver, WAIT).until(
+        lambda d: d.find_elements(*by("ID", "error")) or d.find_element(*by("ID", "passkey-status")).text.startswith("The passkey was not used"))
+    time.sleep(0.5)
+    assert not [c for c in receiver.callbacks if c.get("state") == request.state]
+    assert "Confirm it" in driver.title or "One more step" in driver.page_source
