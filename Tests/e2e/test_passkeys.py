@@ -17,6 +17,7 @@ import html
 import http.server
 import json
 import re
+import sqlite3
 import threading
 import time
 import urllib.parse
@@ -282,6 +283,71 @@ def test_an_assertion_without_user_verification_does_not_reach_phr(pk_server, pk
     page, _ = step_up_page(browser, pk_rp)
     result = browser.post_form(page, "/passkey", credential=json.dumps(authenticator.get(passkey_options(page))))
     assert_refused(pk_server, pk_user, result, "passkey_user_not_verified")
+
+
+def test_a_challenge_issued_for_another_flow_is_refused(pk_server, pk_rp, pk_user, enrolled):
+    browser, authenticator, _ = enrolled
+    other, _ = step_up_page(browser, pk_rp)
+    page, _ = step_up_page(browser, pk_rp)
+    # Signed over the other page's challenge, posted to this flow.
+    assertion = authenticator.get(passkey_options(other))
+    assert_refused(pk_server, pk_user, browser.post_form(page, "/passkey", credential=json.dumps(assertion)), "passkey_challenge_mismatch")
+
+
+def test_another_users_passkey_never_verifies_this_user(pk_server, pk_rp, pk_user, enrolled):
+    _, mallory_key, _ = enrolled  # pk_user's passkey, in the hands of…
+    victim = pk_server.create_user(prefix="victim")
+    browser, _ = signed_in_browser(pk_server, pk_rp, victim)
+    enrol(pk_server, browser, SoftAuthenticator(pk_server.issuer))  # the victim has a passkey of their own
+    page, _ = step_up_page(browser, pk_rp)
+    options = passkey_options(page)
+    forged = mallory_key.get(options)
+    result = browser.post_form(page, "/passkey", credential=json.dumps(forged))
+    assert_refused(pk_server, victim, result, "passkey_unknown_credential")
+
+
+def test_a_user_handle_that_is_not_the_owners_is_refused(pk_server, pk_rp, pk_user, enrolled):
+    browser, authenticator, _ = enrolled
+    page, _ = step_up_page(browser, pk_rp)
+    assertion = authenticator.get(passkey_options(page))
+    assertion["response"]["userHandle"] = "dXNyX3NvbWVvbmVfZWxzZQ"  # L3 7.2 step 6: not this credential's user
+    assert_refused(pk_server, pk_user, browser.post_form(page, "/passkey", credential=json.dumps(assertion)), "passkey_unknown_credential")
+
+
+def test_a_response_naming_another_credential_id_is_refused_at_enrolment(pk_server, pk_rp, pk_user):
+    browser, _ = signed_in_browser(pk_server, pk_rp, pk_user)
+    page = browser.open(pk_server.base_url + "/account/security/passkeys/new")
+    credential = SoftAuthenticator(pk_server.issuer).create(passkey_options(page))
+    credential["id"] = credential["rawId"] = "AAAAAAAAAAAAAAAAAAAAAA"
+    result = browser.post_form(page, "/account/security/passkeys", credential=json.dumps(credential))
+    assert result.status == 400 and result.has("error")
+    assert pk_server.query("SELECT count(*) FROM passkey_credentials WHERE user_id = ?", pk_user.id) == [(0,)]
+
+
+def test_registration_options_work_only_for_the_session_that_asked(pk_server, pk_rp, pk_user):
+    first, _ = signed_in_browser(pk_server, pk_rp, pk_user)
+    second, _ = signed_in_browser(pk_server, pk_rp, pk_user)  # the same user in another browser
+    options = passkey_options(first.open(pk_server.base_url + "/account/security/passkeys/new"))
+    page = second.open(pk_server.base_url + "/account/security/passkeys/new")
+    credential = SoftAuthenticator(pk_server.issuer).create(options)
+    result = second.post_form(page, "/account/security/passkeys", credential=json.dumps(credential))
+    assert result.status == 401 and result.has("error")
+    assert pk_server.query("SELECT count(*) FROM passkey_credentials WHERE user_id = ?", pk_user.id) == [(0,)]
+
+
+def test_adding_a_passkey_needs_a_verification_within_five_minutes(pk_server, pk_rp, pk_user):
+    browser, _ = signed_in_browser(pk_server, pk_rp, pk_user)
+    page = browser.open(pk_server.base_url + "/account/security/passkeys/new")
+    credential = SoftAuthenticator(pk_server.issuer).create(passkey_options(page))
+    db = sqlite3.connect(pk_server.db, timeout=10)
+    try:
+        with db:
+            db.execute("UPDATE sessions SET auth_time = auth_time - 301 WHERE user_id = ?", (pk_user.id,))
+    finally:
+        db.close()
+    result = browser.post_form(page, "/account/security/passkeys", credential=json.dumps(credential))
+    assert isinstance(result, HostedPage) and result.is_reauth, result
+    assert pk_server.query("SELECT count(*) FROM passkey_credentials WHERE user_id = ?", pk_user.id) == [(0,)]
 
 
 @pytest.mark.parametrize(
