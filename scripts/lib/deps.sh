@@ -27,7 +27,7 @@ install_test_deps() {
   apt_install chromium chromium-driver apache2-bin libapache2-mod-auth-openidc prometheus libcairo2
   local root
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-  if ! python3 -c "import authlib, jwt, joserfc, selenium, argon2, requests, pytest, aiosmtpd, standardwebhooks, cryptography, flask, pyotp, cairosvg, zxingcpp, PIL" >/dev/null 2>&1; then
+  if ! python3 -c "import authlib, jwt, joserfc, selenium, argon2, requests, pytest, aiosmtpd, standardwebhooks, cryptography, flask, pyotp, cairosvg, zxingcpp, PIL, cbor2, webauthn" >/dev/null 2>&1; then
     echo "==> installing Python test packages"
     python3 -m pip install -q --disable-pip-version-check -r "$root/Tests/e2e/requirements.txt"
   fi
