@@ -477,3 +477,23 @@ def test_chromium_without_user_verification_does_not_reach_phr(driver, pk_server
     time.sleep(0.5)
     assert not [c for c in receiver.callbacks if c.get("state") == request.state]
     assert "Confirm it" in driver.title or "One more step" in driver.page_source
+
+
+# --------------------------------------------------------------------------------------------
+# An issuer on an IP address
+# --------------------------------------------------------------------------------------------
+
+
+def test_an_issuer_on_an_ip_address_offers_no_passkeys(server, rp, user):
+    """WebAuthn L3 5.1.3: an RP ID is a domain, never an IP address; such pages show no passkey and no script."""
+    assert urllib.parse.urlsplit(server.issuer).hostname == "127.0.0.1"
+    browser = Browser(server)
+    request = rp.authorization_request()
+    page = browser.open(request.url)
+    assert isinstance(page, HostedPage) and page.is_sign_in and not page.has("passkey-form")
+    assert "<script" not in page.html and "script-src" not in page.headers["Content-Security-Policy"]
+    rp.exchange(request, browser.submit_password(page, user.password, email=user.email))
+    security = browser.open(server.base_url + "/account/security")
+    assert isinstance(security, HostedPage) and security.status == 200 and not security.has("add-passkey")
+    refused = browser.open(server.base_url + "/account/security/passkeys/new")
+    assert refused.status == 404 and "domain name" in refused.text("error")
