@@ -285,6 +285,18 @@ def test_an_assertion_without_user_verification_does_not_reach_phr(pk_server, pk
     assert_refused(pk_server, pk_user, result, "passkey_user_not_verified")
 
 
+def test_an_operator_lists_and_removes_a_passkey_and_it_no_longer_verifies(pk_server, pk_rp, pk_user, enrolled):
+    browser, authenticator, credential = enrolled
+    factors = pk_server.cli_json("users", "factors", "list", pk_user.email)
+    passkeys = [f for f in factors if f["kind"] == "passkey"]
+    assert len(passkeys) == 1 and passkeys[0]["name"] == "Soft key", factors
+    page, _ = step_up_page(browser, pk_rp)  # offered while it exists
+    pk_server.cli("users", "factors", "remove", pk_user.email, passkeys[0]["id"])
+    assert pk_server.query("SELECT count(*) FROM passkey_credentials WHERE credential_id = ?", credential["id"]) == [(0,)]
+    result = browser.post_form(page, "/passkey", credential=json.dumps(authenticator.get(passkey_options(page))))
+    assert isinstance(result, HostedPage) and result.status in (401, 403), result
+
+
 def test_a_challenge_issued_for_another_flow_is_refused(pk_server, pk_rp, pk_user, enrolled):
     browser, authenticator, _ = enrolled
     other, _ = step_up_page(browser, pk_rp)
