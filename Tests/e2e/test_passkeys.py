@@ -27,7 +27,7 @@ import pytest
 from webauthn import verify_authentication_response, verify_registration_response
 from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
 
-from reverify_e2e import Browser, HostedPage, Redirect, RelyingParty, ReverifyServer, User, free_port
+from reverify_e2e import Browser, Client, HostedPage, Redirect, RelyingParty, ReverifyServer, User, free_port
 from soft_authenticator import SoftAuthenticator, b64url_decode
 
 PHR = "urn:reverify:acr:phr"
@@ -295,6 +295,35 @@ def test_an_operator_lists_and_removes_a_passkey_and_it_no_longer_verifies(pk_se
     assert pk_server.query("SELECT count(*) FROM passkey_credentials WHERE credential_id = ?", credential["id"]) == [(0,)]
     result = browser.post_form(page, "/passkey", credential=json.dumps(authenticator.get(passkey_options(page))))
     assert isinstance(result, HostedPage) and result.status in (401, 403), result
+
+
+def phr_client(server: ReverifyServer, redirect_uri: str) -> RelyingParty:
+    view = server.cli_json(
+        "clients", "create", "--name", "phr-app", "--redirect-uri", redirect_uri, "--min-acr", "phr",
+        "--action", "keys.delete=60:phr")
+    assert view["min_acr"] == PHR, view
+    return RelyingParty(server, Client(
+        client_id=view["client_id"], client_secret=view["client_secret"], redirect_uri=redirect_uri,
+        post_logout_redirect_uri=None, auth_method="client_secret_basic", name="phr-app"))
+
+
+def test_a_client_floor_of_phr_is_unmet_without_a_passkey(pk_server, receiver, pk_user):
+    rp = phr_client(pk_server, receiver.url)
+    request = rp.authorization_request()
+    result = Browser(pk_server).sign_in(request.url, pk_user)
+    assert result.params.get("error") == "unmet_authentication_requirements", result.location
+
+
+def test_a_client_floor_of_phr_offers_only_the_passkey_and_is_met_by_it(pk_server, receiver, pk_user, enrolled):
+    browser, authenticator, _ = enrolled
+    rp = phr_client(pk_server, receiver.url)
+    request = rp.authorization_request(action="keys.delete")
+    page = browser.open(request.url)
+    assert isinstance(page, HostedPage) and page.has("step-up-reason") and page.has("passkey-form"), page
+    assert not page.has("password") and not page.has("email-me"), "only a passkey reaches phr"
+    redirect = browser.post_form(page, "/passkey", credential=json.dumps(authenticator.get(passkey_options(page))))
+    claims = rp.validate_tokens(rp.exchange(request, redirect), nonce=request.nonce)
+    assert claims["acr"] == PHR
 
 
 def test_a_challenge_issued_for_another_flow_is_refused(pk_server, pk_rp, pk_user, enrolled):
