@@ -181,6 +181,10 @@ def test_a_passkey_enrols_and_steps_up_to_phr(pk_server, pk_rp, pk_user, alg):
         credential=json.dumps(credential), expected_challenge=b64url_decode(options["challenge"]),
         expected_origin=pk_server.issuer, expected_rp_id="localhost", require_user_verification=True)
     assert stored_public_key(pk_server, credential["id"]) == verified.credential_public_key
+    events = [json.loads(payload) for (payload,) in pk_server.query(
+        "SELECT payload FROM outbox_events WHERE type = 'authentication.factor_added'")]
+    mine = [e["data"] for e in events if e["data"].get("user_id") == pk_user.id]
+    assert len(mine) == 1 and mine[0]["factor"]["kind"] == "passkey" and mine[0]["factor"]["name"] == "Soft key", mine
 
     time.sleep(1.1)  # so the step-up's auth_time is visibly later
     page, request = step_up_page(browser, pk_rp)
@@ -200,6 +204,10 @@ def test_a_passkey_enrols_and_steps_up_to_phr(pk_server, pk_rp, pk_user, alg):
         credential_public_key=stored_public_key(pk_server, credential["id"]), credential_current_sign_count=0,
         require_user_verification=True)
     assert pk_server.query("SELECT sign_count FROM passkey_credentials WHERE credential_id = ?", credential["id"]) == [(1,)]
+    reauthenticated = [json.loads(payload)["data"] for (payload,) in pk_server.query(
+        "SELECT payload FROM outbox_events WHERE type = 'authentication.reauthenticated'")]
+    step_up = [d for d in reauthenticated if d.get("user_id") == pk_user.id and d.get("method") == "passkey"]
+    assert len(step_up) == 1 and step_up[0]["acr"] == PHR and step_up[0]["trigger"]["acr"] == PHR, step_up
 
 
 def test_a_synced_passkey_is_swk(pk_server, pk_rp, pk_user):
