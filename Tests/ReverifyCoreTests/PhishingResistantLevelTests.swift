@@ -79,14 +79,6 @@ final class PhishingResistantLevelTests: XCTestCase {
         _ = history.record(.emailCode, at: Fixture.now + 1, window: 900)
         XCTAssertEqual(history.record(.federated, at: Fixture.now + 2, window: 900, extraAMR: ["hwk", "user"]).acr, .multiFactor)
     }
-
-    func testATokenBelowMFAAfterDecayLosesMFAFromAmr() {
-        // The `mfa` a passkey adds follows the level, as it does for two factors (issue 10, item 3).
-        var levels = LevelHistory()
-        levels.record(.phishingResistant, at: Fixture.now)
-        let lifetimes = LevelLifetimes([.multiFactor: 900, .phishingResistant: 900])
-        XCTAssertEqual(levels.effectiveLevel(at: Fixture.now + 901, lifetimes: lifetimes), .singleFactor)
-    }
 }
 
 final class PasskeyStepUpPlannerTests: XCTestCase {

@@ -507,6 +507,19 @@ def test_chromium_enrols_a_passkey_and_steps_up_to_phr_on_another_origin(driver,
     assert claims["acr"] == PHR
     assert claims["amr"][0] in ("hwk", "swk") and "user" in claims["amr"]
     assert claims["auth_time"] > first_auth_time
+    # Cross-check with the authenticator itself: Reverify stored the public half of the very key Chromium's
+    # virtual authenticator holds (decoded by the webauthn package), for this RP ID and user, and its counter.
+    from cryptography.hazmat.primitives import serialization
+    from webauthn.helpers import decode_credential_public_key
+
+    [held] = driver.get_credentials()
+    assert held.rp_id == "localhost" and held.is_resident_credential
+    assert b64url_decode(held.user_handle) == pk_user.id.encode()
+    credential_id = held.id.rstrip("=")
+    stored = decode_credential_public_key(stored_public_key(pk_server, credential_id))
+    numbers = serialization.load_der_private_key(b64url_decode(held.private_key), None).public_key().public_numbers()
+    assert (int.from_bytes(stored.x, "big"), int.from_bytes(stored.y, "big")) == (numbers.x, numbers.y)
+    assert pk_server.query("SELECT sign_count FROM passkey_credentials WHERE credential_id = ?", credential_id) == [(held.sign_count,)]
 
 
 def test_chromium_without_user_verification_does_not_reach_phr(driver, pk_server, receiver, pk_rp, pk_user):
