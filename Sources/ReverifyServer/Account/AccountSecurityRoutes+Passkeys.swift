@@ -93,13 +93,10 @@ extension AccountSecurityRoutes {
             factorId: factor.id, userId: account.user.id, credentialId: posted.json.rawId,
             publicKey: registration.publicKey.encoded, algorithm: registration.publicKey.algorithm, state: registration.state,
             transports: posted.json.knownTransports, aaguid: registration.aaguid)
-        let detail = factor.auditDetail.merging([
-            "auth_time": String(account.session.authTime.rawValue), "passkey_algorithm": String(registration.publicKey.algorithm.rawValue),
-            "passkey_backup_eligible": registration.state.backupEligible ? "true" : "false",
-        ]) { ours, _ in ours }
-        let audit = flow.audit(
-            .factorAdded, .success, request: request, context: context, user: account.user.id, session: account.session.id,
-            method: .passkey, reason: "user", detail: detail)
+        // The shared factor audit (and so the `authentication.factor_added` event), plus what kind of passkey it is.
+        var audit = factorAudit(.factorAdded, factor, account: account, request: request, context: context)
+        audit.detail["passkey_algorithm"] = String(registration.publicKey.algorithm.rawValue)
+        audit.detail["passkey_backup_eligible"] = registration.state.backupEligible ? "true" : "false"
         guard try await services.store.addPasskey(factor: factor, credential: credential, audit: audit) else {
             return try await refuse(.malformedAttestationObject("this passkey is already registered"), status: .conflict)
         }
