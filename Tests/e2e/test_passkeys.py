@@ -559,3 +559,30 @@ def test_an_issuer_on_an_ip_address_offers_no_passkeys(server, rp, user):
     assert isinstance(security, HostedPage) and security.status == 200 and not security.has("add-passkey")
     refused = browser.open(server.base_url + "/account/security/passkeys/new")
     assert refused.status == 404 and "domain name" in refused.text("error")
+
+
+# --------------------------------------------------------------------------------------------
+# phr decays after its own lifetime
+# --------------------------------------------------------------------------------------------
+
+
+def test_phr_decays_after_acr_lifetime_to_the_mfa_it_also_achieved(tmp_path, receiver):
+    server = ReverifyServer(tmp_path / "decay", extra_args=("--acr-lifetime", "phr=2"))
+    server.base_url = server.issuer = f"http://localhost:{server.port}"
+    server.start()
+    try:
+        user = server.create_user(prefix="decay")
+        rp = RelyingParty(server, server.create_client(redirect_uri=receiver.url, post_logout_redirect_uri=None))
+        browser, _ = signed_in_browser(server, rp, user)
+        authenticator = SoftAuthenticator(server.issuer)
+        enrol(server, browser, authenticator)
+        page, request = step_up_page(browser, rp)
+        redirect = browser.post_form(page, "/passkey", credential=json.dumps(authenticator.get(passkey_options(page))))
+        tokens = rp.exchange(request, redirect)
+        assert rp.validate_tokens(tokens, nonce=request.nonce)["acr"] == PHR
+        time.sleep(3)
+        refreshed = rp.refresh(tokens["refresh_token"])
+        claims = rp.validate_id_token(refreshed["id_token"], nonce=None)
+        assert claims["acr"] == "urn:reverify:acr:mfa" and "mfa" in claims["amr"], claims
+    finally:
+        server.stop()
