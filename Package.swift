@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "ReverifyStore", targets: ["ReverifyStore"]),
         .library(name: "ReverifyCrypto", targets: ["ReverifyCrypto"]),
         .library(name: "ReverifyServer", targets: ["ReverifyServer"]),
+        .library(name: "ReverifyQR", targets: ["ReverifyQR"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -41,6 +42,12 @@ let package = Package(
         ),
         .target(
             name: "ReverifyCore",
+            swiftSettings: swiftSettings
+        ),
+        // QR codes for authenticator-app enrolment (issue 18): no QR package is in the mirror, so a small encoder
+        // (ISO/IEC 18004 byte mode, level M) lives in its own pure module with its own tests.
+        .target(
+            name: "ReverifyQR",
             swiftSettings: swiftSettings
         ),
         .target(
@@ -71,10 +78,13 @@ let package = Package(
                 "ReverifyCore",
                 "ReverifyStore",
                 "ReverifyCrypto",
+                "ReverifyQR",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                // RFC 6238 code computation for authenticator apps (issue 18).
+                .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -105,9 +115,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ReverifyCoreTests", dependencies: ["ReverifyCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "ReverifyQRTests", dependencies: ["ReverifyQR"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ReverifyCryptoTests",
-            dependencies: ["ReverifyCrypto", .product(name: "JWTKit", package: "jwt-kit")],
+            dependencies: [
+                "ReverifyCrypto", .product(name: "JWTKit", package: "jwt-kit"),
+                // Passkey tests sign as an authenticator would.
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ReverifyStoreTests",

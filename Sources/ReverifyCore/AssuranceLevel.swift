@@ -1,22 +1,26 @@
 /// The authentication context class (assurance level) a session reached, lowest first (DESIGN 5).
 ///
-/// The scheme is open: a phishing-resistant level slots in above `mfa` with a higher rank.
+/// `phr` (issue 18) sits above `mfa`: a user-verified passkey, bound to the issuer's origin, cannot be
+/// phished the way a password or a one-time code can.
 public enum ACR: String, Codable, CodingKeyRepresentable, Sendable, CaseIterable, Comparable {
     /// One factor verified.
     case singleFactor = "urn:reverify:acr:1fa"
     /// Two factors of different kinds verified within the mfa window.
     case multiFactor = "urn:reverify:acr:mfa"
+    /// A phishing-resistant authenticator with user verification (a passkey, WebAuthn L3).
+    case phishingResistant = "urn:reverify:acr:phr"
 
     var rank: Int {
         switch self {
         case .singleFactor: 1
         case .multiFactor: 2
+        case .phishingResistant: 3
         }
     }
 
     public static func < (lhs: ACR, rhs: ACR) -> Bool { lhs.rank < rhs.rank }
 
-    /// `1fa`, `mfa` (as operators type them) or the full URN.
+    /// `1fa`, `mfa`, `phr` (as operators type them) or the full URN.
     public init?(name: String) {
         if let full = ACR(rawValue: name) {
             self = full
@@ -27,7 +31,7 @@ public enum ACR: String, Codable, CodingKeyRepresentable, Sendable, CaseIterable
         }
     }
 
-    /// The last segment of the URN: `1fa`, `mfa`.
+    /// The last segment of the URN: `1fa`, `mfa`, `phr`.
     public var shortName: String { String(rawValue.split(separator: ":").last ?? "") }
 
     /// How a hosted page names the level to a person.
@@ -35,6 +39,7 @@ public enum ACR: String, Codable, CodingKeyRepresentable, Sendable, CaseIterable
         switch self {
         case .singleFactor: "one verification"
         case .multiFactor: "a second step"
+        case .phishingResistant: "a passkey"
         }
     }
 }

@@ -31,6 +31,10 @@ public enum AuditEvent: String, Codable, Sendable, CaseIterable {
     case approvalRedeemed = "agent.approval_redeemed"
     /// An operator revoked an approval (`reverify approvals revoke`).
     case approvalRevoked = "agent.approval_revoked"
+    /// A second factor (authenticator app, passkey) was added to an account and counts from now on (issue 18).
+    case factorAdded = "authentication.factor_added"
+    /// A second factor was removed, by the user on the security page or by an operator (issue 18).
+    case factorRemoved = "authentication.factor_removed"
 }
 
 /// Whether an audited attempt succeeded.

@@ -4,13 +4,19 @@ public enum AuthMethod: String, Codable, CodingKeyRepresentable, Sendable, CaseI
     case emailCode = "email_code"
     case magicLink = "magic_link"
     case federated
+    /// A 6-digit code from an authenticator app (RFC 6238 TOTP, issue 18): something the user has.
+    case totp
+    /// A WebAuthn credential (issue 18).
+    case passkey
 
-    /// The RFC 8176 `amr` value this method contributes.
+    /// The RFC 8176 `amr` value this method contributes. A passkey's values depend on its flags
+    /// (`PasskeyAssurance.amr`): `hwk` here stands for a device-bound one.
     public var amr: AMR {
         switch self {
         case .password: .pwd
-        case .emailCode, .magicLink: .otp
+        case .emailCode, .magicLink, .totp: .otp
         case .federated: .fed
+        case .passkey: .hwk
         }
     }
 
@@ -19,7 +25,9 @@ public enum AuthMethod: String, Codable, CodingKeyRepresentable, Sendable, CaseI
     public func factorKinds(upstreamAMR: [AMR] = []) -> Set<FactorKind> {
         switch self {
         case .password: [.knowledge]
-        case .emailCode, .magicLink: [.possession]
+        // An authenticator app is possession, like a mailbox: with a password (knowledge) it makes `mfa`,
+        // with an emailed code it does not (RFC 8176 `mfa` needs different kinds). So is a passkey without UV.
+        case .emailCode, .magicLink, .totp, .passkey: [.possession]
         case .federated: Set(upstreamAMR.compactMap(\.factorKind))
         }
     }
@@ -45,6 +53,12 @@ public struct AMR: RawRepresentable, Hashable, Codable, Sendable, ExpressibleByS
     public static let otp: AMR = "otp"
     public static let fed: AMR = "fed"
     public static let mfa: AMR = "mfa"
+    /// Proof of possession of a hardware-secured key (a device-bound passkey).
+    public static let hwk: AMR = "hwk"
+    /// Proof of possession of a software-secured key (a synced passkey: backup eligible).
+    public static let swk: AMR = "swk"
+    /// The user was verified by the authenticator (WebAuthn UV: a PIN or biometric).
+    public static let user: AMR = "user"
 
     /// The factor kind an RFC 8176 value names, if it names one. `password` is the spelling some
     /// providers use for `pwd`; `fed`, `mfa`, `user`, `rba` and unknown values name no single kind.
@@ -74,14 +88,20 @@ public struct VerificationHistory: Codable, Equatable, Sendable {
     ///
     /// `mfa` is claimed only when factors of two different kinds were verified within `window` of this
     /// verification (RFC 8176 `mfa`; DESIGN 2). Two knowledge factors (a local password and an
-    /// upstream password) are still one kind.
+    /// upstream password) are still one kind. A passkey brings its own values in `extraAMR`
+    /// (`PasskeyAssurance.amr`); with `user` (UV) it is a multi-factor cryptographic authenticator
+    /// (NIST SP 800-63B 5.1.9) bound to our origin, and reaches `phr` alone (issue 18).
     public mutating func record(
         _ method: AuthMethod, at time: UnixTime, window: Seconds, extraAMR: [AMR] = []
     ) -> (amr: [AMR], acr: ACR) {
         lastVerified[method] = time
         for kind in method.factorKinds(upstreamAMR: extraAMR) { lastFactor[kind] = time }
-        var amr = [method.amr]
+        var amr = method == .passkey && !extraAMR.isEmpty ? [] : [method.amr]
         for value in extraAMR where !amr.contains(value) { amr.append(value) }
+        if method == .passkey, extraAMR.contains(.user) {
+            if !amr.contains(.mfa) { amr.append(.mfa) }
+            return (amr, .phishingResistant)
+        }
         // The level is ours to decide: an upstream's own `mfa` is passed on in `amr`, but only factor kinds
         // we can name count towards `acr` (issue 9, item 16).
         let recentKinds = lastFactor.filter { _, when in time - when <= window }.count

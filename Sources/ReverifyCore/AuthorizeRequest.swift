@@ -33,6 +33,8 @@ public enum ReauthReason: String, Codable, Sendable {
     case assuranceLevel = "acr"
     /// The risk policy asked for a fresh verification (issue 11).
     case risk
+    /// Adding or removing a second factor needs a verification within the last 5 minutes (issue 18).
+    case accountSecurity = "account_security"
 }
 
 /// What the risk policy added to a request (issue 11): set by the server after scoring the context,

@@ -61,3 +61,10 @@ public struct ApprovalID: PrefixedIdentifier {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
 }
+
+/// A second factor of a user: an authenticator app or a passkey (issue 18).
+public struct FactorID: PrefixedIdentifier {
+    public static let prefix = "fac"
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}

@@ -40,6 +40,8 @@ public struct AttemptCounts: Sendable, Equatable {
 public enum AttemptKind: String, Codable, Sendable, CaseIterable {
     case password
     case emailCode = "email_code"
+    /// A code from an authenticator app (issue 18): it shares the account's one failure budget.
+    case totp
 }
 
 /// How a reserved attempt ended.

@@ -9,7 +9,8 @@ public enum StepUpPlan: Equatable, Sendable {
 }
 
 /// Chooses the methods a step-up page offers: only those that would raise the level. After a password,
-/// an emailed code or link (or SSO); after an emailed link, a password.
+/// an emailed code or link (or SSO); after an emailed link, a password. A passkey (always user-verified,
+/// issue 18) reaches every level by itself, so it is offered whenever the user has one.
 public enum StepUpPlanner {
     /// - Parameters:
     ///   - met: whether the session already satisfies the requirement (level, decay and `max_age`).
@@ -25,6 +26,9 @@ public enum StepUpPlanner {
         switch required {
         case .singleFactor:
             return .offer(available)
+        case .phishingResistant:
+            // Only a user-verified passkey is phishing-resistant: no combination of other methods reaches it.
+            return available.contains(.passkey) ? .offer([.passkey]) : .unreachable
         case .multiFactor:
             let recent = Set(history.lastFactor.filter { _, when in now - when <= window }.keys)
             // Two kinds within the window, yet the level is not met: it decayed (`--acr-lifetime` shorter than
@@ -34,8 +38,11 @@ public enum StepUpPlanner {
             // and counted as one possible new kind.
             let known = available.filter { $0 != .federated }.reduce(into: recent) { $0.formUnion($1.factorKinds()) }
             let possibleKinds = known.count + (available.contains(.federated) ? 1 : 0)
-            guard possibleKinds >= 2 else { return .unreachable }
-            let raising = available.filter { $0 == .federated || !$0.factorKinds().isSubset(of: recent) }
+            // A passkey is verified with UV and reaches `phr`, above `mfa`, by itself.
+            guard possibleKinds >= 2 || available.contains(.passkey) else { return .unreachable }
+            let raising = available.filter {
+                $0 == .passkey || $0 == .federated || !$0.factorKinds().isSubset(of: recent)
+            }
             return raising.isEmpty ? .unreachable : .offer(raising)
         }
     }

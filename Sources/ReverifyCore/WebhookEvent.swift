@@ -60,13 +60,16 @@ public struct WebhookEventData: Encodable, Equatable, Sendable {
     public var endpointId: WebhookEndpointID?
     /// For `agent.approval_*`: which approval (`reverify approvals list` shows it).
     public var approvalId: ApprovalID?
+    /// For `authentication.factor_added` / `authentication.factor_removed`: which factor (issue 18).
+    public var factor: WebhookFactor?
 
     public init(
         userId: UserID? = nil, sessionId: SessionID? = nil, clientId: ClientID? = nil, method: AuthMethod? = nil,
         authTime: UnixTime? = nil, previousAuthTime: UnixTime? = nil, amr: [AMR]? = nil, acr: ACR? = nil,
         previousAcr: ACR? = nil, trigger: WebhookTrigger? = nil, ipAddress: String? = nil, userAgent: String? = nil, reason: String? = nil,
-        riskTriggers: [String]? = nil, flow: String? = nil, endpointId: WebhookEndpointID? = nil
+        riskTriggers: [String]? = nil, flow: String? = nil, endpointId: WebhookEndpointID? = nil, factor: WebhookFactor? = nil
     ) {
+        self.factor = factor
         self.riskTriggers = riskTriggers
         self.userId = userId
         self.sessionId = sessionId
@@ -89,7 +92,7 @@ public struct WebhookEventData: Encodable, Equatable, Sendable {
         case userId = "user_id", sessionId = "session_id", clientId = "client_id", method
         case authTime = "auth_time", previousAuthTime = "previous_auth_time", amr, acr, previousAcr = "previous_acr", trigger
         case ipAddress = "ip_address", userAgent = "user_agent", reason, riskTriggers = "risk_triggers", flow
-        case endpointId = "endpoint_id", approvalId = "approval_id"
+        case endpointId = "endpoint_id", approvalId = "approval_id", factor
     }
 }
 
@@ -123,5 +126,18 @@ public struct WebhookTrigger: Encodable, Equatable, Sendable {
         try c.encode(action, forKey: .action)
         try c.encode(acr, forKey: .acr)
         try c.encode(acrSources, forKey: .acrSources)
+    }
+}
+
+/// The factor an `authentication.factor_*` event is about: its id, kind (`totp`, `passkey`) and the user's name for it.
+public struct WebhookFactor: Encodable, Equatable, Sendable {
+    public var id: FactorID
+    public var kind: UserFactorKind?
+    public var name: String?
+
+    public init(id: FactorID, kind: UserFactorKind?, name: String?) {
+        self.id = id
+        self.kind = kind
+        self.name = name
     }
 }

@@ -23,6 +23,10 @@ public enum WebhookEventType: String, Codable, Sendable, CaseIterable, Comparabl
     case sessionRiskStepUpRequired = "session.risk_step_up_required"
     /// A security event from another system was accepted (issue 11).
     case signalsReceived = "signals.received"
+    /// A second factor (authenticator app, passkey) was added to an account (issue 18).
+    case authenticationFactorAdded = "authentication.factor_added"
+    /// A second factor was removed from an account (issue 18).
+    case authenticationFactorRemoved = "authentication.factor_removed"
     /// Sent on request to one endpoint by `reverify webhooks test`; never fanned out.
     case test = "webhook.test"
 

@@ -27,6 +27,9 @@ public enum ReverifyApplication {
         EmailVerificationRoutes(services: services).register(on: router)
         BackchannelAuthenticationRoutes(services: services).register(on: router)
         ApprovalPageRoutes(services: services).register(on: router)
+        TOTPVerificationRoutes(services: services).register(on: router)
+        PasskeyVerificationRoutes(services: services).register(on: router)
+        AccountSecurityRoutes(services: services).register(on: router)
         UpstreamSSORoutes(services: services).register(on: router)
         if services.configuration.devPages {
             DevMailRoutes(services: services).register(on: router)

@@ -19,14 +19,24 @@ public struct AuthorizationRequestRecord: SnakeCaseRecord, Equatable {
     public var createdAt: UnixTime
     public var expiresAt: UnixTime
     public var completedAt: UnixTime?
-    /// Set when the flow verifies a person for an agent's approval: it continues to the approval page, not to a code.
+    /// Set when the flow verifies a person for an agent's approval (issue 12): it continues to the approval page,
+    /// not to a code. Kept in its own column, not in `continuation`, so the approval is a foreign key.
     public var approvalId: ApprovalID?
+    /// What completing the flow leads to; `nil` is ``VerificationContinuation/authorization`` (issue 18).
+    public var continuation: VerificationContinuation?
+
+    /// What completing the flow leads to.
+    public var next: VerificationContinuation {
+        if let approvalId { return .approval(approvalId) }
+        return continuation ?? .authorization
+    }
 
     public init(
         id: AuthorizationRequestID, browserHash: String, csrfHash: String, clientId: ClientID,
         request: AuthorizeRequest, sessionId: SessionID?, pinnedUserId: UserID?, reason: ReauthReason,
-        createdAt: UnixTime, expiresAt: UnixTime
+        createdAt: UnixTime, expiresAt: UnixTime, continuation: VerificationContinuation? = nil
     ) {
+        self.continuation = continuation
         self.id = id
         self.browserHash = browserHash
         self.csrfHash = csrfHash

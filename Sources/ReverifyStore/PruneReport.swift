@@ -15,12 +15,14 @@ public struct PruneReport: Sendable, Equatable, Codable {
     public var webhookDeliveries = 0
     public var outboxEvents = 0
     public var auditRows = 0
+    public var unconfirmedFactors = 0
 
     public init() {}
 
     public var total: Int {
         authorizationRequests + magicLinks + upstreamStates + pushedRequests + agentApprovals + authorizationCodes + accessTokens + refreshTokens + grants
             + sessions + verificationAttempts + emailSendRequests + webhookDeliveries + outboxEvents + auditRows
+            + unconfirmedFactors
     }
 
     enum CodingKeys: String, CodingKey {
@@ -29,6 +31,6 @@ public struct PruneReport: Sendable, Equatable, Codable {
         case authorizationCodes = "authorization_codes", accessTokens = "access_tokens", refreshTokens = "refresh_tokens"
         case grants, sessions, verificationAttempts = "verification_attempts", emailSendRequests = "email_send_requests"
         case webhookDeliveries = "webhook_deliveries", outboxEvents = "outbox_events"
-        case auditRows = "audit_log"
+        case auditRows = "audit_log", unconfirmedFactors = "unconfirmed_factors"
     }
 }

@@ -65,6 +65,10 @@ extension SQLiteStore {
                    AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = outbox_events.id)
                 """, [cutoffs.deliveredBefore.rawValue])
             report.auditRows = try delete("DELETE FROM audit_log WHERE at < ?", [cutoffs.auditBefore.rawValue])
+            // Authenticator-app enrolments never confirmed (issue 18): their secret was shown and never proven, and
+            // no verification can use it; kept a day like any expired flow, then gone with the secret.
+            report.unconfirmedFactors = try delete(
+                "DELETE FROM user_factors WHERE confirmed_at IS NULL AND created_at < ?", [expired])
             return report
         }
     }

@@ -11,6 +11,7 @@ extension SQLiteStore {
         ("webhook_endpoints", "id", "secret"),
         ("webhook_endpoints", "id", "previous_secret"),
         ("upstream_providers", "id", "client_secret"),
+        ("user_factors", "id", "secret"),
     ]
 
     func sealed(_ value: String, table: String, id: String) throws -> String {
@@ -60,6 +61,18 @@ extension SQLiteStore {
         return provider
     }
 
+    func opened(_ factor: FactorRecord) throws -> FactorRecord {
+        var factor = factor
+        factor.secret = try factor.secret.map { try opened($0, table: "user_factors", id: factor.id.rawValue) }
+        return factor
+    }
+
+    func sealed(_ factor: FactorRecord) throws -> FactorRecord {
+        var factor = factor
+        factor.secret = try factor.secret.map { try sealed($0, table: "user_factors", id: factor.id.rawValue) }
+        return factor
+    }
+
     func sealed(_ provider: UpstreamProviderRecord) throws -> UpstreamProviderRecord {
         var provider = provider
         provider.clientSecret = try sealed(provider.clientSecret, table: "upstream_providers", id: provider.id.rawValue)
@@ -72,7 +85,9 @@ extension SQLiteStore {
     public static func checkSecretsOpen(_ reader: any DatabaseReader, sealer: (any SecretSealing)?) throws {
         try reader.read { db in
             guard try db.tableExists("signing_keys"), try db.tableExists("upstream_providers") else { return }
+            // A database from before a table existed has nothing sealed in it yet.
             for (table, key, column) in secretColumns {
+                guard try db.tableExists(table) else { continue }
                 let rows = try Row.fetchAll(
                     db, sql: "SELECT \(key) AS id, \(column) AS value FROM \(table) WHERE \(column) LIKE ?",
                     arguments: [SealedValue.prefix + "%"])

@@ -137,16 +137,21 @@ public final class SQLiteStore: Store {
 
     public func client(id: ClientID) async throws -> StoredClient? {
         try await writer.read { db in
-            guard let record = try ClientRecord.fetchOne(db, key: id) else { return nil }
+            guard let record = try ClientRecord.filter(key: id).filter(Self.notInternal).fetchOne(db) else { return nil }
             return try Self.assemble(record, db: db)
         }
     }
 
     public func clients() async throws -> [StoredClient] {
         try await writer.read { db in
-            try ClientRecord.order(Column("created_at"), Column("name")).fetchAll(db).map { try Self.assemble($0, db: db) }
+            try ClientRecord.filter(Self.notInternal).order(Column("created_at"), Column("name")).fetchAll(db)
+                .map { try Self.assemble($0, db: db) }
         }
     }
+
+    /// Reverify's own internal client (the security page's re-verifications, migration 0020) is no relying
+    /// party: never listed, found, rotated or deleted.
+    static let notInternal = Column("internal") == 0
 
     private static func assemble(_ record: ClientRecord, db: Database) throws -> StoredClient {
         let uris = try ClientRedirectURIRecord.filter(Column("client_id") == record.id).order(Column("position"))
@@ -159,7 +164,7 @@ public final class SQLiteStore: Store {
 
     public func setClientSecretHash(_ hash: String, for client: ClientID, at: UnixTime) async throws {
         try await writer.write { db in
-            let changed = try ClientRecord.filter(key: client).updateAll(
+            let changed = try ClientRecord.filter(key: client).filter(Self.notInternal).updateAll(
                 db, Column("secret_hash").set(to: hash), Column("secret_rotated_at").set(to: at))
             if changed == 0 { throw StoreError.notFound("client \(client)") }
         }
@@ -167,7 +172,9 @@ public final class SQLiteStore: Store {
 
     public func deleteClient(id: ClientID) async throws {
         try await writer.write { db in
-            guard try ClientRecord.deleteOne(db, key: id) else { throw StoreError.notFound("client \(id)") }
+            guard try ClientRecord.filter(key: id).filter(Self.notInternal).deleteAll(db) == 1 else {
+                throw StoreError.notFound("client \(id)")
+            }
         }
     }
 
@@ -333,6 +340,13 @@ public final class SQLiteStore: Store {
             guard changed == 1 else { return false }
             try audit.insert(db)
             return true
+        }
+    }
+
+    public func finishAuthorizationRequest(id: AuthorizationRequestID, at: UnixTime) async throws -> Bool {
+        try await writer.write { db in
+            try AuthorizationRequestRecord.filter(key: id).filter(Column("completed_at") == nil)
+                .updateAll(db, Column("completed_at").set(to: at)) == 1
         }
     }
 

@@ -144,6 +144,36 @@ public protocol Store: WebhookStore, Sendable {
         subject: String, ipAddress: String?, at: UnixTime, limits: OneTimeCodePolicy, lockout: LockoutPolicy
     ) async throws -> EmailSendDecision
 
+    // MARK: Second factors (issue 18)
+    /// A user's factors of every kind, confirmed or not, oldest first.
+    func factors(user: UserID) async throws -> [FactorRecord]
+    func factor(id: FactorID) async throws -> FactorRecord?
+    /// Adds a factor, replacing the user's unconfirmed ones of the same kind (an enrolment started again);
+    /// `audit` (a `factor_added` row for a factor that counts at once) is written in the same transaction.
+    func addFactor(_ factor: FactorRecord, audit: AuditRecord?) async throws
+    /// Confirms a pending TOTP enrolment with the step of its first valid code, and writes `audit`, atomically.
+    func confirmTOTPFactor(id: FactorID, user: UserID, name: String, step: Int64, at: UnixTime, audit: AuditRecord)
+        async throws -> TOTPUse
+    /// Records a TOTP code's step as used if it is newer than the last one used, in one write transaction, so
+    /// the same code accepted twice in parallel is impossible (RFC 6238 5.2).
+    func recordTOTPUse(factor: FactorID, user: UserID, step: Int64, at: UnixTime) async throws -> TOTPUse
+    /// Removes one of the user's factors with its audit row; `nil` when the user has no such factor.
+    func removeFactor(id: FactorID, user: UserID, audit: AuditRecord) async throws -> FactorRecord?
+
+    // MARK: Passkeys (issue 18)
+    /// The user's passkeys with their factor rows, oldest first.
+    func passkeys(user: UserID) async throws -> [StoredPasskey]
+    /// The passkey with this base64url credential id, whoever owns it.
+    func passkey(credentialID: String) async throws -> StoredPasskey?
+    /// Adds a verified passkey (a confirmed `passkey` factor plus its credential) and its audit row in one
+    /// transaction; `false` when the credential id is already registered.
+    func addPasskey(factor: FactorRecord, credential: PasskeyCredentialRecord, audit: AuditRecord) async throws -> Bool
+    func savePasskeyChallenge(_ challenge: PasskeyChallengeRecord) async throws
+    /// Marks an unexpired, unused challenge of `ceremony` used and returns it; `nil` otherwise (single use).
+    func consumePasskeyChallenge(hash: String, ceremony: PasskeyCeremonyKind, at: UnixTime) async throws -> PasskeyChallengeRecord?
+    /// Stores a verified assertion's counter and backup state, conditional on the counter it was checked against.
+    func recordPasskeyUse(factor: FactorID, previous: PasskeyState, next: PasskeyState, at: UnixTime) async throws -> PasskeyUse
+
     // MARK: Authorization
     func saveAuthorizationRequest(_ request: AuthorizationRequestRecord) async throws
     func authorizationRequest(id: AuthorizationRequestID) async throws -> AuthorizationRequestRecord?
@@ -152,6 +182,9 @@ public protocol Store: WebhookStore, Sendable {
         async throws -> Bool
     /// Ties a sign-in flow to the session its first verification created, for the steps that follow.
     func bindAuthorizationRequest(id: AuthorizationRequestID, session: SessionID, user: UserID) async throws
+    /// Ends a hosted flow that continues without a code (an account-security re-verification); `false` if it
+    /// was already complete.
+    func finishAuthorizationRequest(id: AuthorizationRequestID, at: UnixTime) async throws -> Bool
     /// Ends a hosted flow without a code (cancelled); `false` if it was already complete.
     func cancelAuthorizationRequest(id: AuthorizationRequestID, at: UnixTime, audit: AuditRecord) async throws -> Bool
     func insertCode(_ code: AuthorizationCodeRecord) async throws

@@ -31,6 +31,8 @@ public enum WebhookEventDerivation {
         case (.approvalDenied, .success): [.agentApprovalDenied]
         case (.riskStepUpRequired, _): [.sessionRiskStepUpRequired]
         case (.signalReceived, .success): [.signalsReceived]
+        case (.factorAdded, .success): [.authenticationFactorAdded]
+        case (.factorRemoved, .success): [.authenticationFactorRemoved]
         default: []
         }
     }
@@ -57,9 +59,13 @@ public enum WebhookEventDerivation {
             trigger: trigger,
             ipAddress: audit.ipAddress, userAgent: audit.userAgent,
             // On success the audit reason is the trigger, already reported; on failure or sign-out it says why.
-            reason: failed || [[.sessionRevoked], [.sessionRiskStepUpRequired]].contains(types(for: audit)) ? audit.reason : nil,
+            reason: failed || [[.sessionRevoked], [.sessionRiskStepUpRequired], [.authenticationFactorAdded], [.authenticationFactorRemoved]]
+                .contains(types(for: audit)) ? audit.reason : nil,
             riskTriggers: detail["risk_triggers"].map { $0.split(separator: " ").map(String.init) },
-            flow: failed ? (audit.event == .signIn ? "sign_in" : "reauthentication") : nil)
+            flow: failed ? (audit.event == .signIn ? "sign_in" : "reauthentication") : nil,
+            factor: detail["factor_id"].flatMap(FactorID.init(validating:)).map {
+                WebhookFactor(id: $0, kind: detail["factor_kind"].flatMap(UserFactorKind.init(rawValue:)), name: detail["factor_name"])
+            })
         data.approvalId = detail["approval_id"].flatMap(ApprovalID.init(validating:))
         return data
     }

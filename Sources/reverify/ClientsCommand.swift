@@ -121,7 +121,7 @@ struct Clients: AsyncParsableCommand {
             name: .customLong("action"),
             help: "A sensitive action, its maximum age, optionally its least level, :attest (a workload must re-attest) and :once (exchanged tokens work for one check), e.g. billing.change=300:mfa:attest:once (repeatable).")
         var actions: [String] = []
-        @Option(help: "The least assurance level for every request: 1fa or mfa.") var minAcr: String?
+        @Option(help: "The least assurance level for every request: 1fa, mfa or phr.") var minAcr: String?
         @Flag(help: "Honour the offline_access scope: its grants outlive the browser session (OIDC Core 11).")
         var allowOfflineAccess = false
         @Flag(help: "A resource server (API): may introspect access tokens issued to other clients. Needs no --redirect-uri.")
@@ -194,7 +194,7 @@ struct Clients: AsyncParsableCommand {
                 throw CLIError("--id-token-alg must be ES256 or RS256")
             }
             let minimumLevel = try minAcr.map { name in
-                guard let level = ACR(name: name) else { throw CLIError("--min-acr must be 1fa or mfa") }
+                guard let level = ACR(name: name) else { throw CLIError("--min-acr must be 1fa, mfa or phr") }
                 return level
             }
             let policies = try Dictionary(actions.map(parseAction), uniquingKeysWith: { _, _ in

@@ -31,7 +31,7 @@ struct Serve: AsyncParsableCommand {
     var retentionIntervalSeconds: Int64 = 3600
     @Option(help: "Seconds in which a relying party's repeat of a just-rotated refresh token gets a sibling instead of revoking the grant (0 disables).")
     var refreshReuseGraceSeconds: Int64 = 5
-    @Option(name: .customLong("acr-lifetime"), help: "How long a level above 1fa stays valid, e.g. mfa=900 (seconds; default 900).")
+    @Option(name: .customLong("acr-lifetime"), help: "How long a level above 1fa stays valid, e.g. mfa=900 or phr=300 (seconds; default 900; repeatable).")
     var acrLifetimes: [String] = []
     @Option(help: "A risk policy file (JSON; see `reverify policy check`). Without one the documented default applies.")
     var policy: String?

@@ -6,7 +6,9 @@ import ReverifyStore
 struct Users: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Manage user accounts.",
-        subcommands: [Create.self, List.self, Show.self, Update.self, SetPassword.self, Disable.self, Enable.self, Link.self])
+        subcommands: [
+            Create.self, List.self, Show.self, Update.self, SetPassword.self, Disable.self, Enable.self, Link.self, Factors.self,
+        ])
 
     /// What `users` prints: never the password hash.
     struct View: Encodable {

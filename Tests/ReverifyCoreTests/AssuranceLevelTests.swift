@@ -43,7 +43,7 @@ final class LevelHistoryTests: XCTestCase {
     func testLifetimeOptionParses() {
         XCTAssertEqual(LevelLifetimes.parse("mfa=120")?.1, Seconds(120))
         XCTAssertEqual(LevelLifetimes.parse("\(mfaURN)=60")?.0, .multiFactor)
-        for bad in ["1fa=60", "mfa=0", "mfa=-5", "mfa", "phr=60", "mfa=abc", "mfa=99999999"] {
+        for bad in ["1fa=60", "mfa=0", "mfa=-5", "mfa", "gold=60", "mfa=abc", "mfa=99999999"] {
             XCTAssertNil(LevelLifetimes.parse(bad), bad)
         }
     }
@@ -51,7 +51,7 @@ final class LevelHistoryTests: XCTestCase {
     func testLevelNamesAcceptShortAndFullForms() {
         XCTAssertEqual(ACR(name: "MFA"), .multiFactor)
         XCTAssertEqual(ACR(name: oneURN), .singleFactor)
-        XCTAssertNil(ACR(name: "urn:reverify:acr:phr"))
+        XCTAssertNil(ACR(name: "urn:reverify:acr:gold"))
         XCTAssertLessThan(ACR.singleFactor, ACR.multiFactor)
     }
 }

@@ -54,6 +54,21 @@ import Testing
         #expect(try await count("request_object_jtis") == 1)
     }
 
+    @Test func anEnrolmentNeverConfirmedGoesWithItsSecretAfterADayAConfirmedFactorStays() async throws {
+        let user = try await fixture.user()
+        for (name, confirmed) in [("abandoned", false), ("phone", true)] {
+            var factor = FactorRecord(
+                id: FactorID(rawValue: IdentifierGenerator.make(prefix: FactorID.prefix)), userId: user.id,
+                kind: confirmed ? .passkey : .totp, name: name, createdAt: now, secret: "JBSWY3DPEHPK3PXP")
+            factor.confirmedAt = confirmed ? now : nil
+            try await store.addFactor(factor, audit: nil)
+        }
+        #expect(try await prune(at: now + policy.afterExpiry - 1).unconfirmedFactors == 0)
+        let report = try await prune(at: now + policy.afterExpiry + 1)
+        #expect(report.unconfirmedFactors == 1)
+        #expect(try await store.factors(user: user.id).map(\.name) == ["phone"])
+    }
+
     @Test func expiredFlowGoesADayLaterWithItsMagicLink() async throws {
         let user = try await fixture.user()
         let request = try await fixture.pendingRequest()  // expires at now + 900

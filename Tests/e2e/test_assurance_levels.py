@@ -153,9 +153,9 @@ def acr_rp(acr_server) -> RelyingParty:
 # --------------------------------------------------------------------------------------------
 
 
-def test_discovery_lists_exactly_the_two_levels_and_the_claims_parameter(acr_server):
+def test_discovery_lists_exactly_the_three_levels_and_the_claims_parameter(acr_server):
     metadata = requests.get(acr_server.base_url + "/.well-known/openid-configuration", timeout=10).json()
-    assert metadata["acr_values_supported"] == [ONE, MFA]
+    assert metadata["acr_values_supported"] == [ONE, MFA, "urn:reverify:acr:phr"]
     assert metadata["claims_parameter_supported"] is True
 
 

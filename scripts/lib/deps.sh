@@ -23,10 +23,11 @@ install_build_deps() {
 # mod_auth_openidc as a third-party relying party (apache2-bin is the server without Debian's service setup).
 install_test_deps() {
   # prometheus scrapes /metrics in the e2e suite (issue 15.1).
-  apt_install chromium chromium-driver apache2-bin libapache2-mod-auth-openidc prometheus
+  # libcairo2: cairosvg renders the enrolment QR code's SVG for zxing-cpp to decode (issue 18).
+  apt_install chromium chromium-driver apache2-bin libapache2-mod-auth-openidc prometheus libcairo2
   local root
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-  if ! python3 -c "import authlib, jwt, joserfc, selenium, argon2, requests, pytest, aiosmtpd, standardwebhooks, cryptography, flask" >/dev/null 2>&1; then
+  if ! python3 -c "import authlib, jwt, joserfc, selenium, argon2, requests, pytest, aiosmtpd, standardwebhooks, cryptography, flask, pyotp, cairosvg, zxingcpp, PIL, cbor2, webauthn" >/dev/null 2>&1; then
     echo "==> installing Python test packages"
     python3 -m pip install -q --disable-pip-version-check -r "$root/Tests/e2e/requirements.txt"
   fi

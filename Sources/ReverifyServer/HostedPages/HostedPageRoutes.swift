@@ -19,6 +19,17 @@ struct HostedPageRoutes {
                 headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
                 body: .init(byteBuffer: ByteBuffer(string: stylesheet)))
         }
+        // Issue 18: the passkey script, the only script the hosted pages load (CSP `script-src 'self'`).
+        let passkeyScript = (try? String(contentsOfFile: services.configuration.resourcesDirectory + "/static/passkey.js", encoding: .utf8)) ?? ""
+        router.get("/reauth/static/passkey.js") { _, _ in
+            Response(
+                status: .ok,
+                headers: [
+                    .contentType: "text/javascript; charset=utf-8", .cacheControl: "public, max-age=3600",
+                    .xContentTypeOptions: "nosniff",
+                ],
+                body: .init(byteBuffer: ByteBuffer(string: passkeyScript)))
+        }
         router.get("/reauth/:id") { request, context in
             try await self.withPending(request, context) { pending in
                 try await self.render(pending, error: nil)
@@ -75,7 +86,7 @@ struct HostedPageRoutes {
                 "This page was opened in a different browser from the one that started signing in. Return to the original browser tab, or start again from the application.",
                 title: "Wrong browser", status: .forbidden)
         }
-        guard let client = try await services.store.client(id: record.clientId)?.registered else {
+        guard let client = try await flow.client(of: record) else {
             return pages.error("The application is no longer registered.", status: .gone)
         }
         RequestLogFacts.note(client: client.id)
@@ -102,6 +113,9 @@ struct HostedPageRoutes {
         if let error { values["error"] = error }
         values["offerEmail"] = offersEmail(pending)
         values["offerPassword"] = true
+        // Issue 18: an authenticator app, for a re-verification of a user who confirmed one.
+        values["offerTOTP"] = try await offersTOTP(pending)
+        var passkeys = try await passkeyOffer(pending)
         var upstreams = try await offeredUpstreams(pending)
         // Issue 10: a step-up page offers only the methods that would raise the level.
         if let (session, user) = pending.session,
@@ -113,7 +127,12 @@ struct HostedPageRoutes {
             values["stepUpReason"] = StepUpCheck.explanation(requirement, request: pending.record.request, client: pending.client)
             values["offerPassword"] = methods.contains(.password)
             values["offerEmail"] = offersEmail(pending) && !methods.isDisjoint(with: [.emailCode, .magicLink])
+            values["offerTOTP"] = (values["offerTOTP"] as? Bool ?? false) && methods.contains(.totp)
+            if !methods.contains(.passkey) { passkeys = nil }
             if !methods.contains(.federated) { upstreams = [] }
+        }
+        if let passkeys, let rp = PasskeyRelyingParty(configuration: services.configuration) {
+            values["passkey"] = try await passkeyOption(pending, passkeys: passkeys, rp: rp)
         }
         values["hasUpstreams"] = !upstreams.isEmpty
         values["upstreams"] = upstreams.map { ["upstreamID": $0.id.rawValue, "upstreamName": $0.name] }
@@ -123,7 +142,9 @@ struct HostedPageRoutes {
             values["email"] = user.email
             values["initial"] = String(user.email.prefix(1))
             values["purpose"] = Self.purpose(of: pending.record)
-            return pages.page("reauth", title: "Confirm it's you", values: values, status: status, formTargets: formTargets)
+            return pages.page(
+                "reauth", title: "Confirm it's you", values: values, status: status, formTargets: formTargets,
+                scripts: values["passkey"] != nil)
         }
         if let pinned = pending.pinnedUser {
             values["email"] = pinned.email
@@ -131,7 +152,42 @@ struct HostedPageRoutes {
         } else {
             values["email"] = email ?? pending.record.request.loginHint ?? ""
         }
-        return pages.page("signin", title: "Sign in", values: values, status: status, formTargets: formTargets)
+        return pages.page(
+            "signin", title: "Sign in", values: values, status: status, formTargets: formTargets,
+            scripts: values["passkey"] != nil)
+    }
+
+    /// The passkeys a page may offer (issue 18), or `nil` for none: the user's own when the flow knows the user
+    /// (the session's, or the pinned one), an empty list for a plain sign-in (the browser then offers any
+    /// discoverable passkey for this site, which names its user). `nil` when the issuer is an IP address or the
+    /// named action allows other methods only.
+    func passkeyOffer(_ pending: Pending) async throws -> [StoredPasskey]? {
+        guard PasskeyRelyingParty(configuration: services.configuration) != nil else { return nil }
+        if let action = pending.record.request.action, let policy = pending.client.actions[action],
+            !policy.methods.contains(.passkey)
+        {
+            return nil
+        }
+        guard let user = pending.session?.1 ?? pending.pinnedUser else { return [] }
+        let passkeys = try await services.store.passkeys(user: user.id).filter(\.factor.isConfirmed)
+        return passkeys.isEmpty ? nil : passkeys
+    }
+
+    /// The "Use a passkey" form: request options with a fresh challenge bound to this flow (single use, 5 min).
+    private func passkeyOption(_ pending: Pending, passkeys: [StoredPasskey], rp: PasskeyRelyingParty) async throws
+        -> [String: Any]
+    {
+        let user = pending.session?.1 ?? pending.pinnedUser
+        let challenge = try await rp.issueChallenge(.authentication, user: user?.id, request: pending.record.id, services: services)
+        let options = PasskeyRequestOptions(
+            rpID: rp.rpID, challenge: challenge, timeoutSeconds: PasskeyRelyingParty.timeoutSeconds,
+            allow: PasskeyRelyingParty.descriptors(passkeys))
+        let phrAsked = pending.record.request.levelRequirement(client: pending.client)?.level == .phishingResistant
+        return [
+            "options": PasskeyRelyingParty.json(options),
+            "label": user == nil ? "Sign in with a passkey" : "Use a passkey",
+            "buttonClass": phrAsked ? "primary" : "secondary",
+        ]
     }
 
     /// Email verification is offered unless the named action restricts methods to others.
@@ -141,6 +197,7 @@ struct HostedPageRoutes {
     }
 
     static func purpose(of record: AuthorizationRequestRecord) -> String {
+        if case .accountSecurity = record.next { return "you change how you sign in" }
         if let action = record.request.action { return "you continue with “\(action)”" }
         return "you continue"
     }
@@ -156,6 +213,18 @@ struct HostedPageRoutes {
         guard let c = URLComponents(string: uri), let scheme = c.scheme, let host = c.host else { return nil }
         let hostPart = host.contains(":") ? "[\(host)]" : host
         return "\(scheme)://\(hostPart)" + (c.port.map { ":\($0)" } ?? "")
+    }
+
+    /// An authenticator app is offered to re-verify a signed-in user who confirmed one, unless the named action
+    /// restricts methods to others.
+    func offersTOTP(_ pending: Pending) async throws -> Bool {
+        guard let (_, user) = pending.session else { return false }
+        if let action = pending.record.request.action, let policy = pending.client.actions[action],
+            !policy.methods.contains(.totp)
+        {
+            return false
+        }
+        return try await services.store.factors(user: user.id).contains { $0.kind == .totp && $0.isConfirmed }
     }
 
     func checkCSRF(_ form: RequestParameters, _ pending: Pending) -> Bool {
@@ -243,6 +312,12 @@ struct HostedPageRoutes {
             session: pending.session?.0.id, client: pending.client.id, reason: "user_cancelled")
         guard try await services.store.cancelAuthorizationRequest(id: pending.record.id, at: services.time.now(), audit: audit)
         else { return pages.error("This request was already completed.", status: .conflict) }
+        if case .accountSecurity(let returnTo) = pending.record.next {
+            // Reverify's own page asked: back to it, unchanged (there is no relying party to tell).
+            return Response(
+                status: .seeOther,
+                headers: [.location: AccountSecurityRules.returnPath(returnTo), .cacheControl: "no-store"])
+        }
         return flow.redirectError(
             .accessDenied("the user cancelled"), to: pending.record.request.redirectURI, state: pending.record.request.state)
     }

@@ -14,15 +14,18 @@ public struct PageRenderer: Sendable {
     }
 
     /// A full HTML page: `layout` wrapping the named template.
-    /// - Parameter formTargets: origins the page's forms may end up at (CSP `form-action` follows redirects).
+    /// - Parameters:
+    ///   - formTargets: origins the page's forms may end up at (CSP `form-action` follows redirects).
+    ///   - scripts: whether the page loads `passkey.js`, the one script hosted pages have (issue 18); only then
+    ///     does its CSP allow `script-src 'self'`.
     func page(
         _ template: String, title: String, values: [String: Any], status: HTTPResponse.Status = .ok,
-        formTargets: [String] = []
+        formTargets: [String] = [], scripts: Bool = false
     ) -> Response {
         let content = library.render(values, withTemplate: template) ?? ""
-        let html = library.render(["title": title, "content": content], withTemplate: "layout") ?? content
+        let html = library.render(["title": title, "content": content, "passkeyScript": scripts], withTemplate: "layout") ?? content
         var headers: HTTPFields = [.contentType: "text/html; charset=utf-8"]
-        SecurityHeaders.apply(to: &headers, formTargets: formTargets)
+        SecurityHeaders.apply(to: &headers, formTargets: formTargets, scripts: scripts)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
@@ -41,10 +44,11 @@ public struct PageRenderer: Sendable {
 
 /// Headers every hosted page carries: no framing, no caching, no referrer leaks, a strict CSP.
 enum SecurityHeaders {
-    static func apply(to headers: inout HTTPFields, formTargets: [String]) {
+    static func apply(to headers: inout HTTPFields, formTargets: [String], scripts: Bool = false) {
         let formAction = (["'self'"] + formTargets).joined(separator: " ")
         headers[.contentSecurityPolicy] =
-            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action \(formAction); "
+            "default-src 'none'; " + (scripts ? "script-src 'self'; " : "")
+            + "style-src 'self'; img-src 'self' data:; form-action \(formAction); "
             + "frame-ancestors 'none'; base-uri 'none'"
         headers[.xFrameOptions] = "DENY"
         headers[.xContentTypeOptions] = "nosniff"

@@ -230,13 +230,13 @@ struct EmailVerificationRoutes {
             return page.response
         case .success(let (link, browserSecret)):
             let record = try await services.store.authorizationRequest(id: link.requestId)
-            let client = try await record.asyncMap { try await services.store.client(id: $0.clientId) } ?? nil
+            let client = try await record.asyncMap { try await flow.client(of: $0) } ?? nil
             // "Continue" completes the flow with a 302 to the relying party, and CSP form-action governs the
             // redirects after a form submission (CSP3 6.4.1): without the client's origin the browser stops there.
             return pages.page(
                 "magic_confirm", title: "Continue signing in",
                 values: [
-                    "clientName": client?.record.name ?? "the application",
+                    "clientName": client?.name ?? "the application",
                     "token": context.parameters.get("token") ?? "",
                     "csrf": AuthorizationFlow.csrfToken(browserSecret: browserSecret, purpose: "magic:\(link.id)"),
                 ],

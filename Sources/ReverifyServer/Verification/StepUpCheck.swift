@@ -7,11 +7,13 @@ struct StepUpCheck {
     let services: Services
 
     /// `nil` when the request needs no level at all.
+    /// - Parameter time: the instant to judge at (a verification's own completion time), by default now.
     func plan(
-        request: AuthorizeRequest, client: RegisteredClient, user: UserRecord, session: SessionRecord?
+        request: AuthorizeRequest, client: RegisteredClient, user: UserRecord, session: SessionRecord?,
+        at time: UnixTime? = nil
     ) async throws -> (requirement: LevelRequirement, plan: StepUpPlan)? {
         guard let requirement = request.levelRequirement(client: client) else { return nil }
-        let now = services.time.now()
+        let now = time ?? services.time.now()
         let c = services.configuration
         let met = session?.levels.satisfies(
             requirement.level, maxAge: request.effectiveMaxAge(client: client)?.0, at: now, lifetimes: c.levelLifetimes)
@@ -32,6 +34,15 @@ struct StepUpCheck {
         if user.passwordHash != nil, allowed.contains(.password) { methods.insert(.password) }
         if allowed.contains(.federated), !(try await services.store.identities(user: user.id)).isEmpty {
             methods.insert(.federated)
+        }
+        if allowed.contains(.totp), try await services.store.factors(user: user.id).contains(where: { $0.kind == .totp && $0.isConfirmed }) {
+            methods.insert(.totp)
+        }
+        // Issue 18: a passkey, where the issuer can be a WebAuthn relying party.
+        if allowed.contains(.passkey), PasskeyRelyingParty(configuration: services.configuration) != nil,
+            try await !services.store.passkeys(user: user.id).filter(\.factor.isConfirmed).isEmpty
+        {
+            methods.insert(.passkey)
         }
         return methods
     }

@@ -4,10 +4,10 @@ import ReverifyCrypto
 import ReverifyStore
 
 /// The one place a verification completes, whatever the method (password, emailed link or code,
-/// upstream SSO, and every method added later): it moves `auth_time`, `amr` and `acr`, replaces the
-/// session secret, writes the audit row (and so the event) in the same transaction, and continues the
-/// authorization exactly as if the session had been fresh — or, for an agent's approval, continues to the
-/// approval page instead of issuing a code.
+/// upstream SSO, authenticator app, passkey, and every method added later): it moves `auth_time`, `amr` and
+/// `acr`, replaces the session secret, writes the audit row (and so the event) in the same transaction, and
+/// then continues as the pending flow asks (``VerificationContinuation``): the authorization exactly as if the
+/// session had been fresh, back to the account security page, or on to an agent's approval page.
 struct VerificationCompletion {
     let services: Services
     var flow: AuthorizationFlow { AuthorizationFlow(services: services) }
@@ -68,21 +68,31 @@ struct VerificationCompletion {
         }
         // This device and network are known from now on (issue 11): the trigger they caused is cleared for them only.
         try await RiskAssessor(services: services).remember(user: user.id, browserSecret: pending.browserSecret, context: context)
-        var response = try await continueAuthorization(pending, session: session, user: user, request: request, context: context)
+        var response: Response
+        switch pending.record.next {
+        case .authorization, .approval:
+            response = try await continueAuthorization(
+                pending, session: session, user: user, verifiedAt: now, request: request, context: context)
+        case .accountSecurity(let returnTo):
+            response = try await returnToAccount(pending, path: returnTo)
+        }
         response.setCookie(flow.cookies.session(secret, expiresAt: session.expiresAt, now: now))
         return response
     }
 
     /// After a verification: the code, or the next step when the level the flow needs is not reached yet
     /// (issue 10), or `unmet_authentication_requirements` when it cannot be reached and was essential.
+    ///
+    /// The level is judged at `verifiedAt`, the instant the verification completed: with `max_age=0` a clock
+    /// second passing while the session is written must not make the level just achieved look too old.
     private func continueAuthorization(
-        _ pending: HostedPageRoutes.Pending, session: SessionRecord, user: UserRecord, request: Request,
-        context: ReverifyRequestContext
+        _ pending: HostedPageRoutes.Pending, session: SessionRecord, user: UserRecord, verifiedAt: UnixTime,
+        request: Request, context: ReverifyRequestContext
     ) async throws -> Response {
         let authorize = pending.record.request
         do {
             switch try await StepUpCheck(services: services).plan(
-                request: authorize, client: pending.client, user: user, session: session)?.plan
+                request: authorize, client: pending.client, user: user, session: session, at: verifiedAt)?.plan
             {
             case .offer?:
                 // One more step on the same flow, now for this session (a sign-in becomes a step-up).
@@ -99,7 +109,7 @@ struct VerificationCompletion {
                 else { throw FlowError.alreadyCompleted }
                 return flow.redirectError(error, to: authorize.redirectURI, state: authorize.state)
             case .unreachable?, .satisfied?, nil:
-                if let approval = pending.record.approvalId {
+                if case .approval(let approval) = pending.record.next {
                     return try await continueApproval(approval, pending: pending, session: session)
                 }
                 // A voluntary level that cannot be reached continues with the level achieved; the token says so.
@@ -121,6 +131,16 @@ struct VerificationCompletion {
             request: pending.record.id, approval: approval, session: session.id, at: services.time.now())
         else { throw FlowError.alreadyCompleted }
         return Response(status: .seeOther, headers: [.location: ApprovalPageRoutes.reviewPath(approval), .cacheControl: "no-store"])
+    }
+
+    /// After a re-verification the security page asked for (issue 18): the flow ends without a code and the
+    /// browser returns to the page, now free to change factors for the next few minutes.
+    private func returnToAccount(_ pending: HostedPageRoutes.Pending, path: String) async throws -> Response {
+        guard try await services.store.finishAuthorizationRequest(id: pending.record.id, at: services.time.now()) else {
+            return services.pages.error("This request was already completed.", status: .conflict)
+        }
+        return Response(
+            status: .seeOther, headers: [.location: AccountSecurityRules.returnPath(path), .cacheControl: "no-store"])
     }
 
     /// What audit (and the events derived from it) records about a successful verification: the new and
