@@ -5,9 +5,10 @@ import Synchronization
 /// request read its client, with its redirect URIs, from the database).
 ///
 /// Copies stay valid while the `clients` generation is unchanged. Triggers bump it in the transaction of
-/// every change to `clients` and `client_redirect_uris`, whichever process makes it (migration 0022); it is
-/// read again, with the client, once ``revalidateAfter`` has passed since the last read, so a change made
-/// by the CLI is seen within that time. Changes made through this store drop every copy at once.
+/// every change to `clients` and `client_redirect_uris`, whichever process makes it (migration
+/// 0022_cache_generations); it is read again, with the client, once ``revalidateAfter`` has passed since the
+/// last read, so a change made by the CLI is seen within that time. Changes made through this store drop
+/// every copy at once.
 final class ClientCache: Sendable {
     static let revalidateAfter: Duration = .milliseconds(100)
 
