@@ -22,44 +22,49 @@ import Testing
         fixture.remove()
     }
 
-    @Test func aChangeByAnotherProcessIsSeenWithinTheRevalidationWindow() async throws {
-        let client = try await fixture.client()
-        #expect(try await store.client(id: client.record.id)?.record.secretHash == nil)
+    /// Caches `changed` and `other`, lets `change` run in another process, waits out the window, then reads
+    /// `other` first: that read revalidates the whole cache, so `changed` is only right if the change moved
+    /// the generation.
+    func afterAnotherProcess(
+        changes client: StoredClient, _ change: (SQLiteStore) async throws -> Void
+    ) async throws -> StoredClient? {
+        let other = try await fixture.client()
+        _ = try await store.client(id: client.record.id)
+        _ = try await store.client(id: other.record.id)
         // A second store on the same file is what the CLI is: this store hears nothing from it.
-        let cli = try SQLiteStore(path: fixture.path)
-
-        try await cli.setClientSecretHash("rotated-by-cli", for: client.record.id, at: fixture.now)
+        try await change(try SQLiteStore(path: fixture.path))
         try await Task.sleep(for: ClientCache.revalidateAfter + .milliseconds(20))
+        _ = try await store.client(id: other.record.id)
+        return try await store.client(id: client.record.id)
+    }
 
-        #expect(try await store.client(id: client.record.id)?.record.secretHash == "rotated-by-cli")
+    @Test func aSecretRotatedByAnotherProcessIsSeenWithinTheRevalidationWindow() async throws {
+        let client = try await fixture.client()
+        let seen = try await afterAnotherProcess(changes: client) { cli in
+            try await cli.setClientSecretHash("rotated-by-cli", for: client.record.id, at: fixture.now)
+        }
+        #expect(seen?.record.secretHash == "rotated-by-cli")
         fixture.remove()
     }
 
     @Test func aClientDeletedByAnotherProcessIsGoneWithinTheRevalidationWindow() async throws {
         let client = try await fixture.client()
-        #expect(try await store.client(id: client.record.id) != nil)
-        let cli = try SQLiteStore(path: fixture.path)
-
-        try await cli.deleteClient(id: client.record.id)
-        try await Task.sleep(for: ClientCache.revalidateAfter + .milliseconds(20))
-
-        #expect(try await store.client(id: client.record.id) == nil)
+        let seen = try await afterAnotherProcess(changes: client) { cli in try await cli.deleteClient(id: client.record.id) }
+        #expect(seen == nil)
         fixture.remove()
     }
 
     @Test func redirectURIsChangedByAnotherProcessAreSeenWithinTheRevalidationWindow() async throws {
         let client = try await fixture.client()
-        #expect(try await store.client(id: client.record.id)?.redirectURIs.contains("https://rp.example/new") == false)
         // An edit of the redirect URIs alone (no clients row changes) must move the generation too.
-        let other = try DatabaseQueue(path: fixture.path)
-        try await other.write { db in
-            try db.execute(
-                sql: "INSERT INTO client_redirect_uris (client_id, kind, uri, position) VALUES (?, 'login', ?, 9)",
-                arguments: [client.record.id, "https://rp.example/new"])
+        let seen = try await afterAnotherProcess(changes: client) { cli in
+            try await cli.writer.write { db in
+                try db.execute(
+                    sql: "INSERT INTO client_redirect_uris (client_id, kind, uri, position) VALUES (?, 'login', ?, 9)",
+                    arguments: [client.record.id, "https://rp.example/new"])
+            }
         }
-        try await Task.sleep(for: ClientCache.revalidateAfter + .milliseconds(20))
-
-        #expect(try await store.client(id: client.record.id)?.redirectURIs.contains("https://rp.example/new") == true)
+        #expect(seen?.redirectURIs.contains("https://rp.example/new") == true)
         fixture.remove()
     }
 }
