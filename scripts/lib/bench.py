@@ -67,11 +67,12 @@ class Figure:
         return self.ok / self.seconds if self.seconds else 0.0
 
 
-def rss_mib(pid: int) -> float:
+def rss_mib(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory now (VmRSS) or at its peak so far (VmHWM), from /proc/PID/status."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
+    raise RuntimeError(f"no {field}")
 
 
 def wrk_command(script: str, url: str, duration: int, threads: int, connections: int) -> list[str]:
@@ -238,6 +239,7 @@ class Bench:
         if wanted("flood"):
             self.flood()
         self.extra["rss_after_load"] = f"{rss_mib(self.server.process.pid):.1f} MiB"
+        self.extra["rss_peak"] = f"{rss_mib(self.server.process.pid, 'VmHWM'):.1f} MiB"
 
     def argon2(self) -> float | None:
         """Raw Argon2id verifications/s at the server's parameters on its hashing pool, one thread per core
@@ -310,7 +312,8 @@ class Bench:
                          f"{pct(hooks['in_process_latencies'], 99)} | | commit to receipt |")
             lines.append(f"| webhooks: CLI events at idle (another process) | | {pct(hooks['cross_process_latencies'], 50)} | "
                          f"{pct(hooks['cross_process_latencies'], 99)} | | commit to receipt |")
-        lines.append(f"| RSS idle / after load | {self.extra.get('rss_idle', '?')} / {self.extra.get('rss_after_load', '?')} | | | | VmRSS |")
+        lines.append(f"| RSS idle / after load / peak | {self.extra.get('rss_idle', '?')} / {self.extra.get('rss_after_load', '?')} / "
+                     f"{self.extra.get('rss_peak', '?')} | | | | VmRSS, VmHWM |")
         if "argon2" in self.extra:
             lines.append("")
             lines.append(self.extra["argon2"])

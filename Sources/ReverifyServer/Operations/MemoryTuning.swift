@@ -2,27 +2,40 @@
 import Glibc
 #endif
 
-/// glibc allocator settings for the long-running server (issue 13: resident memory after a password flood).
+/// glibc allocator settings for the long-running server (issue 13: sign-ins per second against raw Argon2id,
+/// and resident memory under and after a password flood).
 ///
-/// Each Argon2id verification allocates its cost (19 MiB by default) in one block. glibc serves a block that
-/// large with `mmap` and unmaps it when freed, but after the first such free it raises its mmap threshold
-/// (up to 32 MiB) and serves later ones from a thread's arena, which keeps the pages after free: every hashing
-/// thread ended up holding its 19 MiB for good. A fixed threshold (mallopt(3): setting it turns the dynamic
-/// adjustment off) keeps large blocks on `mmap`; a cap on arenas bounds the per-thread heaps that the
-/// cooperative pool, NIO and dispatch threads would otherwise each grow (glibc allows 8 per core).
+/// Each Argon2id verification allocates its cost (19 MiB by default) in one block. Served by `mmap`, every
+/// verification page-faults and zeroes that much afresh: in the issue 13 profile of a sign-in flood that was
+/// 28% kernel time and sign-ins fell to half of raw verifications. Kept in a thread's arena instead, the block
+/// is reused by the next verification. So blocks up to 32 MiB stay in the arenas and freed memory is not
+/// handed back on every free; arenas are capped (glibc allows 8 per core, each keeping what its threads
+/// freed), and ``releaseFreeMemory()`` returns what is free once the hashing pool falls idle.
 public enum MemoryTuning {
-    public static let mmapThreshold: Int32 = 1 << 20
-    public static let arenas: Int32 = 4
+    /// glibc's `M_TRIM_THRESHOLD`, `M_MMAP_THRESHOLD` and `M_ARENA_MAX` (<malloc.h>).
+    private static let trimThreshold: Int32 = -1, mmapThreshold: Int32 = -3, arenaMax: Int32 = -8
 
-    /// Applies both settings; call before the server allocates in earnest.
+    /// Applies the settings; call before the server allocates in earnest.
     public static func applyServerSettings() {
+        guard let mallopt = function("mallopt", as: (@convention(c) (Int32, Int32) -> Int32).self) else { return }
+        _ = mallopt(mmapThreshold, 32 << 20)
+        _ = mallopt(trimThreshold, 64 << 20)
+        _ = mallopt(arenaMax, 4)
+    }
+
+    /// Returns free memory in every arena to the system (`malloc_trim(0)`).
+    public static func releaseFreeMemory() {
+        guard let trim = function("malloc_trim", as: (@convention(c) (Int) -> Int32).self) else { return }
+        _ = trim(0)
+    }
+
+    /// Swift's Glibc module leaves <malloc.h> out: the functions are looked up in the C library instead.
+    private static func function<F>(_ name: String, as type: F.Type) -> F? {
         #if canImport(Glibc)
-        // Swift's Glibc module leaves out <malloc.h>: look `mallopt` up in the C library instead. The parameter
-        // numbers are glibc's M_MMAP_THRESHOLD (-3) and M_ARENA_MAX (-8) from that header.
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
-        let mallopt = unsafeBitCast(symbol, to: (@convention(c) (Int32, Int32) -> Int32).self)
-        _ = mallopt(-3, mmapThreshold)
-        _ = mallopt(-8, arenas)
+        guard let symbol = dlsym(nil, name) else { return nil }
+        return unsafeBitCast(symbol, to: type)
+        #else
+        return nil
         #endif
     }
 }
