@@ -108,8 +108,6 @@ struct Serve: AsyncParsableCommand {
         configuration.levelLifetimes = levelLifetimes
         let usesOutbox = if case .outbox = configuration.mail.transport { true } else { false }
         let services = try await Services(configuration: configuration, store: store, logger: logger)
-        // Services hashed a decoy password: hand its block back before the server idles.
-        MemoryTuning.releaseFreeMemory()
         try await KeyRingProvider.ensureSigningKey(store: store, now: services.time.now())
         let worker = WebhookWorker(store: store, configuration: webhookConfiguration, logger: logger)
         // In JSON mode every line on standard output is a JSON object, these too.

@@ -218,11 +218,7 @@ struct HostedPageRoutes {
             busy.headers[.retryAfter] = "1"
             return busy
         }
-        defer {
-            services.passwordGate.leave()
-            // The last verification of a flood: hand the hashing blocks kept for reuse back (MemoryTuning).
-            if services.passwordGate.admittedCount == 0 { MemoryTuning.releaseFreeMemory() }
-        }
+        defer { services.passwordGate.leave() }
 
         let verification: PasswordVerification
         if let user, let hash = user.passwordHash, !user.isDisabled {

@@ -9,8 +9,9 @@ import Glibc
 /// verification page-faults and zeroes that much afresh: in the issue 13 profile of a sign-in flood that was
 /// 28% kernel time and sign-ins fell to half of raw verifications. Kept in a thread's arena instead, the block
 /// is reused by the next verification. So blocks up to 32 MiB stay in the arenas and freed memory is not
-/// handed back on every free; arenas are capped (glibc allows 8 per core, each keeping what its threads
-/// freed), and ``releaseFreeMemory()`` returns what is free once the hashing pool falls idle.
+/// handed back on every free, and arenas are capped (glibc allows 8 per core, each keeping what its threads
+/// freed). The cost: each hashing thread keeps one block (2 × 19 MiB on two cores) after its first
+/// verification; `malloc_trim` cannot return it, as it sits at the top of a thread arena's heap.
 public enum MemoryTuning {
     /// glibc's `M_TRIM_THRESHOLD`, `M_MMAP_THRESHOLD` and `M_ARENA_MAX` (<malloc.h>).
     private static let trimThreshold: Int32 = -1, mmapThreshold: Int32 = -3, arenaMax: Int32 = -8
@@ -21,12 +22,6 @@ public enum MemoryTuning {
         _ = mallopt(mmapThreshold, 32 << 20)
         _ = mallopt(trimThreshold, 64 << 20)
         _ = mallopt(arenaMax, 4)
-    }
-
-    /// Returns free memory in every arena to the system (`malloc_trim(0)`).
-    public static func releaseFreeMemory() {
-        guard let trim = function("malloc_trim", as: (@convention(c) (Int) -> Int32).self) else { return }
-        _ = trim(0)
     }
 
     /// Swift's Glibc module leaves <malloc.h> out: the functions are looked up in the C library instead.
