@@ -23,6 +23,8 @@ struct BenchArgon2: AsyncParsableCommand {
 
     func run() async throws {
         guard seconds > 0, seconds <= 600 else { throw CLIError("--seconds must be more than 0 and at most 600") }
+        // The server's allocator settings too: they decide whether each verification page-faults its memory.
+        MemoryTuning.applyServerSettings()
         let parameters = ServerConfiguration(issuer: "http://127.0.0.1", host: "127.0.0.1", port: 0).argon2
         let threads = PasswordHashingPool.threads
         let hasher = Argon2idHasher(parameters: parameters, threadPool: PasswordHashingPool.shared, backgroundPriority: true)
