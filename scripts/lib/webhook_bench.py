@@ -159,7 +159,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bin", required=True, help="the reverify binary")
     arguments(parser)
-    figures = measure(parser.parse_args())
+    args = parser.parse_args()
+    args.bin = str(Path(args.bin).resolve())  # the server runs in its own temporary folder
+    figures = measure(args)
     return 1 if figures.get("unverified") else 0
 
 
