@@ -2,6 +2,10 @@ import CArgon2
 import Foundation
 import NIOPosix
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Argon2id cost parameters (RFC 9106). The default is OWASP's minimum: m=19 MiB, t=2, p=1.
 public struct Argon2Parameters: Equatable, Sendable, Codable {
     public var memoryKiB: UInt32
@@ -52,21 +56,36 @@ public struct Argon2idHasher: Sendable {
     public static let hashLength = 32
     public static let maximumPasswordBytes = 1024
 
-    public init(parameters: Argon2Parameters = .owaspMinimum, threadPool: NIOThreadPool = .singleton) {
+    /// Whether hashing threads run at a lower scheduling priority than request handling.
+    public let backgroundPriority: Bool
+
+    /// - Parameter backgroundPriority: lower the priority of `threadPool`'s threads (Linux nice 10) before
+    ///   hashing on them, so a password flood takes idle CPU first and request handling keeps its latency
+    ///   (issue 13). Only for a pool that does nothing else.
+    public init(
+        parameters: Argon2Parameters = .owaspMinimum, threadPool: NIOThreadPool = .singleton, backgroundPriority: Bool = false
+    ) {
         self.parameters = parameters
         self.threadPool = threadPool
+        self.backgroundPriority = backgroundPriority
     }
 
     /// Hashes a password into a `$argon2id$v=19$m=…,t=…,p=…$salt$hash` string.
     public func hash(_ password: String) async throws -> String {
         let params = parameters
-        return try await threadPool.runIfActive { try Self.hashBlocking(password, parameters: params) }
+        let background = backgroundPriority
+        return try await threadPool.runIfActive {
+            if background { Self.lowerThreadPriority() }
+            return try Self.hashBlocking(password, parameters: params)
+        }
     }
 
     /// Checks a password; libargon2 compares the digests in constant time (`argon2_verify`).
     public func verify(_ password: String, against phc: String) async -> PasswordVerification {
         let params = parameters
+        let background = backgroundPriority
         let result = try? await threadPool.runIfActive { () -> PasswordVerification in
+            if background { Self.lowerThreadPriority() }
             guard Self.verifyBlocking(password, phc: phc) else { return .invalid }
             return Self.parameters(of: phc) == params ? .valid : .validNeedsRehash
         }
@@ -77,6 +96,14 @@ public struct Argon2idHasher: Sendable {
     /// response time does not reveal which emails are registered.
     public func decoyHash() async throws -> String {
         try await hash(OpaqueToken.generate().value)
+    }
+
+    /// Linux keeps a nice value per thread, and `setpriority(PRIO_PROCESS, 0, …)` sets the calling thread's
+    /// (setpriority(2), NOTES). Lowering it again is a no-op, so it is simply done before every hash.
+    static func lowerThreadPriority() {
+        #if os(Linux)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        #endif
     }
 
     static func hashBlocking(_ password: String, parameters: Argon2Parameters) throws -> String {

@@ -6,7 +6,14 @@ import Foundation
 public enum SecureRandom {
     public static func bytes(_ count: Int) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        // Eight bytes per call to the system RNG rather than one.
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(count + 8)
+        while bytes.count < count {
+            withUnsafeBytes(of: generator.next() as UInt64) { bytes.append(contentsOf: $0) }
+        }
+        bytes.removeLast(bytes.count - count)
+        return bytes
     }
 }
 
@@ -18,7 +25,7 @@ public struct OpaqueToken: Sendable, CustomStringConvertible {
     public init(value: String) { self.value = value }
 
     public static func generate(prefix: String? = nil) -> OpaqueToken {
-        let random = Data(SecureRandom.bytes(32)).base64URLEncodedString()
+        let random = ByteEncoding.base64URL(SecureRandom.bytes(32))
         return OpaqueToken(value: prefix.map { "\($0)_\(random)" } ?? random)
     }
 
@@ -35,7 +42,7 @@ public struct TokenHash: Hashable, Sendable, Codable, CustomStringConvertible {
     public init(hex: String) { self.hex = hex }
 
     public init(of secret: String) {
-        self.hex = SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        self.hex = ByteEncoding.hex(SHA256.hash(data: Array(secret.utf8)))
     }
 
     public var description: String { hex }
@@ -49,16 +56,13 @@ public struct TokenHash: Hashable, Sendable, Codable, CustomStringConvertible {
 /// Random identifiers for public ids (`usr_…`): 128 bits, lower-case base32-ish hex.
 public enum IdentifierGenerator {
     public static func make(prefix: String) -> String {
-        prefix + "_" + SecureRandom.bytes(16).map { String(format: "%02x", $0) }.joined()
+        prefix + "_" + ByteEncoding.hex(SecureRandom.bytes(16))
     }
 }
 
 extension Data {
     /// RFC 4648 section 5, without padding (RFC 7515 2).
     public func base64URLEncodedString() -> String {
-        base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        ByteEncoding.base64URL(self)
     }
 }

@@ -29,6 +29,9 @@ public struct ServerConfiguration: Sendable {
     /// sibling instead of revoking the grant (issue 9, item 17); 0 disables the grace.
     public var refreshReuseGrace: Seconds = 5
     public var argon2: Argon2Parameters = .owaspMinimum
+    /// Password verifications that may wait for a hashing thread besides the ones being hashed; more at once
+    /// are answered `503` with `Retry-After` instead of queueing without bound (issue 13).
+    public var passwordQueueLimit = 4 * PasswordHashingPool.threads
     /// Mounts the demo relying party under `/demo`.
     public var demo = false
     /// Mounts development pages (`/dev/mail`). Never on in production: they show one-time codes.

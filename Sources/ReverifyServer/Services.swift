@@ -9,6 +9,8 @@ public struct Services: Sendable {
     public let store: any Store
     public let time: any TimeSource
     public let hasher: Argon2idHasher
+    /// Admits password verifications to the hashing pool: its threads plus a bounded queue (issue 13).
+    public let passwordGate: AdmissionGate
     public let keys: KeyRingProvider
     public let pages: PageRenderer
     public let logger: Logger
@@ -32,7 +34,9 @@ public struct Services: Sendable {
         self.configuration = configuration
         self.store = store
         self.time = time
-        self.hasher = Argon2idHasher(parameters: configuration.argon2)
+        self.hasher = Argon2idHasher(
+            parameters: configuration.argon2, threadPool: PasswordHashingPool.shared, backgroundPriority: true)
+        self.passwordGate = AdmissionGate(capacity: PasswordHashingPool.threads + max(0, configuration.passwordQueueLimit))
         self.keys = KeyRingProvider(store: store, time: time)
         self.pages = try await PageRenderer(directory: configuration.resourcesDirectory + "/templates")
         self.logger = logger

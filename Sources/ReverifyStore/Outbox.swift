@@ -31,8 +31,8 @@ enum Outbox {
     /// A new `evt_…` id: 128 bits from the system CSPRNG, like every other public identifier.
     static func newEventID() -> WebhookEventID {
         var generator = SystemRandomNumberGenerator()
-        let hex = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }
-        return WebhookEventID(rawValue: WebhookEventID.prefix + "_" + hex.joined())
+        let bytes = withUnsafeBytes(of: (generator.next() as UInt64, generator.next() as UInt64)) { Array($0) }
+        return WebhookEventID(rawValue: WebhookEventID.prefix + "_" + ByteEncoding.hex(bytes))
     }
 }
 

@@ -16,32 +16,44 @@ extension SQLiteStore {
         ipAddress: String?, at now: UnixTime, networkMemory: Seconds, velocityWindow: Seconds
     ) async throws -> RiskHistory {
         try await writer.read { db in
-            let deviceKnown = try deviceHash.map {
-                try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM user_devices WHERE user_id = ? AND device_hash = ?", arguments: [user, $0]) ?? 0 > 0
-            } ?? false
-            let networkKnown = try networkPrefix.map {
-                try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM user_networks WHERE user_id = ? AND prefix = ? AND last_seen_at >= ?",
-                    arguments: [user, $0, now - networkMemory]) ?? 0 > 0
-            } ?? true  // no address (a test or a socket without one): nothing to compare
-            let since = now - velocityWindow
-            let failures = try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM verification_attempts WHERE outcome = 'failed' AND started_at >= ? AND subject = ?",
-                arguments: [since, attemptSubject]) ?? 0
-            let addressFailures = try ipAddress.map {
-                try Int.fetchOne(
-                    db,
-                    sql: "SELECT COUNT(*) FROM verification_attempts WHERE outcome = 'failed' AND started_at >= ? AND ip_address = ?",
-                    arguments: [since, $0]) ?? 0
-            } ?? 0
-            let flags = try String.fetchAll(
-                db, sql: "SELECT reason FROM session_flags WHERE session_id = ? AND (until IS NULL OR until > ?)",
-                arguments: [session, now])
-            return RiskHistory(
-                deviceKnown: deviceKnown, networkKnown: networkKnown, recentFailures: failures, addressFailures: addressFailures,
-                flags: Set(flags))
+            try Self.riskHistory(
+                user: user, session: session, deviceHash: deviceHash, networkPrefix: networkPrefix,
+                attemptSubject: attemptSubject, ipAddress: ipAddress, at: now, networkMemory: networkMemory,
+                velocityWindow: velocityWindow, db)
         }
+    }
+
+    /// Every silent authorize asks this: prepared statements kept per connection (issue 13).
+    static func riskHistory(
+        user: UserID, session: SessionID, deviceHash: String?, networkPrefix: String?, attemptSubject: String,
+        ipAddress: String?, at now: UnixTime, networkMemory: Seconds, velocityWindow: Seconds, _ db: Database
+    ) throws -> RiskHistory {
+        func count(_ sql: String, _ arguments: StatementArguments) throws -> Int {
+            try Int.fetchOne(db.cachedStatement(sql: sql), arguments: arguments) ?? 0
+        }
+        let deviceKnown = try deviceHash.map {
+            try count("SELECT COUNT(*) FROM user_devices WHERE user_id = ? AND device_hash = ?", [user, $0]) > 0
+        } ?? false
+        let networkKnown = try networkPrefix.map {
+            try count(
+                "SELECT COUNT(*) FROM user_networks WHERE user_id = ? AND prefix = ? AND last_seen_at >= ?",
+                [user, $0, now - networkMemory]) > 0
+        } ?? true  // no address (a test or a socket without one): nothing to compare
+        let since = now - velocityWindow
+        let failures = try count(
+            "SELECT COUNT(*) FROM verification_attempts WHERE outcome = 'failed' AND started_at >= ? AND subject = ?",
+            [since, attemptSubject])
+        let addressFailures = try ipAddress.map {
+            try count(
+                "SELECT COUNT(*) FROM verification_attempts WHERE outcome = 'failed' AND started_at >= ? AND ip_address = ?",
+                [since, $0])
+        } ?? 0
+        let flags = try String.fetchAll(
+            db.cachedStatement(sql: "SELECT reason FROM session_flags WHERE session_id = ? AND (until IS NULL OR until > ?)"),
+            arguments: [session, now])
+        return RiskHistory(
+            deviceKnown: deviceKnown, networkKnown: networkKnown, recentFailures: failures, addressFailures: addressFailures,
+            flags: Set(flags))
     }
 
     public func rememberVerificationContext(user: UserID, deviceHash: String?, networkPrefix: String?, at now: UnixTime) async throws {

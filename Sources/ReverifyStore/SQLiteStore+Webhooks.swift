@@ -260,9 +260,17 @@ extension SQLiteStore {
 
     public func webhookEventNotifications() -> AsyncStream<Void> {
         let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        // This process's commits, at once.
         let cancellable = DatabaseRegionObservation(tracking: Table("outbox_events")).start(
             in: writer, onError: { _ in continuation.finish() }, onChange: { _ in continuation.yield() })
-        continuation.onTermination = { _ in cancellable.cancel() }
+        // Other processes' commits, within ``OutboxCommitWatcher/idleInterval`` (a file database only).
+        let watcher = (writer is DatabasePool ? try? OutboxCommitWatcher(path: writer.path) : nil).map { watcher in
+            Task { await watcher.run { continuation.yield() } }
+        }
+        continuation.onTermination = { _ in
+            cancellable.cancel()
+            watcher?.cancel()
+        }
         return stream
     }
 }

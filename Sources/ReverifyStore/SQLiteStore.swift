@@ -7,6 +7,8 @@ import ReverifyCore
 public final class SQLiteStore: Store {
     public let writer: any DatabaseWriter
     private let migrations: MigrationRunner
+    /// Clients in memory, revalidated against the `clients` generation (issue 13).
+    let clientCache = ClientCache()
     /// Seals and opens secrets at rest (issue 15.3); `nil` stores them in the clear, as before.
     let sealer: (any SecretSealing)?
 
@@ -63,7 +65,7 @@ public final class SQLiteStore: Store {
     }
 
     public func user(id: UserID) async throws -> UserRecord? {
-        try await writer.read { db in try UserRecord.fetchOne(db, key: id) }
+        try await writer.read { db in try Self.user(id: id, db) }
     }
 
     public func user(email: String) async throws -> UserRecord? {
@@ -120,6 +122,7 @@ public final class SQLiteStore: Store {
     // MARK: Clients
 
     public func createClient(_ client: StoredClient) async throws {
+        defer { clientCache.invalidate() }
         try await writer.write { db in
             try client.record.insert(db)
             try Self.insertURIs(client, db: db)
@@ -136,10 +139,18 @@ public final class SQLiteStore: Store {
     }
 
     public func client(id: ClientID) async throws -> StoredClient? {
-        try await writer.read { db in
-            guard let record = try ClientRecord.filter(key: id).filter(Self.notInternal).fetchOne(db) else { return nil }
-            return try Self.assemble(record, db: db)
+        let readAt = ContinuousClock.now
+        if let cached = clientCache.fresh(id, now: readAt) { return cached }
+        let epoch = clientCache.epoch
+        let (generation, client) = try await writer.read { db in
+            let generation = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT generation FROM cache_generations WHERE name = 'clients'")) ?? 0
+            guard let record = try ClientRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM clients WHERE id = ? AND internal = 0"), arguments: [id])
+            else { return (generation, nil as StoredClient?) }
+            return (generation, try Self.assemble(record, db: db))
         }
+        clientCache.store(client, id: id, generation: generation, readAt: readAt, epoch: epoch)
+        return client
     }
 
     public func clients() async throws -> [StoredClient] {
@@ -154,8 +165,9 @@ public final class SQLiteStore: Store {
     static let notInternal = Column("internal") == 0
 
     private static func assemble(_ record: ClientRecord, db: Database) throws -> StoredClient {
-        let uris = try ClientRedirectURIRecord.filter(Column("client_id") == record.id).order(Column("position"))
-            .fetchAll(db)
+        let uris = try ClientRedirectURIRecord.fetchAll(
+            db.cachedStatement(sql: "SELECT * FROM client_redirect_uris WHERE client_id = ? ORDER BY position"),
+            arguments: [record.id])
         return StoredClient(
             record: record,
             redirectURIs: uris.filter { $0.kind == .login }.map(\.uri),
@@ -163,6 +175,7 @@ public final class SQLiteStore: Store {
     }
 
     public func setClientSecretHash(_ hash: String, for client: ClientID, at: UnixTime) async throws {
+        defer { clientCache.invalidate() }
         try await writer.write { db in
             let changed = try ClientRecord.filter(key: client).filter(Self.notInternal).updateAll(
                 db, Column("secret_hash").set(to: hash), Column("secret_rotated_at").set(to: at))
@@ -171,6 +184,7 @@ public final class SQLiteStore: Store {
     }
 
     public func deleteClient(id: ClientID) async throws {
+        defer { clientCache.invalidate() }
         try await writer.write { db in
             guard try ClientRecord.filter(key: id).filter(Self.notInternal).deleteAll(db) == 1 else {
                 throw StoreError.notFound("client \(id)")
@@ -226,11 +240,11 @@ public final class SQLiteStore: Store {
     }
 
     public func session(secretHash: String) async throws -> SessionRecord? {
-        try await writer.read { db in try SessionRecord.filter(Column("secret_hash") == secretHash).fetchOne(db) }
+        try await writer.read { db in try Self.session(secretHash: secretHash, db) }
     }
 
     public func session(id: SessionID) async throws -> SessionRecord? {
-        try await writer.read { db in try SessionRecord.fetchOne(db, key: id) }
+        try await writer.read { db in try Self.session(id: id, db) }
     }
 
     public func sessions(user: UserID?) async throws -> [SessionRecord] {
@@ -359,7 +373,9 @@ public final class SQLiteStore: Store {
         validate: @Sendable (AuthorizationCodeRecord, SessionRecord) -> OAuthError?
     ) async throws -> CodeRedemption {
         try await writer.write { db in
-            guard var code = try AuthorizationCodeRecord.fetchOne(db, key: hash) else { return .unknown }
+            guard var code = try AuthorizationCodeRecord.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM authorization_codes WHERE code_hash = ?"), arguments: [hash])
+            else { return .unknown }
             if code.usedAt != nil {
                 // RFC 6749 4.1.2 / RFC 9700 4.5: a replayed code revokes what it issued.
                 var audit = replayAudit
@@ -378,7 +394,7 @@ public final class SQLiteStore: Store {
                 try code.update(db)
                 return .expired
             }
-            guard let session = try SessionRecord.fetchOne(db, key: code.sessionId), session.isActive(at: now) else {
+            guard let session = try Self.session(id: code.sessionId, db), session.isActive(at: now) else {
                 try code.update(db)
                 return .rejected(.invalidGrant("the session that issued this code has ended"))
             }
@@ -405,8 +421,7 @@ public final class SQLiteStore: Store {
         validate: @Sendable (GrantRecord) -> OAuthError?
     ) async throws -> RefreshRotation {
         try await writer.write { db in
-            guard var token = try RefreshTokenRecord.fetchOne(db, key: hash),
-                let grant = try GrantRecord.fetchOne(db, key: token.grantId)
+            guard var token = try Self.refreshToken(hash: hash, db), let grant = try Self.grant(id: token.grantId, db)
             else { return .unknown }
             if let error = validate(grant) { return .rejected(error) }
             let withinGrace = token.usedAt.map { usedAt in
@@ -425,7 +440,7 @@ public final class SQLiteStore: Store {
                 return token.usedAt != nil ? .reused(revokedGrant: grant.id) : .rejected(.invalidGrant("the grant was revoked"))
             }
             if now >= token.expiresAt { return .expired }
-            guard let session = try SessionRecord.fetchOne(db, key: grant.sessionId), grant.isBacked(by: session, at: now)
+            guard let session = try Self.session(id: grant.sessionId, db), grant.isBacked(by: session, at: now)
             else {
                 return .rejected(.invalidGrant("the session behind this refresh token has ended"))
             }
@@ -443,12 +458,12 @@ public final class SQLiteStore: Store {
             var access = issuance.accessToken
             access.grantId = grant.id
             try access.insert(db)
-            return .rotated(grant: grant, session: session)
+            return .rotated(grant: grant, session: session, user: try Self.user(id: grant.userId, db))
         }
     }
 
     public func grant(id: GrantID) async throws -> GrantRecord? {
-        try await writer.read { db in try GrantRecord.fetchOne(db, key: id) }
+        try await writer.read { db in try Self.grant(id: id, db) }
     }
 
     public func revokeGrant(id: GrantID, at: UnixTime, reason: String) async throws {
@@ -470,11 +485,11 @@ public final class SQLiteStore: Store {
     }
 
     public func refreshToken(hash: String) async throws -> RefreshTokenRecord? {
-        try await writer.read { db in try RefreshTokenRecord.fetchOne(db, key: hash) }
+        try await writer.read { db in try Self.refreshToken(hash: hash, db) }
     }
 
     public func accessToken(jti: String) async throws -> AccessTokenRecord? {
-        try await writer.read { db in try AccessTokenRecord.fetchOne(db, key: jti) }
+        try await writer.read { db in try Self.accessToken(jti: jti, db) }
     }
 
     public func revokeAccessToken(jti: String, at: UnixTime) async throws {

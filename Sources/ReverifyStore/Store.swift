@@ -44,7 +44,8 @@ public enum RefreshRotation: Sendable, Equatable {
     /// A rotated-away token came back: the whole family is revoked (RFC 9700 4.14.2).
     case reused(revokedGrant: GrantID)
     case rejected(OAuthError)
-    case rotated(grant: GrantRecord, session: SessionRecord)
+    /// `user` is the grant's, read in the same transaction for the tokens' claims (issue 13).
+    case rotated(grant: GrantRecord, session: SessionRecord, user: UserRecord?)
 }
 
 /// The tokens to mint alongside a redemption, generated before the transaction so the
@@ -63,7 +64,7 @@ public struct TokenIssuance: Sendable {
 
 /// The persistence boundary. Routes and the CLI speak to this protocol only; each method is one
 /// intention and one transaction, so a PostgreSQL backend can implement it later.
-public protocol Store: WebhookStore, Sendable {
+public protocol Store: WebhookStore, HotPathStore, Sendable {
     // MARK: Users
     func createUser(_ user: UserRecord) async throws
     func user(id: UserID) async throws -> UserRecord?

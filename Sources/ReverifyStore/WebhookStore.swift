@@ -39,8 +39,8 @@ public protocol WebhookStore: Sendable {
     func recordWebhookAttempt(_ report: WebhookAttemptReport) async throws
     /// Gives back what a worker claimed for an endpoint but did not attempt.
     func releaseWebhookDeliveries(endpoint: WebhookEndpointID, owner: String) async throws
-    /// Yields soon after a transaction in this process wrote an event, so the worker need not wait for its
-    /// next poll. Events written by other processes are found by polling.
+    /// Yields soon after a transaction wrote an event, so the worker need not wait for its next poll: at once
+    /// for this process, within milliseconds for other processes on the same database (issue 13).
     func webhookEventNotifications() -> AsyncStream<Void>
 }
 

@@ -44,6 +44,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port of the Prometheus /metrics listener (off unless given).") var metricsPort: Int?
 
     func run() async throws {
+        MemoryTuning.applyServerSettings()
         guard (0...65535).contains(port) else { throw CLIError("--port must be between 0 and 65535") }
         guard let level = Logger.Level(rawValue: logLevel) else { throw CLIError("unknown --log-level \(logLevel)") }
         guard (1...3600).contains(headerTimeoutSeconds), (1...86_400).contains(idleTimeoutSeconds) else {

@@ -11,6 +11,18 @@ final class OpaqueTokenTests: XCTestCase {
         XCTAssertNotEqual(a.value, b.value)
     }
 
+    func testSecureRandomReturnsTheRequestedCountAndVaries() {
+        for length in [0, 1, 7, 8, 9, 16, 31, 32, 33] { XCTAssertEqual(SecureRandom.bytes(length).count, length) }
+        XCTAssertNotEqual(SecureRandom.bytes(32), SecureRandom.bytes(32))
+    }
+
+    func testIdentifiersAre128BitsOfLowerCaseHex() {
+        let id = IdentifierGenerator.make(prefix: "usr")
+        XCTAssertEqual(id.count, "usr_".count + 32)
+        XCTAssertTrue(id.dropFirst(4).allSatisfy { "0123456789abcdef".contains($0) })
+        XCTAssertNotEqual(id, IdentifierGenerator.make(prefix: "usr"))
+    }
+
     func testPrefixIsKept() {
         XCTAssertTrue(OpaqueToken.generate(prefix: "rvc").value.hasPrefix("rvc_"))
     }

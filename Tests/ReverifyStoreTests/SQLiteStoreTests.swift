@@ -279,7 +279,7 @@ import Foundation
 
         let (next, secondRefresh) = fixture.issuance()
         let rotated = try await store.rotateRefreshToken(hash: firstRefresh, at: fixture.now + 5, issuance: next, reuseAudit: fixture.reuseAudit, reuseGrace: 0) { _ in nil }
-        guard case .rotated(let grant, _) = rotated else { Issue.record("\(rotated)"); return }
+        guard case .rotated(let grant, _, _) = rotated else { Issue.record("\(rotated)"); return }
         #expect(grant.id == issuance.grantID)
         #expect(try await store.refreshToken(hash: secondRefresh)?.parentHash == firstRefresh)
 
@@ -312,7 +312,7 @@ import Foundation
         let (issuance, first, _) = try await redeemedGrant()
         let (_, successor) = try await rotate(first, at: 10, grace: 5)
         let (repeated, sibling) = try await rotate(first, at: 13, grace: 5)
-        guard case .rotated(let grant, _) = repeated else { Issue.record("\(repeated)"); return }
+        guard case .rotated(let grant, _, _) = repeated else { Issue.record("\(repeated)"); return }
         #expect(grant.id == issuance.grantID)
         #expect(try await store.refreshToken(hash: sibling)?.parentHash == first)
         guard case .rotated = try await rotate(successor, at: 14, grace: 5).0 else { Issue.record("the first successor must still work"); return }

@@ -462,4 +462,33 @@ import Testing
         }
         #expect(woke)
     }
+
+    @Test func eventsCommittedByAnotherProcessWakeTheWorkerWithinMilliseconds() async throws {
+        // A second store on the same file is what the CLI is; this store's own observation cannot see it.
+        let other = try SQLiteStore(path: fixture.path)
+        let target = try await endpoint()
+        let notifications = store.webhookEventNotifications()
+        try await other.enqueueWebhookEvent(
+            WebhookEvent(
+                id: WebhookEventID(rawValue: IdentifierGenerator.make(prefix: "evt")), type: .test, createdAt: fixture.now,
+                data: WebhookEventData(endpointId: target.id)),
+            to: target.id)
+        let committed = ContinuousClock.now
+        let woke = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for await _ in notifications { return true }
+                return false
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(2))
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        #expect(woke)
+        // The watcher looks every 20 ms when idle; a second leaves room for a loaded test machine.
+        #expect(ContinuousClock.now - committed < .seconds(1))
+    }
 }

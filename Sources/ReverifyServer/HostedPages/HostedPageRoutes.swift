@@ -275,6 +275,19 @@ struct HostedPageRoutes {
                     session: pending.session?.0.id, client: pending.client.id, method: method, reason: "locked_out"))
             return try await render(pending, error: AttemptGuard.lockedOutMessage, status: .tooManyRequests, email: typedEmail)
         }
+        // Issue 13: while every hashing thread and the bounded queue behind them are taken, answer at once with
+        // 503 and Retry-After rather than queue without bound. The lockout decided first (a locked account
+        // still sees 429); the reserved guess is voided, so a refusal here never counts against the account.
+        guard services.passwordGate.tryEnter() else {
+            try await attempts.void(reservation)
+            ReverifyMetrics.passwordVerificationShed()
+            var busy = pages.error(
+                "Too many sign-ins are being checked right now. Wait a second, then try again.", title: "Busy",
+                status: .serviceUnavailable)
+            busy.headers[.retryAfter] = "1"
+            return busy
+        }
+        defer { services.passwordGate.leave() }
 
         let verification: PasswordVerification
         if let user, let hash = user.passwordHash, !user.isDisabled {

@@ -11,6 +11,8 @@ struct AccessTokenValidator {
         let session: SessionRecord
         let grant: GrantRecord
         let record: AccessTokenRecord
+        /// The session's user, read with the rest.
+        let user: UserRecord?
     }
 
     func validate(_ token: String) async throws -> Live? {
@@ -18,11 +20,10 @@ struct AccessTokenValidator {
             let claims = try? await services.keys.current().verify(token, as: AccessTokenClaims.self),
             claims.iss == services.configuration.issuer,
             UnixTime(claims.exp) > services.time.now(),
-            let record = try await services.store.accessToken(jti: claims.jti), record.revokedAt == nil,
-            let grant = try await services.store.grant(id: record.grantId),
-            let session = try await services.store.session(id: grant.sessionId),
-            grant.isBacked(by: session, at: services.time.now())
+            // One read for the token, its grant, session and user (issue 13).
+            let chain = try await services.store.accessTokenChain(jti: claims.jti), chain.token.revokedAt == nil,
+            chain.grant.isBacked(by: chain.session, at: services.time.now())
         else { return nil }
-        return Live(claims: claims, session: session, grant: grant, record: record)
+        return Live(claims: claims, session: chain.session, grant: chain.grant, record: chain.token, user: chain.user)
     }
 }

@@ -13,19 +13,32 @@ struct AuthorizationFlow {
 
     /// The browser's live session with an enabled user, if any.
     func currentSession(_ request: Request) async throws -> (SessionRecord, UserRecord)? {
+        try await currentSession(request, riskOf: nil).map { ($0.0, $0.1) }
+    }
+
+    /// The browser's live session with an enabled user, if any, and with `riskOf` the risk history of this request's
+    /// context, read in the same transaction (issue 13: a silent authorize reads once).
+    func currentSession(_ request: Request, riskOf context: ReverifyRequestContext?) async throws
+        -> (SessionRecord, UserRecord, RiskHistory?)?
+    {
         guard let secret = cookies.sessionSecret(in: request), !secret.isEmpty, secret.utf8.count <= 256 else { return nil }
         let now = services.time.now()
-        guard let session = try await services.store.session(secretHash: TokenHash(of: secret).hex),
-            session.isActive(at: now),
-            let user = try await services.store.user(id: session.userId), !user.isDisabled
-        else { return nil }
+        let hash = TokenHash(of: secret).hex
+        let found: (SessionRecord, UserRecord, RiskHistory?)?
+        if let context {
+            found = try await services.store.sessionWithUser(
+                secretHash: hash, risk: RiskAssessor(services: services).query(request, context: context))
+        } else {
+            found = try await services.store.sessionWithUser(secretHash: hash).map { ($0.0, $0.1, nil) }
+        }
+        guard let (session, user, risk) = found, session.isActive(at: now), !user.isDisabled else { return nil }
         RequestLogFacts.note(user: user.id)
         // Idle expiry slides with use; auth_time does not (OIDC Core 12.2).
         let idle = min(now + services.configuration.sessionIdleTimeout, session.expiresAt)
         if idle.rawValue - session.idleExpiresAt.rawValue > 60 {
             try await services.store.touchSession(id: session.id, at: now, idleExpiresAt: idle)
         }
-        return (session, user)
+        return (session, user, risk)
     }
 
     /// An error response to the client's redirect URI (RFC 6749 4.1.2.1 with RFC 9207 `iss`).
@@ -40,9 +53,12 @@ struct AuthorizationFlow {
 
     /// Issues a single-use code bound to the client, redirect URI, PKCE challenge, nonce and session,
     /// then redirects back (RFC 6749 4.1.2, RFC 9207).
+    ///
+    /// - Parameter audit: the decision's audit row, written in the code's transaction (one write per request,
+    ///   issue 13); only without `pending`.
     func issueCode(
         for request: AuthorizeRequest, client: RegisteredClient, session: SessionRecord,
-        completing pending: AuthorizationRequestID? = nil
+        completing pending: AuthorizationRequestID? = nil, audit: AuditRecord? = nil
     ) async throws -> Response {
         let now = services.time.now()
         let code = OpaqueToken.generate(prefix: "rvc")
@@ -56,6 +72,8 @@ struct AuthorizationFlow {
             guard try await services.store.completeAuthorizationRequest(id: pending, code: record, at: now) else {
                 throw FlowError.alreadyCompleted
             }
+        } else if let audit {
+            try await services.store.insertCode(record, audit: audit)
         } else {
             try await services.store.insertCode(record)
         }

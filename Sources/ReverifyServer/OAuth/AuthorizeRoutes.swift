@@ -58,12 +58,13 @@ struct AuthorizeRoutes {
         }
 
         // 3. Risk: a signed-in session in a changed context may need more than its age says (issue 11).
-        let current = try await flow.currentSession(request)
+        let found = try await flow.currentSession(request, riskOf: context)
+        let current = found.map { ($0.0, $0.1) }
         var assessment: RiskAssessor.Assessment?
-        if let (session, user) = current {
+        if let (session, user, history) = found {
             let assessed = try await RiskAssessor(services: services).assess(
                 session: session, user: user, client: client, action: authorizeRequest.action, request: request,
-                context: context)
+                context: context, history: history)
             assessment = assessed
             if assessed.decision.outcome != .allow {
                 try await auditRisk(assessed, session: session, client: client, http: request, context: context)
@@ -88,14 +89,17 @@ struct AuthorizeRoutes {
                 authorizeRequest, client: client, session: session, user: user,
                 timeReason: reason == .assuranceLevel ? nil : reason)
         }
-        try await auditDecision(
+        let decisionAudit = auditDecision(
             decision, request: authorizeRequest, client: client, session: current?.0, risk: assessment, http: request,
             context: context)
+        // A code is stored with its decision's audit row in one transaction (issue 13); other outcomes write it now.
+        let issuesCode = if case .proceed = decision { true } else { false }
+        if !issuesCode { try await services.store.appendAudit(decisionAudit) }
 
         switch decision {
         case .proceed:
             guard let session = current?.0 else { throw HTTPError(.internalServerError) }
-            return try await flow.issueCode(for: authorizeRequest, client: client, session: session)
+            return try await flow.issueCode(for: authorizeRequest, client: client, session: session, audit: decisionAudit)
         case .fail(let error):
             return flow.redirectError(error, to: redirectURI, state: authorizeRequest.state)
         case .signIn(let pinned):
@@ -210,7 +214,7 @@ struct AuthorizeRoutes {
     private func auditDecision(
         _ decision: FreshnessDecision, request: AuthorizeRequest, client: RegisteredClient, session: SessionRecord?,
         risk: RiskAssessor.Assessment?, http: Request, context: ReverifyRequestContext
-    ) async throws {
+    ) -> AuditRecord {
         let outcome: String
         switch decision {
         case .proceed: outcome = "fresh"
@@ -232,9 +236,8 @@ struct AuthorizeRoutes {
             detail["acr_required"] = requirement.level.rawValue
             detail["acr_source"] = requirement.sources.map(\.rawValue).joined(separator: " ")
         }
-        try await services.store.appendAudit(
-            flow.audit(
-                .authorizeDecision, .info, request: http, context: context, user: session?.userId,
-                session: session?.id, client: request.clientID, reason: outcome, detail: detail))
+        return flow.audit(
+            .authorizeDecision, .info, request: http, context: context, user: session?.userId,
+            session: session?.id, client: request.clientID, reason: outcome, detail: detail)
     }
 }

@@ -7,11 +7,14 @@ struct DiscoveryRoutes {
     let services: Services
 
     func register(on router: Router<ReverifyRequestContext>) {
+        // The document depends on the configuration only: encoded once, served as bytes (issue 13).
+        let document = (try? ProtocolResponse.jsonEncoder.encode(self.document)).map { ByteBuffer(bytes: $0) }
         router.get("/.well-known/openid-configuration") { _, _ in
-            try ProtocolResponse.json(self.document, cacheable: true)
+            guard let document else { throw HTTPError(.internalServerError) }
+            return ProtocolResponse.json(bytes: document, cacheable: true)
         }
         router.get("/.well-known/jwks.json") { _, _ in
-            try ProtocolResponse.json(try await self.services.keys.current().jwks(), cacheable: true)
+            ProtocolResponse.json(bytes: try await self.services.keys.jwks(), cacheable: true)
         }
         router.get("/healthz") { _, _ in
             _ = try await self.services.store.publishedSigningKeys()

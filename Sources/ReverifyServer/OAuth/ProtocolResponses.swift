@@ -14,12 +14,21 @@ enum ProtocolResponse {
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, cacheable: Bool = false) throws
         -> Response
     {
-        let data = try jsonEncoder.encode(value)
-        var headers: HTTPFields = [.contentType: "application/json;charset=utf-8"]
-        headers[.cacheControl] = cacheable ? "public, max-age=60" : "no-store"
-        if !cacheable { headers[.pragma] = "no-cache" }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: data)))
+        json(bytes: ByteBuffer(bytes: try jsonEncoder.encode(value)), status: status, cacheable: cacheable)
     }
+
+    /// A JSON body already encoded (discovery and JWKS serve precomputed bytes).
+    static func json(bytes: ByteBuffer, status: HTTPResponse.Status = .ok, cacheable: Bool = false) -> Response {
+        Response(
+            status: status, headers: cacheable ? cacheableJSONHeaders : uncacheableJSONHeaders, body: .init(byteBuffer: bytes))
+    }
+
+    private static let cacheableJSONHeaders: HTTPFields = [
+        .contentType: "application/json;charset=utf-8", .cacheControl: "public, max-age=60",
+    ]
+    private static let uncacheableJSONHeaders: HTTPFields = [
+        .contentType: "application/json;charset=utf-8", .cacheControl: "no-store", .pragma: "no-cache",
+    ]
 
     /// RFC 6749 5.2 error body. `invalid_client` via Basic gets a `WWW-Authenticate` challenge.
     static func error(_ error: OAuthError, challenge: String? = nil) -> Response {
@@ -67,7 +76,7 @@ enum FormParameters {
 
     /// `+` is a space in form encoding (HTML 4.01 17.13.4.1); anything else is percent-decoded.
     private static func decode(_ text: Substring) -> String? {
-        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+        FormURLDecoding.decode(text)
     }
 
     static func query(of request: Request) -> RequestParameters {

@@ -44,10 +44,10 @@ struct RefreshTokenGrant: GrantHandler {
             return .failure(.invalidGrant("the refresh token was already used; the grant is revoked"))
         case .rejected(let error):
             return .failure(error)
-        case .rotated(let grant, let session):
+        case .rotated(let grant, let session, let user):
             // OIDC Core 12.2: the new ID token keeps the session's auth_time; refresh never moves it.
             return .success(try await minter.mint(
-                prepared: prepared, grant: grant, client: client, session: session, nonce: nil, now: now))
+                prepared: prepared, grant: grant, client: client, session: session, user: user, nonce: nil, now: now))
         }
     }
 }

@@ -49,9 +49,18 @@ struct TokenMinter {
     func mint(
         prepared: Prepared, grant: GrantRecord, client: StoredClient, session: SessionRecord, nonce: String?, now: UnixTime
     ) async throws -> Minted {
+        try await mint(
+            prepared: prepared, grant: grant, client: client, session: session,
+            user: try await services.store.user(id: grant.userId), nonce: nonce, now: now)
+    }
+
+    /// - Parameter user: the grant's user, when the caller read it already (a refresh reads it while rotating).
+    func mint(
+        prepared: Prepared, grant: GrantRecord, client: StoredClient, session: SessionRecord, user: UserRecord?,
+        nonce: String?, now: UnixTime
+    ) async throws -> Minted {
         let c = services.configuration
         let keys = try await services.keys.current()
-        let user = try await services.store.user(id: grant.userId)
         let scopes = Set(grant.scope.split(separator: " ").map(String.init))
         let profile = SelectedClaims(
             user: user, selected: ClaimsSelection.claims(for: .idToken, scopes: scopes, request: grant.claims))

@@ -49,7 +49,7 @@ struct UserInfoRoutes {
             // RFC 9068 4: the userinfo endpoint is a resource of the issuer; a token exchanged for another
             // audience (RFC 8693) is not for it.
             live.claims.aud == services.configuration.issuer,
-            let user = try await services.store.user(id: live.session.userId), !user.isDisabled
+            let user = live.user, !user.isDisabled
         else {
             return ProtocolResponse.error(
                 OAuthError(.invalidToken, "the access token is invalid, expired or revoked"),

@@ -17,6 +17,7 @@ public enum MetricsListener {
         // Hummingbird's metric names are dotted (`http.server.request.duration`); Prometheus allows [a-zA-Z0-9_:].
         factory.nameAndLabelSanitizer = { name, labels in (sanitize(name), labels.map { (sanitize($0.0), $0.1) }) }
         MetricsSystem.bootstrap(factory)
+        TransactionTimer.enable()
         return registry
     }
 

@@ -48,6 +48,9 @@ struct RequestLogMiddleware: RouterMiddleware {
         id: ReverifyCore.RequestID, route: String?, status: HTTPResponse.Status, started: ContinuousClock.Instant,
         facts: RequestLogFacts, error: (any Error)?
     ) {
+        let level: Logger.Level = status.code >= 500 ? .error : .info
+        // Below the configured level the line is dropped: do not build it (issue 13, every request).
+        guard logger.logLevel <= level else { return }
         let elapsed = ContinuousClock.now - started
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         var metadata: Logger.Metadata = [
@@ -60,6 +63,6 @@ struct RequestLogMiddleware: RouterMiddleware {
         if let user = facts.userID { metadata["user_id"] = .string(user.rawValue) }
         // The error's type only: descriptions of decoding errors can quote the request.
         if let error { metadata["error"] = .string(String(describing: type(of: error))) }
-        logger.log(level: status.code >= 500 ? .error : .info, "request", metadata: metadata)
+        logger.log(level: level, "request", metadata: metadata)
     }
 }

@@ -31,6 +31,11 @@ enum ReverifyMetrics {
         Counter(label: "reverify_code_replay_total").increment()
     }
 
+    /// A password verification refused with 503 because the hashing pool and its queue were full (issue 13).
+    static func passwordVerificationShed() {
+        Counter(label: "reverify_password_verifications_shed_total").increment()
+    }
+
     /// Time spent waiting for and computing an Argon2id hash or verification, and how many are queued or
     /// running on the thread pool at a time (`reverify_argon2_in_flight`).
     static func argon2<T>(_ operation: String, _ body: () async throws -> T) async rethrows -> T {

@@ -19,16 +19,30 @@ struct RiskAssessor {
         flow.cookies.browserSecret(in: request).map { TokenHash(of: $0).hex }
     }
 
+    /// What ``assess(session:user:client:action:request:context:history:)`` needs from the store for this request.
+    func query(_ request: Request, context: ReverifyRequestContext) -> RiskQuery {
+        let c = services.configuration.risk
+        return RiskQuery(
+            deviceHash: deviceHash(request), networkPrefix: context.ipAddress.flatMap(NetworkPrefix.of),
+            ipAddress: context.ipAddress, at: services.time.now(), networkMemory: c.networkMemory,
+            velocityWindow: c.velocityWindow, attemptSubject: { AttemptGuard.subject(email: $0.email) })
+    }
+
+    /// - Parameter history: the answer to ``query(_:context:)`` when it was read with the session; read here if `nil`.
     func assess(
         session: SessionRecord, user: UserRecord, client: RegisteredClient, action: String?, request: Request,
-        context: ReverifyRequestContext
+        context: ReverifyRequestContext, history prefetched: RiskHistory? = nil
     ) async throws -> Assessment {
-        let c = services.configuration.risk
-        let history = try await services.store.riskHistory(
-            user: user.id, session: session.id, deviceHash: deviceHash(request),
-            networkPrefix: context.ipAddress.flatMap(NetworkPrefix.of), attemptSubject: AttemptGuard.subject(email: user.email),
-            ipAddress: context.ipAddress, at: services.time.now(), networkMemory: c.networkMemory,
-            velocityWindow: c.velocityWindow)
+        let history: RiskHistory
+        if let prefetched {
+            history = prefetched
+        } else {
+            let q = query(request, context: context)
+            history = try await services.store.riskHistory(
+                user: user.id, session: session.id, deviceHash: q.deviceHash, networkPrefix: q.networkPrefix,
+                attemptSubject: q.attemptSubject(user), ipAddress: q.ipAddress, at: q.at, networkMemory: q.networkMemory,
+                velocityWindow: q.velocityWindow)
+        }
         let riskContext = RiskContext(
             deviceKnown: history.deviceKnown, networkKnown: history.networkKnown,
             userAgentChanged: BrowserFamily(userAgent: request.userAgent) != BrowserFamily(userAgent: session.userAgent),

@@ -29,6 +29,11 @@ struct AttemptGuard {
         try await services.store.settleAttempt(reservation, outcome: succeeded ? .succeeded : .failed)
     }
 
+    /// Gives a reserved guess back unchecked (the hashing pool was full): it does not count.
+    func void(_ reservation: AttemptReservation) async throws {
+        try await services.store.settleAttempt(reservation, outcome: .void)
+    }
+
     func isLockedOut(email: String) async throws -> Bool {
         try await services.store.isLockedOut(subject: Self.subject(email: email), at: services.time.now(), policy: policy)
     }

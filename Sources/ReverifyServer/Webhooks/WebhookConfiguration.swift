@@ -4,8 +4,9 @@ import ReverifyCore
 public struct WebhookConfiguration: Sendable {
     /// Run the delivery worker at all.
     public var enabled = true
-    /// How often the worker looks for due deliveries. Events written by this process wake it at once;
-    /// events written by other processes (the CLI, other servers) wait at most this long.
+    /// How often the worker looks for due deliveries (retries whose time has come). New events wake it
+    /// sooner: at once when this process wrote them, within about 20 ms when another process (the CLI,
+    /// another server) did (issue 13).
     public var pollInterval: Duration = .milliseconds(250)
     /// The whole exchange with a receiver, from connecting to the last byte of the answer.
     public var requestTimeout: Duration = .seconds(15)

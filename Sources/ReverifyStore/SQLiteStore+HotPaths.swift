@@ -1,0 +1,71 @@
+import GRDB
+import ReverifyCore
+
+/// The busiest reads, by key, on prepared statements kept per connection (`cachedStatement`): the issue 13
+/// profile showed SQLite parsing the query interface's generated SQL on every request.
+extension SQLiteStore {
+    static func user(id: UserID, _ db: Database) throws -> UserRecord? {
+        try UserRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE id = ?"), arguments: [id])
+    }
+
+    static func session(id: SessionID, _ db: Database) throws -> SessionRecord? {
+        try SessionRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM sessions WHERE id = ?"), arguments: [id])
+    }
+
+    static func session(secretHash: String, _ db: Database) throws -> SessionRecord? {
+        try SessionRecord.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM sessions WHERE secret_hash = ?"), arguments: [secretHash])
+    }
+
+    static func grant(id: GrantID, _ db: Database) throws -> GrantRecord? {
+        try GrantRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM grants WHERE id = ?"), arguments: [id])
+    }
+
+    static func refreshToken(hash: String, _ db: Database) throws -> RefreshTokenRecord? {
+        try RefreshTokenRecord.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM refresh_tokens WHERE token_hash = ?"), arguments: [hash])
+    }
+
+    static func accessToken(jti: String, _ db: Database) throws -> AccessTokenRecord? {
+        try AccessTokenRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM access_tokens WHERE jti = ?"), arguments: [jti])
+    }
+
+    public func sessionWithUser(secretHash: String) async throws -> (SessionRecord, UserRecord)? {
+        try await writer.read { db in
+            guard let session = try Self.session(secretHash: secretHash, db), let user = try Self.user(id: session.userId, db)
+            else { return nil }
+            return (session, user)
+        }
+    }
+
+    public func sessionWithUser(secretHash: String, risk: RiskQuery) async throws
+        -> (SessionRecord, UserRecord, RiskHistory?)?
+    {
+        try await writer.read { db in
+            guard let session = try Self.session(secretHash: secretHash, db), let user = try Self.user(id: session.userId, db)
+            else { return nil }
+            guard session.isActive(at: risk.at), !user.isDisabled else { return (session, user, nil) }
+            let history = try Self.riskHistory(
+                user: user.id, session: session.id, deviceHash: risk.deviceHash, networkPrefix: risk.networkPrefix,
+                attemptSubject: risk.attemptSubject(user), ipAddress: risk.ipAddress, at: risk.at,
+                networkMemory: risk.networkMemory, velocityWindow: risk.velocityWindow, db)
+            return (session, user, history)
+        }
+    }
+
+    public func accessTokenChain(jti: String) async throws -> AccessTokenChain? {
+        try await writer.read { db in
+            guard let token = try Self.accessToken(jti: jti, db), let grant = try Self.grant(id: token.grantId, db),
+                let session = try Self.session(id: grant.sessionId, db)
+            else { return nil }
+            return AccessTokenChain(token: token, grant: grant, session: session, user: try Self.user(id: session.userId, db))
+        }
+    }
+
+    public func insertCode(_ code: AuthorizationCodeRecord, audit: AuditRecord) async throws {
+        try await writer.write { db in
+            try audit.insert(db)
+            try code.insert(db)
+        }
+    }
+}
