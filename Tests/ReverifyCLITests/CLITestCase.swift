@@ -41,12 +41,17 @@ class CLITestCase: XCTestCase {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = input
+        // Wait for the termination handler rather than `waitUntilExit()`: swift-corelibs-foundation has had races
+        // between `waitUntilExit()` returning and the exit status being recorded (#4589, #4740). A refused
+        // `keys retire` once read as status 0 on a loaded machine and could not be reproduced otherwise.
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
         try process.run()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try input.fileHandleForWriting.close()
         let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        exited.wait()
         return Run(status: process.terminationStatus, stdout: stdout, stderr: stderr)
     }
 }
