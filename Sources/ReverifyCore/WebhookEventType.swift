@@ -19,6 +19,8 @@ public enum WebhookEventType: String, Codable, Sendable, CaseIterable, Comparabl
     case agentApprovalGranted = "agent.approval_granted"
     /// The person denied an agent's action.
     case agentApprovalDenied = "agent.approval_denied"
+    /// An operator revoked an agent's approval request (`reverify approvals revoke`), and any tokens it yielded.
+    case agentApprovalRevoked = "agent.approval_revoked"
     /// The risk policy demanded a step-up (or denied) for a signed-in session (issue 11).
     case sessionRiskStepUpRequired = "session.risk_step_up_required"
     /// A security event from another system was accepted (issue 11).

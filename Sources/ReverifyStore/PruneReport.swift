@@ -16,13 +16,14 @@ public struct PruneReport: Sendable, Equatable, Codable {
     public var outboxEvents = 0
     public var auditRows = 0
     public var unconfirmedFactors = 0
+    public var passkeyChallenges = 0
 
     public init() {}
 
     public var total: Int {
         authorizationRequests + magicLinks + upstreamStates + pushedRequests + agentApprovals + authorizationCodes + accessTokens + refreshTokens + grants
             + sessions + verificationAttempts + emailSendRequests + webhookDeliveries + outboxEvents + auditRows
-            + unconfirmedFactors
+            + unconfirmedFactors + passkeyChallenges
     }
 
     enum CodingKeys: String, CodingKey {
@@ -32,5 +33,6 @@ public struct PruneReport: Sendable, Equatable, Codable {
         case grants, sessions, verificationAttempts = "verification_attempts", emailSendRequests = "email_send_requests"
         case webhookDeliveries = "webhook_deliveries", outboxEvents = "outbox_events"
         case auditRows = "audit_log", unconfirmedFactors = "unconfirmed_factors"
+        case passkeyChallenges = "passkey_challenges"
     }
 }

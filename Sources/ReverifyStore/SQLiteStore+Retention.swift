@@ -69,6 +69,10 @@ extension SQLiteStore {
             // no verification can use it; kept a day like any expired flow, then gone with the secret.
             report.unconfirmedFactors = try delete(
                 "DELETE FROM user_factors WHERE confirmed_at IS NULL AND created_at < ?", [expired])
+            // Passkey challenges (WebAuthn L3 13.4.3): single use and 5 minutes long, so one used or expired can
+            // never be accepted again; every view of a page offering a passkey writes one. Gone a day after.
+            report.passkeyChallenges = try delete(
+                "DELETE FROM passkey_challenges WHERE expires_at < ? OR used_at < ?", [expired, expired])
             return report
         }
     }

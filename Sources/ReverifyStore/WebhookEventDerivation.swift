@@ -29,6 +29,7 @@ public enum WebhookEventDerivation {
         case (.approvalRequested, .success): audit.userId == nil ? [] : [.agentApprovalRequested]
         case (.approvalGranted, .success): [.agentApprovalGranted]
         case (.approvalDenied, .success): [.agentApprovalDenied]
+        case (.approvalRevoked, .success): [.agentApprovalRevoked]
         case (.riskStepUpRequired, _): [.sessionRiskStepUpRequired]
         case (.signalReceived, .success): [.signalsReceived]
         case (.factorAdded, .success): [.authenticationFactorAdded]
@@ -59,7 +60,7 @@ public enum WebhookEventDerivation {
             trigger: trigger,
             ipAddress: audit.ipAddress, userAgent: audit.userAgent,
             // On success the audit reason is the trigger, already reported; on failure or sign-out it says why.
-            reason: failed || [[.sessionRevoked], [.sessionRiskStepUpRequired], [.authenticationFactorAdded], [.authenticationFactorRemoved]]
+            reason: failed || [[.sessionRevoked], [.sessionRiskStepUpRequired], [.authenticationFactorAdded], [.authenticationFactorRemoved], [.agentApprovalRevoked]]
                 .contains(types(for: audit)) ? audit.reason : nil,
             riskTriggers: detail["risk_triggers"].map { $0.split(separator: " ").map(String.init) },
             flow: failed ? (audit.event == .signIn ? "sign_in" : "reauthentication") : nil,

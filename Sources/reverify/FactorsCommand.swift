@@ -18,8 +18,10 @@ extension Users {
             let created_at: Int64
             let confirmed_at: Int64?
             let last_used_at: Int64?
+            /// Passkeys only: what the credential is, never its key material.
+            let passkey: PasskeyView?
 
-            init(_ f: FactorRecord) {
+            init(_ f: FactorRecord, credential: PasskeyCredentialRecord?) {
                 id = f.id.rawValue
                 kind = f.kind.rawValue
                 name = f.name
@@ -27,10 +29,35 @@ extension Users {
                 created_at = f.createdAt.rawValue
                 confirmed_at = f.confirmedAt?.rawValue
                 last_used_at = f.lastUsedAt?.rawValue
+                passkey = credential.map(PasskeyView.init)
             }
 
             var line: String {
                 "\(id)  \(kind)  \(name)  \(confirmed ? "confirmed" : "unconfirmed")  added \(formatted(UnixTime(created_at)))  last used \(formatted(last_used_at.map { UnixTime($0) }))"
+                    + (passkey.map { "  \($0.line)" } ?? "")
+            }
+        }
+
+        /// A passkey's credential as an operator needs it (WebAuthn L3 6.1 flags BE/BS, 5.8.4 transports).
+        struct PasskeyView: Encodable {
+            let algorithm: String
+            let backup_eligible: Bool
+            let backed_up: Bool
+            let transports: [String]
+            let sign_count: Int64
+
+            init(_ c: PasskeyCredentialRecord) {
+                algorithm = COSEAlgorithm(rawValue: c.algorithm)?.name ?? "COSE \(c.algorithm)"
+                backup_eligible = c.backupEligible
+                backed_up = c.backedUp
+                transports = c.transportList
+                sign_count = c.signCount
+            }
+
+            var line: String {
+                let backup = backup_eligible ? (backed_up ? "backed up" : "backup eligible, not backed up") : "device-bound"
+                let via = transports.isEmpty ? "no transports" : "transports \(transports.joined(separator: ","))"
+                return "\(algorithm)  \(backup)  \(via)  sign count \(sign_count)"
             }
         }
 
@@ -43,7 +70,9 @@ extension Users {
             func run() async throws {
                 let store = try database.openExisting()
                 let user = try await find(email, in: store)
-                let factors = try await store.factors(user: user.id).map(View.init)
+                let credentials = Dictionary(
+                    try await store.passkeys(user: user.id).map { ($0.factor.id, $0.credential) }, uniquingKeysWith: { a, _ in a })
+                let factors = try await store.factors(user: user.id).map { View($0, credential: credentials[$0.id]) }
                 try output.print(json: factors) {
                     factors.isEmpty ? "no second factors for \(user.email)" : factors.map(\.line).joined(separator: "\n")
                 }

@@ -21,7 +21,8 @@ struct Prune: AsyncParsableCommand {
                 + "\(report.upstreamStates) upstream states, \(report.agentApprovals) approval requests, \(report.authorizationCodes) codes, \(report.accessTokens) access tokens, "
                 + "\(report.refreshTokens) refresh tokens, \(report.grants) grants, \(report.sessions) sessions, "
                 + "\(report.verificationAttempts) verification attempts, \(report.emailSendRequests) email requests, "
-                + "\(report.webhookDeliveries) webhook deliveries, \(report.outboxEvents) events, \(report.auditRows) audit rows"
+                + "\(report.webhookDeliveries) webhook deliveries, \(report.outboxEvents) events, \(report.auditRows) audit rows, "
+                + "\(report.unconfirmedFactors) unconfirmed factors, \(report.passkeyChallenges) passkey challenges"
         }
     }
 }

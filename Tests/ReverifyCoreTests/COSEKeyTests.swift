@@ -21,6 +21,10 @@ final class COSEKeyTests: XCTestCase {
         XCTAssertEqual(parsed.material, .p256(x: .init(repeating: 1, count: 32), y: .init(repeating: 2, count: 32)))
     }
 
+    func testAlgorithmsAreNamedAsInJOSE() {
+        XCTAssertEqual(COSEAlgorithm.allCases.map(\.name), ["ES256", "EdDSA", "RS256"])
+    }
+
     func testAcceptsAnEd25519Key() throws {
         XCTAssertEqual(try key(F.ed25519Key()).material, .ed25519(x: .init(repeating: 3, count: 32)))
     }

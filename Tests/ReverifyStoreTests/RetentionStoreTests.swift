@@ -69,6 +69,25 @@ import Testing
         #expect(try await store.factors(user: user.id).map(\.name) == ["phone"])
     }
 
+    @Test func aPasskeyChallengeGoesADayAfterItWasUsedOrExpiredAnUnusedOneStaysUntilThen() async throws {
+        for hash in ["used", "unused"] {
+            try await store.savePasskeyChallenge(
+                PasskeyChallengeRecord(
+                    challengeHash: hash, ceremony: .authentication, userId: nil, sessionId: nil, requestId: nil,
+                    createdAt: now, expiresAt: now + 300))
+        }
+        #expect(try await store.consumePasskeyChallenge(hash: "used", ceremony: .authentication, at: now + 10) != nil)
+
+        let usedReport = try await prune(at: now + 11 + policy.afterExpiry)
+        #expect(usedReport.passkeyChallenges == 1)
+        #expect(try await count("passkey_challenges") == 1)
+
+        #expect(try await prune(at: now + 300 + policy.afterExpiry).passkeyChallenges == 0)
+        let expiredReport = try await prune(at: now + 301 + policy.afterExpiry)
+        #expect(expiredReport.passkeyChallenges == 1)
+        #expect(try await count("passkey_challenges") == 0)
+    }
+
     @Test func expiredFlowGoesADayLaterWithItsMagicLink() async throws {
         let user = try await fixture.user()
         let request = try await fixture.pendingRequest()  // expires at now + 900

@@ -29,7 +29,7 @@ CIBA = "urn:openid:params:grant-type:ciba"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 PAYMENT = {"type": "reverify_action", "action": "billing.pay", "amount": "50.00", "currency": "EUR",
            "creditor": "Example Corp"}
-EVENTS = "agent.approval_requested,agent.approval_granted,agent.approval_denied"
+EVENTS = "agent.approval_requested,agent.approval_granted,agent.approval_denied,agent.approval_revoked"
 
 
 # -- the servers ------------------------------------------------------------------------------------------
@@ -491,7 +491,7 @@ def test_bad_polls_are_invalid_grant_or_unsupported_and_change_nothing(ciba, per
 # -- the CLI ------------------------------------------------------------------------------------------------
 
 
-def test_the_cli_lists_and_revokes_approvals(ciba, inbox, person, tmp_path):
+def test_the_cli_lists_and_revokes_approvals(ciba, inbox, receiver, person, tmp_path):
     agent = Agent(ciba, tmp_path)
     pending_id = agent.request_approval(person.email, binding_message="cli-1")
     granted_id = agent.request_approval(person.email, binding_message="cli-2")
@@ -519,6 +519,16 @@ def test_the_cli_lists_and_revokes_approvals(ciba, inbox, person, tmp_path):
     api = RelyingParty(ciba, Client(client_id=view["client_id"], client_secret=view["client_secret"], redirect_uri="",
                                     post_logout_redirect_uri=None, auth_method="client_secret_basic", name="api"))
     assert api.introspect(token) == {"active": False}
+
+    # Each revocation is published, signed, naming the request, its person and agent.
+    def revoked(ds):
+        return [d.event["data"] for d in ds
+                if d.verified and d.event["type"] == "agent.approval_revoked" and d.event["data"].get("user_id") == person.id]
+    both = {listed[0]["id"], listed[1]["id"]}
+    receiver.wait_for(lambda ds: {e["approval_id"] for e in revoked(ds)} == both, timeout=20, what="agent.approval_revoked")
+    events = revoked(receiver.accepted())
+    assert {e["approval_id"] for e in events} == both, events
+    assert all(e["client_id"] == agent.client_id and e["reason"] == "cli" for e in events), events
 
     for args, message in [(("approvals", "revoke", "apr_nope"), "no approval request with id apr_nope"),
                           (("approvals", "revoke", "garbage"), "no approval request with id garbage"),

@@ -28,7 +28,7 @@ from webauthn import verify_authentication_response, verify_registration_respons
 from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
 
 from reverify_e2e import Browser, Client, HostedPage, Redirect, RelyingParty, ReverifyServer, User, free_port
-from soft_authenticator import SoftAuthenticator, b64url_decode
+from soft_authenticator import SoftAuthenticator, b64url, b64url_decode
 
 PHR = "urn:reverify:acr:phr"
 WAIT = 20
@@ -295,9 +295,20 @@ def test_an_assertion_without_user_verification_does_not_reach_phr(pk_server, pk
 
 def test_an_operator_lists_and_removes_a_passkey_and_it_no_longer_verifies(pk_server, pk_rp, pk_user, enrolled):
     browser, authenticator, credential = enrolled
+    used, _ = step_up_page(browser, pk_rp)
+    assert isinstance(browser.post_form(used, "/passkey", credential=json.dumps(authenticator.get(passkey_options(used)))), Redirect)
     factors = pk_server.cli_json("users", "factors", "list", pk_user.email)
     passkeys = [f for f in factors if f["kind"] == "passkey"]
     assert len(passkeys) == 1 and passkeys[0]["name"] == "Soft key", factors
+    assert passkeys[0]["passkey"] == {
+        "algorithm": "ES256", "backup_eligible": authenticator.backup_eligible, "backed_up": authenticator.backup_eligible,
+        "transports": credential["response"]["transports"], "sign_count": authenticator.sign_count,
+    }, passkeys[0]
+    public_key = pk_server.query("SELECT public_key FROM passkey_credentials WHERE credential_id = ?", credential["id"])[0][0]
+    listing = pk_server.cli("users", "factors", "list", pk_user.email).stdout
+    assert f"ES256  device-bound  transports internal  sign count {authenticator.sign_count}" in listing, listing
+    for shown in (json.dumps(factors), listing):  # never the key material, in any encoding
+        assert public_key.hex() not in shown and b64url(public_key) not in shown
     page, _ = step_up_page(browser, pk_rp)  # offered while it exists
     pk_server.cli("users", "factors", "remove", pk_user.email, passkeys[0]["id"])
     assert pk_server.query("SELECT count(*) FROM passkey_credentials WHERE credential_id = ?", credential["id"]) == [(0,)]

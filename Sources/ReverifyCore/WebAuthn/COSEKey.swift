@@ -7,6 +7,15 @@ public enum COSEAlgorithm: Int64, Sendable, CaseIterable, Codable {
     case edDSA = -8
     /// RSASSA-PKCS1-v1_5 with SHA-256.
     case rs256 = -257
+
+    /// The JOSE name of the same algorithm (RFC 7518 3.1, RFC 8037 3.1), as operators know it.
+    public var name: String {
+        switch self {
+        case .es256: "ES256"
+        case .edDSA: "EdDSA"
+        case .rs256: "RS256"
+        }
+    }
 }
 
 /// A credential public key in COSE_Key form (RFC 9052 7, RFC 9053 7), checked strictly: the key type,

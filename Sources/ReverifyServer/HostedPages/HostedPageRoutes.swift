@@ -36,12 +36,12 @@ struct HostedPageRoutes {
             }
         }
         router.post("/reauth/:id/password") { request, context in
-            try await self.withPending(request, context) { pending in
-                try await self.verifyPassword(pending, request: request, context: context)
+            try await self.withPendingForm(request, context) { pending, form in
+                try await self.verifyPassword(pending, form: form, request: request, context: context)
             }
         }
         router.post("/reauth/:id/cancel") { request, context in
-            try await self.withPending(request, context) { pending in
+            try await self.withPendingForm(request, context) { pending, _ in
                 try await self.cancel(pending, request: request, context: context)
             }
         }
@@ -65,6 +65,21 @@ struct HostedPageRoutes {
     ) async throws -> Response {
         let id = context.parameters.get("id").flatMap(AuthorizationRequestID.init(validating:))
         return try await withPending(id: id, request, body)
+    }
+
+    /// Every form posted to a hosted page: loads the flow as ``withPending(_:_:_:)`` does, then reads the form
+    /// and checks its CSRF token (constant-time, ``checkCSRF(_:_:)``) before `body` sees either.
+    func withPendingForm(
+        _ request: Request, _ context: ReverifyRequestContext,
+        _ body: (Pending, RequestParameters) async throws -> Response
+    ) async throws -> Response {
+        try await withPending(request, context) { pending in
+            let form = try await FormParameters.body(of: request, context: context)
+            guard checkCSRF(form, pending) else {
+                return pages.error("This form expired. Go back to the application and try again.", status: .forbidden)
+            }
+            return try await body(pending, form)
+        }
     }
 
     /// Loads a flow and checks it belongs to this browser and is still open.
@@ -227,18 +242,14 @@ struct HostedPageRoutes {
         return try await services.store.factors(user: user.id).contains { $0.kind == .totp && $0.isConfirmed }
     }
 
-    func checkCSRF(_ form: RequestParameters, _ pending: Pending) -> Bool {
+    private func checkCSRF(_ form: RequestParameters, _ pending: Pending) -> Bool {
         guard form.isUsable("csrf_token"), let token = form["csrf_token"] else { return false }
         return ConstantTime.equals(token, pending.csrf)
     }
 
-    private func verifyPassword(_ pending: Pending, request: Request, context: ReverifyRequestContext) async throws
+    private func verifyPassword(_ pending: Pending, form: RequestParameters, request: Request, context: ReverifyRequestContext) async throws
         -> Response
     {
-        let form = try await FormParameters.body(of: request, context: context)
-        guard checkCSRF(form, pending) else {
-            return pages.error("This form expired. Go back to the application and try again.", status: .forbidden)
-        }
         let now = services.time.now()
         let method = AuthMethod.password
         let password = form.isUsable("password") ? form["password"] ?? "" : ""
@@ -316,10 +327,6 @@ struct HostedPageRoutes {
     }
 
     private func cancel(_ pending: Pending, request: Request, context: ReverifyRequestContext) async throws -> Response {
-        let form = try await FormParameters.body(of: request, context: context)
-        guard checkCSRF(form, pending) else {
-            return pages.error("This form expired. Go back to the application and try again.", status: .forbidden)
-        }
         let audit = flow.audit(
             .accessDenied, .info, request: request, context: context, user: pending.session?.1.id,
             session: pending.session?.0.id, client: pending.client.id, reason: "user_cancelled")

@@ -25,13 +25,13 @@ struct EmailVerificationRoutes {
 
     func register(on router: Router<ReverifyRequestContext>) {
         router.post("/reauth/:id/email") { request, context in
-            try await hosted.withPending(request, context) { pending in
-                try await self.sendEmail(pending, request: request, context: context)
+            try await hosted.withPendingForm(request, context) { pending, form in
+                try await self.sendEmail(pending, form: form, request: request, context: context)
             }
         }
         router.post("/reauth/:id/code") { request, context in
-            try await hosted.withPending(request, context) { pending in
-                try await self.checkCode(pending, request: request, context: context)
+            try await hosted.withPendingForm(request, context) { pending, form in
+                try await self.checkCode(pending, form: form, request: request, context: context)
             }
         }
         router.get("/reauth/magic/:token") { request, context in
@@ -44,13 +44,9 @@ struct EmailVerificationRoutes {
 
     // MARK: Sending
 
-    private func sendEmail(_ pending: HostedPageRoutes.Pending, request: Request, context: ReverifyRequestContext)
+    private func sendEmail(_ pending: HostedPageRoutes.Pending, form: RequestParameters, request: Request, context: ReverifyRequestContext)
         async throws -> Response
     {
-        let form = try await FormParameters.body(of: request, context: context)
-        guard hosted.checkCSRF(form, pending) else {
-            return pages.error("This form expired. Go back to the application and try again.", status: .forbidden)
-        }
         guard hosted.offersEmail(pending) else {
             return try await hosted.render(pending, error: "Email verification is not allowed for this action.", status: .forbidden)
         }
@@ -167,13 +163,9 @@ struct EmailVerificationRoutes {
 
     // MARK: The code, typed into the page that asked
 
-    private func checkCode(_ pending: HostedPageRoutes.Pending, request: Request, context: ReverifyRequestContext)
+    private func checkCode(_ pending: HostedPageRoutes.Pending, form: RequestParameters, request: Request, context: ReverifyRequestContext)
         async throws -> Response
     {
-        let form = try await FormParameters.body(of: request, context: context)
-        guard hosted.checkCSRF(form, pending) else {
-            return pages.error("This form expired. Go back to the application and try again.", status: .forbidden)
-        }
         let email = pending.session?.1.email ?? pending.pinnedUser?.email ?? ""
         guard let code = form["code"].flatMap(OneTimeCodePolicy.normalizedCode) else {
             return checkEmailPage(pending, email: email, error: "Enter the 6-digit code from the email.", status: .badRequest)

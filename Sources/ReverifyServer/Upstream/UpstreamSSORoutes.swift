@@ -32,7 +32,7 @@ struct UpstreamSSORoutes {
 
     func register(on router: Router<ReverifyRequestContext>) {
         router.post("/reauth/:id/upstream/:provider") { request, context in
-            try await hosted.withPending(request, context) { pending in
+            try await hosted.withPendingForm(request, context) { pending, _ in
                 try await self.start(pending, provider: context.parameters.get("provider") ?? "", request: request, context: context)
             }
         }
@@ -46,10 +46,6 @@ struct UpstreamSSORoutes {
     private func start(
         _ pending: HostedPageRoutes.Pending, provider name: String, request: Request, context: ReverifyRequestContext
     ) async throws -> Response {
-        let form = try await FormParameters.body(of: request, context: context)
-        guard hosted.checkCSRF(form, pending) else {
-            return pages.error("This form expired. Go back to the application and try again.", status: .forbidden)
-        }
         let offered = try await hosted.offeredUpstreams(pending)
         guard let provider = offered.first(where: { $0.id.rawValue == name || $0.name.lowercased() == name.lowercased() })
         else {

@@ -22,19 +22,15 @@ struct PasskeyVerificationRoutes {
 
     func register(on router: Router<ReverifyRequestContext>) {
         router.post("/reauth/:id/passkey") { request, context in
-            try await hosted.withPending(request, context) { pending in
-                try await self.verify(pending, request: request, context: context)
+            try await hosted.withPendingForm(request, context) { pending, form in
+                try await self.verify(pending, form: form, request: request, context: context)
             }
         }
     }
 
-    private func verify(_ pending: HostedPageRoutes.Pending, request: Request, context: ReverifyRequestContext) async throws
+    private func verify(_ pending: HostedPageRoutes.Pending, form: RequestParameters, request: Request, context: ReverifyRequestContext) async throws
         -> Response
     {
-        let form = try await FormParameters.body(of: request, context: context)
-        guard hosted.checkCSRF(form, pending) else {
-            return services.pages.error("This form expired. Go back to the application and try again.", status: .forbidden)
-        }
         let event: AuditEvent = pending.isReauthentication ? .reauthentication : .signIn
         let expectedUser = pending.session?.1 ?? pending.pinnedUser
         func fail(_ error: WebAuthnError, user: UserID?, status: HTTPResponse.Status, detail: [String: String] = [:]) async throws

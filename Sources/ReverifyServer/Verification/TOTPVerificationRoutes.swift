@@ -19,19 +19,15 @@ struct TOTPVerificationRoutes {
 
     func register(on router: Router<ReverifyRequestContext>) {
         router.post("/reauth/:id/totp") { request, context in
-            try await hosted.withPending(request, context) { pending in
-                try await self.verify(pending, request: request, context: context)
+            try await hosted.withPendingForm(request, context) { pending, form in
+                try await self.verify(pending, form: form, request: request, context: context)
             }
         }
     }
 
-    private func verify(_ pending: HostedPageRoutes.Pending, request: Request, context: ReverifyRequestContext) async throws
+    private func verify(_ pending: HostedPageRoutes.Pending, form: RequestParameters, request: Request, context: ReverifyRequestContext) async throws
         -> Response
     {
-        let form = try await FormParameters.body(of: request, context: context)
-        guard hosted.checkCSRF(form, pending) else {
-            return services.pages.error("This form expired. Go back to the application and try again.", status: .forbidden)
-        }
         // Only a signed-in user is re-verified this way: the code proves a second factor of a known account.
         guard let (session, user) = pending.session, try await hosted.offersTOTP(pending) else {
             return try await hosted.render(pending, error: "An authenticator app cannot be used here.", status: .forbidden)
