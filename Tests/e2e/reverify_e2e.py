@@ -732,6 +732,44 @@ def code_request_url(server: ReverifyServer, client: Client, **extra: Any) -> st
                          nonce=secrets.token_hex(8), **extra)
 
 
+class CallbackReceiver:
+    """A browser-driven relying party's redirect URI: a real HTTP server that records each callback's query.
+
+    `host` names the origin the browser sees (`localhost` or `127.0.0.1`), so a test can put the relying party on
+    another origin than Reverify's; the socket binds 127.0.0.1 either way."""
+
+    def __init__(self, host: str = "127.0.0.1"):
+        self.port = free_port()
+        self.url = f"http://{host}:{self.port}/cb"
+        self.callbacks: list[dict[str, str]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                parts = urllib.parse.urlsplit(self.path)
+                if parts.path == "/cb":
+                    receiver.callbacks.append(dict(urllib.parse.parse_qsl(parts.query)))
+                body = b"<!doctype html><title>Relying party</title><h1 id='rp-landed'>back at the app</h1>"
+                self.send_response(200 if parts.path == "/cb" else 404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
 class JWKSServer:
     """A JWK Set published over HTTP on a free 127.0.0.1 port (a client's or transmitter's `jwks_uri`),
     stopped by the test: `with JWKSServer(key_set_dict) as uri: …`."""

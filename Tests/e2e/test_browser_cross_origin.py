@@ -12,8 +12,6 @@ code, upstream SSO (Reverify's "Continue with" form, then the provider's own for
 
 from __future__ import annotations
 
-import http.server
-import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -21,45 +19,10 @@ from collections.abc import Iterator
 import pytest
 
 from mail_inbox import Inbox, code_and_link, smtp_inbox
-from reverify_e2e import Redirect, RelyingParty, ReverifyServer, User, free_port, unique
+from reverify_e2e import CallbackReceiver, Redirect, RelyingParty, ReverifyServer, User, unique
 from upstream_provider import UpstreamProvider
 
 WAIT = 20  # seconds a page may take on a loaded machine
-
-
-class CallbackReceiver:
-    """The relying party's redirect URI: a real HTTP server on localhost that records each callback's query."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.url = f"http://localhost:{self.port}/cb"
-        self.callbacks: list[dict[str, str]] = []
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                parts = urllib.parse.urlsplit(self.path)
-                if parts.path == "/cb":
-                    receiver.callbacks.append(dict(urllib.parse.parse_qsl(parts.query)))
-                body = b"<!doctype html><title>Relying party</title><h1 id='rp-landed'>back at the app</h1>"
-                self.send_response(200 if parts.path == "/cb" else 404)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +47,7 @@ def xo_server(tmp_path_factory, inbox) -> Iterator[ReverifyServer]:
 
 @pytest.fixture
 def receiver() -> Iterator[CallbackReceiver]:
-    running = CallbackReceiver()
+    running = CallbackReceiver(host="localhost")
     running.start()
     try:
         yield running

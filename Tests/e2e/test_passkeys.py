@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import html
-import http.server
 import json
 import re
 import sqlite3
-import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -27,7 +25,7 @@ import pytest
 from webauthn import verify_authentication_response, verify_registration_response
 from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
 
-from reverify_e2e import Browser, Client, HostedPage, Redirect, RelyingParty, ReverifyServer, User, free_port
+from reverify_e2e import CallbackReceiver, Browser, Client, HostedPage, Redirect, RelyingParty, ReverifyServer, User
 from soft_authenticator import SoftAuthenticator, b64url, b64url_decode
 
 PHR = "urn:reverify:acr:phr"
@@ -37,41 +35,6 @@ WAIT = 20
 # --------------------------------------------------------------------------------------------
 # Fixtures: Reverify on localhost, the relying party on 127.0.0.1
 # --------------------------------------------------------------------------------------------
-
-
-class CallbackReceiver:
-    """The relying party's redirect URI, a real HTTP server on 127.0.0.1 recording each callback's query."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/cb"
-        self.callbacks: list[dict[str, str]] = []
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                parts = urllib.parse.urlsplit(self.path)
-                if parts.path == "/cb":
-                    receiver.callbacks.append(dict(urllib.parse.parse_qsl(parts.query)))
-                body = b"<!doctype html><title>Relying party</title><h1 id='rp-landed'>back at the app</h1>"
-                self.send_response(200 if parts.path == "/cb" else 404)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 @pytest.fixture(scope="module")
