@@ -306,3 +306,17 @@ def test_request_objects_verify_with_keys_published_at_the_clients_jwks_uri(serv
         result = browser.open(authorize_url(server, client_id=client.client_id, redirect_uri=client.redirect_uri,
                                             state="s1", request=forged))
         assert isinstance(result, Redirect) and result.params["error"] == "invalid_request_object", result
+
+
+@pytest.mark.parametrize("path", ["/oauth2/token", "/oauth2/bc-authorize"])
+@pytest.mark.parametrize("body, headers, problem", [
+    ("grant_type=refresh_token&grant_type=refresh_token", {"Content-Type": "application/x-www-form-urlencoded"}, "is repeated"),
+    ("grant_type=%zz", {"Content-Type": "application/x-www-form-urlencoded"}, "badly encoded"),
+    ('{"grant_type": "refresh_token"}', {"Content-Type": "application/json"}, "application/x-www-form-urlencoded"),
+])
+def test_back_channel_posts_refuse_repeated_malformed_and_non_form_bodies(server, path, body, headers, problem):
+    # RFC 6749 3.2 (token endpoint) and CIBA Core 7.1 (bc-authorize): one form-encoded parameter of each name.
+    response = requests.post(server.base_url + path, data=body, headers=headers, timeout=10)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "invalid_request"
+    assert problem in response.json()["error_description"]

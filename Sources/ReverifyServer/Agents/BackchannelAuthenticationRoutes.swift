@@ -40,15 +40,10 @@ struct BackchannelAuthenticationRoutes {
     }
 
     func authorize(_ request: Request, context: ReverifyRequestContext) async throws -> Response {
-        guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else {
-            return ProtocolResponse.error(.invalidRequest("the body must be application/x-www-form-urlencoded"))
-        }
-        let form = try await FormParameters.body(of: request, context: context)
-        if let repeated = form.duplicated.sorted().first {
-            return ProtocolResponse.error(.invalidRequest("parameter '\(repeated.prefix(40))' is repeated"))
-        }
-        if let malformed = form.malformed.sorted().first {
-            return ProtocolResponse.error(.invalidRequest("parameter '\(malformed.prefix(40))' is too long or badly encoded"))
+        let form: RequestParameters
+        switch try await FormParameters.protocolBody(of: request, context: context) {
+        case .failure(let error): return ProtocolResponse.error(error)
+        case .success(let parameters): form = parameters
         }
         // CIBA Core 7.1: the client authenticates as it does at the token endpoint; public clients cannot.
         let client: StoredClient

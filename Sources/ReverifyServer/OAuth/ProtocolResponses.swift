@@ -87,4 +87,23 @@ enum FormParameters {
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
         return RequestParameters(pairs(String(buffer: buffer)))
     }
+
+    /// The body of a back-channel protocol POST (the token endpoint, CIBA `bc-authorize`): form-encoded, with no
+    /// parameter repeated or badly encoded. RFC 6749 3.2: parameters sent without a value are treated as omitted;
+    /// repeated ones are an error.
+    static func protocolBody(of request: Request, context: ReverifyRequestContext) async throws
+        -> Result<RequestParameters, OAuthError>
+    {
+        guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else {
+            return .failure(.invalidRequest("the body must be application/x-www-form-urlencoded"))
+        }
+        let form = try await body(of: request, context: context)
+        if let repeated = form.duplicated.sorted().first {
+            return .failure(.invalidRequest("parameter '\(repeated.prefix(40))' is repeated"))
+        }
+        if let malformed = form.malformed.sorted().first {
+            return .failure(.invalidRequest("parameter '\(malformed.prefix(40))' is too long or badly encoded"))
+        }
+        return .success(form)
+    }
 }

@@ -23,16 +23,10 @@ struct TokenRoutes {
     }
 
     func token(_ request: Request, context: ReverifyRequestContext) async throws -> Response {
-        guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else {
-            return ProtocolResponse.error(.invalidRequest("the body must be application/x-www-form-urlencoded"))
-        }
-        let form = try await FormParameters.body(of: request, context: context)
-        // RFC 6749 3.2: parameters sent without a value are treated as omitted; repeated ones are an error.
-        if let repeated = form.duplicated.sorted().first {
-            return ProtocolResponse.error(.invalidRequest("parameter '\(repeated.prefix(40))' is repeated"))
-        }
-        if let malformed = form.malformed.sorted().first {
-            return ProtocolResponse.error(.invalidRequest("parameter '\(malformed.prefix(40))' is too long or badly encoded"))
+        let form: RequestParameters
+        switch try await FormParameters.protocolBody(of: request, context: context) {
+        case .failure(let error): return ProtocolResponse.error(error)
+        case .success(let parameters): form = parameters
         }
         let client: StoredClient
         var context = context
