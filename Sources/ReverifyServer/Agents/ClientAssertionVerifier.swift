@@ -97,16 +97,10 @@ struct ClientAssertionVerifier {
         }
         let kid = parsed.header.kid
         let keys: ClientKeys
-        if let jwks = client.record.jwks, let registered = await ClientKeys.load(jwksJSON: jwks) {
-            keys = registered
-        } else if let uri = client.record.jwksUri {
-            do {
-                keys = try await services.clientKeys.keys(uri: uri, kid: kid)
-            } catch {
-                return refuse(.keysUnavailable, clientID)
-            }
-        } else {
-            return refuse(.noKeys, clientID)
+        switch await services.clientKeys.keys(of: client.record, kid: kid) {
+        case .success(let found): keys = found
+        case .failure(.unavailable): return refuse(.keysUnavailable, clientID)
+        case .failure(.unregistered): return refuse(.noKeys, clientID)
         }
         // Never fall back to another key for a kid the client does not publish.
         guard keys.publishes(kid: kid) else { return refuse(.badSignature, clientID) }

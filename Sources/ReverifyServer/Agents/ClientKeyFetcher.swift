@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import ReverifyCore
 import ReverifyCrypto
+import ReverifyStore
 
 /// Fetches the JWK Sets that `private_key_jwt` clients publish at their `jwks_uri` (OIDC Registration 2),
 /// cached as the response's `Cache-Control` says, like the upstream providers' keys.
@@ -59,6 +60,29 @@ actor ClientKeyFetcher {
             return (String(buffer: body), lifetime)
         } catch {
             throw Unavailable()
+        }
+    }
+}
+
+extension ClientKeyFetcher {
+    /// Why a client's keys could not be had.
+    enum Missing: Error {
+        /// The client registered neither a JWK Set nor a `jwks_uri`.
+        case unregistered
+        /// Its `jwks_uri` could not be fetched or held no usable key.
+        case unavailable
+    }
+
+    /// The keys a client registered (OIDC Registration 2): the inline JWK Set when there is one, else the set
+    /// published at its `jwks_uri`, refetched once when it lacks `kid`. One rule for `private_key_jwt`
+    /// assertions and signed request objects.
+    func keys(of client: ClientRecord, kid: String?) async -> Result<ClientKeys, Missing> {
+        if let jwks = client.jwks, let registered = await ClientKeys.load(jwksJSON: jwks) { return .success(registered) }
+        guard let uri = client.jwksUri else { return .failure(.unregistered) }
+        do {
+            return .success(try await keys(uri: uri, kid: kid))
+        } catch {
+            return .failure(.unavailable)
         }
     }
 }

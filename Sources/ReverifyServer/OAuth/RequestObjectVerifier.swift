@@ -28,16 +28,10 @@ struct RequestObjectVerifier {
         // The client's keys, registered inline or published at its jwks_uri (as for private_key_jwt).
         let kid = header["kid"] as? String
         let keys: ClientKeys
-        if let jwks = client.record.jwks, let registered = await ClientKeys.load(jwksJSON: jwks) {
-            keys = registered
-        } else if let uri = client.record.jwksUri {
-            do {
-                keys = try await services.clientKeys.keys(uri: uri, kid: kid)
-            } catch {
-                throw .invalidRequestObject("the client's published keys cannot be fetched")
-            }
-        } else {
-            throw .invalidRequestObject("the client has no registered keys for request objects")
+        switch await services.clientKeys.keys(of: client.record, kid: kid) {
+        case .success(let found): keys = found
+        case .failure(.unavailable): throw .invalidRequestObject("the client's published keys cannot be fetched")
+        case .failure(.unregistered): throw .invalidRequestObject("the client has no registered keys for request objects")
         }
         // Never fall back to another key for a kid the client does not publish.
         guard keys.publishes(kid: kid) else {
