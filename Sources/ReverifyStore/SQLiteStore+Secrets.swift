@@ -4,16 +4,28 @@ import ReverifyCore
 /// Secrets at rest (issue 15.3): the columns holding secrets the server must read back are sealed by the
 /// store's ``SecretSealing`` on the way in and opened on the way out, with `table:row id` as associated data.
 /// Without a sealer they are stored as before, and sealed rows refuse to open.
-extension SQLiteStore {
+/// A store that seals secrets at rest with an optional ``SecretSealing`` (SQLite and PostgreSQL alike).
+protocol SealingStore {
+    var sealer: (any SecretSealing)? { get }
+}
+
+extension SQLiteStore: SealingStore {}
+
+extension SealingStore {
     /// Every column that holds such a secret, with the key that names its row.
-    static let secretColumns: [(table: String, key: String, column: String)] = [
+    static var secretColumns: [(table: String, key: String, column: String)] { secretColumnList }
+}
+
+/// Every column that holds a secret the server reads back, with the key that names its row.
+let secretColumnList: [(table: String, key: String, column: String)] = [
         ("signing_keys", "kid", "private_key_pem"),
         ("webhook_endpoints", "id", "secret"),
         ("webhook_endpoints", "id", "previous_secret"),
         ("upstream_providers", "id", "client_secret"),
         ("user_factors", "id", "secret"),
-    ]
+]
 
+extension SealingStore {
     func sealed(_ value: String, table: String, id: String) throws -> String {
         guard let sealer, !SealedValue.isSealed(value) else { return value }
         return try sealer.seal(value, row: "\(table):\(id)")
@@ -79,6 +91,9 @@ extension SQLiteStore {
         return provider
     }
 
+}
+
+extension SQLiteStore {
     /// Refuses a database whose sealed secrets `sealer` cannot open: no key (``StoreError/masterKeyRequired``),
     /// or another key (``StoreError/masterKeyMismatch``). Run before anything is written, so a wrong key
     /// stops a command before it changes anything.

@@ -11,6 +11,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case masterKeyRequired
     /// The master key given does not open the database's sealed secrets.
     case masterKeyMismatch
+    /// The database cannot be reached, or the connection was lost mid-call (issue 14): nothing was written,
+    /// or (for a lost `COMMIT`) it is unknown whether it was; clients get 503 and may retry.
+    case unavailable(String)
 
     public var description: String {
         switch self {
@@ -23,6 +26,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .masterKeyRequired:
             "the database holds encrypted secrets: pass --master-key-file (or set REVERIFY_MASTER_KEY_FILE)"
         case .masterKeyMismatch: "the master key does not decrypt this database's secrets (wrong --master-key-file?)"
+        case .unavailable(let detail): detail
         }
     }
 }

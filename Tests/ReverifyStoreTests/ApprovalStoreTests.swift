@@ -8,7 +8,7 @@ import Testing
 /// Agent approvals (OpenID CIBA poll mode, issue 12 item 4) on a real SQLite file.
 @Suite final class ApprovalStoreTests: Sendable {
     let fixture: StoreFixture
-    var store: SQLiteStore { fixture.store }
+    var store: SQLiteStore { fixture.sqliteStore }
     var now: UnixTime { fixture.now }
 
     init() throws { fixture = try StoreFixture() }

@@ -8,7 +8,7 @@ import Testing
 /// window, whoever makes it.
 @Suite struct ClientCacheTests {
     let fixture: StoreFixture
-    var store: SQLiteStore { fixture.store }
+    var store: SQLiteStore { fixture.sqliteStore }
 
     init() throws { fixture = try StoreFixture() }
 

@@ -7,7 +7,7 @@ import XCTest
 
 final class FactorStoreTests: XCTestCase {
     var fixture: StoreFixture!
-    var store: SQLiteStore { fixture.store }
+    var store: SQLiteStore { fixture.sqliteStore }
     var now: UnixTime { fixture.now }
 
     override func setUp() async throws { fixture = try StoreFixture() }

@@ -9,7 +9,7 @@ import XCTest
 /// a counter that moves only forward from what was verified.
 final class PasskeyStoreTests: XCTestCase {
     var fixture: StoreFixture!
-    var store: SQLiteStore { fixture.store }
+    var store: SQLiteStore { fixture.sqliteStore }
     var now: UnixTime { fixture.now }
 
     override func setUp() async throws { fixture = try StoreFixture() }

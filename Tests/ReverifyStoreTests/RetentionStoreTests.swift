@@ -9,7 +9,7 @@ import Testing
 /// hangs off it; nothing still usable goes.
 @Suite final class RetentionStoreTests: Sendable {
     let fixture: StoreFixture
-    var store: SQLiteStore { fixture.store }
+    var store: SQLiteStore { fixture.sqliteStore }
     var now: UnixTime { fixture.now }
     let policy = RetentionPolicy()
 

@@ -7,7 +7,7 @@ import Testing
 /// Known devices and networks, failure counts and flags on a real SQLite file (issue 11).
 @Suite final class RiskStoreTests: Sendable {
     let fixture: StoreFixture
-    var store: SQLiteStore { fixture.store }
+    var store: SQLiteStore { fixture.sqliteStore }
     var now: UnixTime { fixture.now }
 
     init() throws { fixture = try StoreFixture() }

@@ -7,7 +7,7 @@ import Foundation
 
 @Suite final class SQLiteStoreTests {
     let fixture: StoreFixture
-    var store: SQLiteStore { fixture.store }
+    var store: SQLiteStore { fixture.sqliteStore }
 
     init() throws { fixture = try StoreFixture() }
     deinit { fixture.remove() }
@@ -397,7 +397,7 @@ import Foundation
 
 @Suite final class MagicLinkStoreTests {
     let fixture: StoreFixture
-    var store: SQLiteStore { fixture.store }
+    var store: SQLiteStore { fixture.sqliteStore }
     let policy = OneTimeCodePolicy()
 
     init() throws { fixture = try StoreFixture() }

@@ -4,20 +4,102 @@ import ReverifyCore
 import ReverifyCrypto
 @testable import ReverifyStore
 
-/// A store on a real SQLite file in a fresh temporary folder.
-struct StoreFixture {
+/// A fresh, empty store on one backend: a real SQLite file in a new temporary folder, or a new database on
+/// the throwaway PostgreSQL server `scripts/test` starts (issue 14: one suite, run against both).
+struct StoreFixture: Sendable {
+    let backend: Backend
     let directory: URL
+    /// The SQLite file; for PostgreSQL, the database's URL.
     let path: String
-    let store: SQLiteStore
+    let store: any Store
     let now = UnixTime(1_795_000_000)
 
-    init() throws {
+    /// A SQLite store (the tests written before issue 14 construct this one synchronously).
+    init(sealer: (any SecretSealing)? = nil) throws {
+        backend = .sqlite
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("reverify-\(UUID().uuidString)")
         path = directory.appendingPathComponent("test.sqlite").path
-        store = try SQLiteStore(path: path)
+        store = try SQLiteStore(path: path, sealer: sealer)
     }
 
-    func remove() { try? FileManager.default.removeItem(at: directory) }
+    private init(backend: Backend, directory: URL, path: String, store: any Store) {
+        self.backend = backend
+        self.directory = directory
+        self.path = path
+        self.store = store
+    }
+
+    /// An empty store on `backend`.
+    static func make(_ backend: Backend, sealer: (any SecretSealing)? = nil) async throws -> StoreFixture {
+        switch backend {
+        case .sqlite:
+            return try StoreFixture(sealer: sealer)
+        case .postgres:
+            let location = try await PostgresTestServer.freshDatabase()
+            let store = try await PostgresStore.open(location, sealer: sealer, maximumConnections: 8)
+            return StoreFixture(
+                backend: .postgres, directory: FileManager.default.temporaryDirectory, path: location.urlString, store: store)
+        }
+    }
+
+    /// Another store on the same database, as another process (the CLI, a second instance) would open it.
+    func reopen(sealer: (any SecretSealing)? = nil) async throws -> any Store {
+        switch backend {
+        case .sqlite: try SQLiteStore(path: path, sealer: sealer)
+        case .postgres: try await PostgresStore.open(try PostgresLocation(url: path), sealer: sealer, maximumConnections: 4)
+        }
+    }
+
+    /// The SQLite store of a fixture made by ``init(sealer:)``.
+    var sqliteStore: SQLiteStore { store as! SQLiteStore }
+
+    func remove() {
+        switch backend {
+        case .sqlite: try? FileManager.default.removeItem(at: directory)
+        case .postgres: (store as? PostgresStore)?.close()
+        }
+    }
+
+    // MARK: Looking inside, the same SQL on both backends (`?` placeholders)
+
+    /// The first column of every row, as text (NULLs skipped).
+    func strings(_ sql: String, _ arguments: [(any DatabaseValueConvertible & Sendable)?] = []) async throws -> [String] {
+        try await rows(sql, arguments).compactMap { row in
+            let value = row[0]
+            if value.isNull { return nil }
+            return String.fromDatabaseValue(value) ?? Int64.fromDatabaseValue(value).map(String.init)
+        }
+    }
+
+    func count(_ sql: String, _ arguments: [(any DatabaseValueConvertible & Sendable)?] = []) async throws -> Int {
+        let value = try await rows(sql, arguments).first.flatMap { Int64.fromDatabaseValue($0[0]) }
+        return Int(value ?? 0)
+    }
+
+    func rows(_ sql: String, _ arguments: [(any DatabaseValueConvertible & Sendable)?] = []) async throws -> [InspectedRow] {
+        let arguments = arguments.map { $0?.databaseValue ?? .null }
+        switch store {
+        case let store as SQLiteStore:
+            return try await store.writer.read { db in
+                try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(InspectedRow.init)
+            }
+        case let store as PostgresStore:
+            return try await store.database.read { tx in try await tx.rows(sql, arguments).map(InspectedRow.init) }
+        default: fatalError("unknown store")
+        }
+    }
+
+    /// Runs a raw statement (test set-up that no store method would do, e.g. ageing a row).
+    func execute(_ sql: String, _ arguments: [(any DatabaseValueConvertible & Sendable)?] = []) async throws {
+        let arguments = arguments.map { $0?.databaseValue ?? .null }
+        switch store {
+        case let store as SQLiteStore:
+            try await store.writer.write { db in try db.execute(sql: sql, arguments: StatementArguments(arguments)) }
+        case let store as PostgresStore:
+            try await store.database.write { tx in try await tx.execute(sql, arguments) }
+        default: fatalError("unknown store")
+        }
+    }
 
     func user(_ email: String = "alice@example.com") async throws -> UserRecord {
         let user = UserRecord(
@@ -88,5 +170,22 @@ struct StoreFixture {
                 accessToken: AccessTokenRecord(jti: IdentifierGenerator.make(prefix: "at"), grantId: grant, expiresAt: t + 600)),
             refresh
         )
+    }
+}
+
+/// A row read by ``StoreFixture/rows(_:_:)``: its values by position or column name.
+struct InspectedRow: Sendable {
+    let columns: [String]
+    let values: [DatabaseValue]
+
+    init(_ row: Row) {
+        columns = Array(row.columnNames)
+        values = Array(row.databaseValues)
+    }
+
+    subscript(_ index: Int) -> DatabaseValue { values[index] }
+
+    subscript(_ column: String) -> DatabaseValue {
+        columns.firstIndex { $0.lowercased() == column.lowercased() }.map { values[$0] } ?? .null
     }
 }

@@ -7,7 +7,7 @@ import Testing
 /// Upstream providers, identity links and single-use upstream states (issue 6).
 @Suite final class UpstreamStoreTests {
     let fixture: StoreFixture
-    var store: SQLiteStore { fixture.store }
+    var store: SQLiteStore { fixture.sqliteStore }
 
     init() throws { fixture = try StoreFixture() }
     deinit { fixture.remove() }

@@ -124,7 +124,7 @@ import Testing
 
 @Suite final class WebhookStoreTests: Sendable {
     let fixture: StoreFixture
-    var store: SQLiteStore { fixture.store }
+    var store: SQLiteStore { fixture.sqliteStore }
 
     init() throws { fixture = try StoreFixture() }
     deinit { fixture.remove() }

@@ -1,0 +1,225 @@
+import Foundation
+import Logging
+import NIOSSL
+import PostgresNIO
+
+/// A pool of connections to one PostgreSQL database and the transactions Reverify runs on it (issue 14).
+///
+/// Every write runs `SERIALIZABLE` and is retried on a serialization failure or deadlock, so each store method
+/// keeps the guarantee SQLite's single writer gave it: it behaves as if it ran alone, whichever instance runs it
+/// (PostgreSQL 15 docs 13.2.3). Reads run on a `REPEATABLE READ` snapshot. A connection lost before `COMMIT` is
+/// retried on another; one lost during `COMMIT` (the outcome is unknown) and a database that stays unreachable
+/// surface as ``StoreError/unavailable(_:)``, which clients see as 503 — never as a half-done write.
+public final class PostgresDatabase: Sendable {
+    /// How long one store call may wait for a connection before it is `unavailable`.
+    static let operationDeadline: Duration = .seconds(10)
+    static let maximumAttempts = 12
+
+    public let location: PostgresLocation
+    let client: PostgresClient
+    let logger: Logger
+    private let runner: Task<Void, Never>
+
+    /// Connects once, directly, to fail fast with the server's own reason (wrong password, unknown database,
+    /// nothing listening) instead of a pool that retries quietly; then starts the pool.
+    public static func connect(
+        _ location: PostgresLocation, maximumConnections: Int = 20, logger: Logger = Logger(label: "reverify.postgres")
+    ) async throws -> PostgresDatabase {
+        let configuration = try Self.configuration(location, maximumConnections: maximumConnections)
+        try await probe(location, configuration: configuration, logger: logger)
+        return PostgresDatabase(location: location, configuration: configuration, logger: logger)
+    }
+
+    private init(location: PostgresLocation, configuration: PostgresClient.Configuration, logger: Logger) {
+        self.location = location
+        self.logger = logger
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        runner = Task { await client.run() }
+    }
+
+    deinit { runner.cancel() }
+
+    /// Stops the pool; calls after this fail.
+    public func close() { runner.cancel() }
+
+    /// The TLS settings `sslmode` asks for; `nil` for `disable`.
+    static func tls(_ location: PostgresLocation) -> TLSConfiguration? {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        switch location.sslMode {
+        case .disable: return nil
+        case .prefer, .require: tls.certificateVerification = .none
+        case .verifyCA: tls.certificateVerification = .noHostnameVerification
+        case .verifyFull: tls.certificateVerification = .fullVerification
+        }
+        if let file = location.sslRootCertificate { tls.trustRoots = .file(file) }
+        return tls
+    }
+
+    static func configuration(_ location: PostgresLocation, maximumConnections: Int) throws -> PostgresClient.Configuration {
+        let mode: PostgresClient.Configuration.TLS =
+            switch (location.sslMode, tls(location)) {
+            case (_, nil): .disable
+            case (.prefer, let tls?): .prefer(tls)
+            case (_, let tls?): .require(tls)
+            }
+        var configuration = PostgresClient.Configuration(
+            host: location.host, port: location.port, username: location.username, password: location.password,
+            database: location.database, tls: mode)
+        configuration.options.connectTimeout = .seconds(5)
+        configuration.options.maximumConnections = maximumConnections
+        configuration.options.minimumConnections = 0
+        return configuration
+    }
+
+    private static func probe(_ location: PostgresLocation, configuration: PostgresClient.Configuration, logger: Logger)
+        async throws
+    {
+        let tls: PostgresConnection.Configuration.TLS =
+            switch (location.sslMode, Self.tls(location)) {
+            case (_, nil): .disable
+            case (.prefer, let tls?): .prefer(try NIOSSLContext(configuration: tls))
+            case (_, let tls?): .require(try NIOSSLContext(configuration: tls))
+            }
+        var direct = PostgresConnection.Configuration(
+            host: location.host, port: location.port, username: location.username, password: location.password,
+            database: location.database, tls: tls)
+        direct.options.connectTimeout = .seconds(5)
+        do {
+            let connection = try await PostgresConnection.connect(configuration: direct, id: 0, logger: logger)
+            try await connection.close()
+        } catch {
+            throw StoreError.unavailable("cannot connect to \(location.redacted): \(Self.reason(error))")
+        }
+    }
+
+    /// The server's message, or the network error, in one line (never the password: PostgreSQL does not echo it).
+    static func reason(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return String(describing: error) }
+        if let message = error.serverInfo?[.message] {
+            return message + (error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
+        }
+        if let underlying = error.underlying { return String(describing: underlying) }
+        return String(describing: error.code)
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` in a read-only snapshot.
+    func read<T: Sendable>(_ body: @escaping @Sendable (PostgresTransaction) async throws -> T) async throws -> T {
+        try await transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", body)
+    }
+
+    /// Runs `body` as one serializable transaction, retried from the start when PostgreSQL cannot serialize it.
+    /// `body` may run more than once: it must not have effects outside the transaction.
+    func write<T: Sendable>(_ body: @escaping @Sendable (PostgresTransaction) async throws -> T) async throws -> T {
+        try await transaction(begin: "BEGIN ISOLATION LEVEL SERIALIZABLE", body)
+    }
+
+    /// Runs `body` in a `READ COMMITTED` transaction: for row locks taken explicitly (`FOR UPDATE SKIP LOCKED`),
+    /// which a serializable snapshot would turn into needless conflicts.
+    func writeLocking<T: Sendable>(_ body: @escaping @Sendable (PostgresTransaction) async throws -> T) async throws -> T {
+        try await transaction(begin: "BEGIN ISOLATION LEVEL READ COMMITTED", body)
+    }
+
+    private func transaction<T: Sendable>(begin: String, _ body: @escaping @Sendable (PostgresTransaction) async throws -> T)
+        async throws -> T
+    {
+        let deadline = ContinuousClock.now + Self.operationDeadline
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await withDeadline(deadline) { [client, logger] in
+                    try await client.withConnection { connection in
+                        let transaction = PostgresTransaction(connection: connection, logger: logger)
+                        try await transaction.execute(begin)
+                        do {
+                            let result = try await body(transaction)
+                            do {
+                                try await transaction.execute("COMMIT")
+                            } catch {
+                                // A server's refusal to commit (40001) rolled back and may be retried; a connection
+                                // lost during COMMIT leaves the outcome unknown, and retrying could apply it twice.
+                                if let error = error as? PSQLError, error.code == .server { throw error }
+                                throw TransactionFailure(
+                                    error: StoreError.unavailable("the database connection was lost during COMMIT"))
+                            }
+                            return result
+                        } catch let error as TransactionFailure {
+                            throw error
+                        } catch {
+                            _ = try? await transaction.execute("ROLLBACK")
+                            throw error
+                        }
+                    }
+                }
+            } catch let failure as TransactionFailure {
+                throw failure.error
+            } catch {
+                switch Self.classify(error) {
+                case .retry where attempt < Self.maximumAttempts && ContinuousClock.now < deadline:
+                    // Jittered backoff, so colliding transactions do not collide again in step.
+                    try await Task.sleep(for: .microseconds(Int.random(in: 100...(1_000 * min(attempt, 8)))))
+                    continue
+                case .retry, .unavailable:
+                    throw StoreError.unavailable("the database is unavailable: \(Self.reason(error))")
+                case .other:
+                    throw error
+                }
+            }
+        }
+    }
+
+    private enum Classification { case retry, unavailable, other }
+
+    private static func classify(_ error: any Error) -> Classification {
+        if let error = error as? StoreError, case .unavailable = error { return .unavailable }
+        guard let error = error as? PSQLError else { return .other }
+        switch error.code {
+        case .server:
+            switch error.serverInfo?[.sqlState] {
+            // serialization_failure, deadlock_detected: the transaction was rolled back and may run again.
+            case "40001", "40P01": return .retry
+            // admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections.
+            case "57P01", "57P02", "57P03", "53300": return .retry
+            default: return .other
+            }
+        case .serverClosedConnection, .connectionError, .uncleanShutdown, .clientClosedConnection, .poolClosed:
+            return .retry
+        default: return .other
+        }
+    }
+
+    private func withDeadline<T: Sendable>(
+        _ deadline: ContinuousClock.Instant, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(until: deadline, clock: .continuous)
+                return nil
+            }
+            guard let first = try await group.next(), let value = first else {
+                group.cancelAll()
+                throw StoreError.unavailable("no database connection within \(Self.operationDeadline)")
+            }
+            group.cancelAll()
+            return value
+        }
+    }
+}
+
+/// A failure during `COMMIT`: whether the transaction committed is unknown, so it must not be retried.
+struct TransactionFailure: Error {
+    let error: any Error
+}
+
+extension PostgresDatabase {
+    /// Runs one statement outside any transaction (`CREATE DATABASE` cannot run inside one).
+    public func executeOutsideTransaction(_ sql: String) async throws {
+        try await client.withConnection { [logger] connection in
+            _ = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).get()
+        }
+    }
+}

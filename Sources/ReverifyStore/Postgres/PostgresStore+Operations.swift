@@ -1,0 +1,8 @@
+import GRDB
+import ReverifyCore
+
+extension PostgresStore {
+    public func webhookQueueStats() async throws -> [WebhookQueueStats] {
+        throw Self.notImplemented(#function)
+    }
+}
