@@ -1,0 +1,220 @@
+import GRDB
+import ReverifyCore
+import ReverifyCrypto
+@testable import ReverifyStore
+import Testing
+import Foundation
+
+@Suite final class StoreTests {
+    let fixture: StoreFixture
+    var store: SQLiteStore { fixture.sqliteStore }
+
+    init() throws { fixture = try StoreFixture() }
+    deinit { fixture.remove() }
+
+    // MARK: Users
+
+    @Test func testDuplicateEmailIsRefusedIgnoringCase() async throws {
+        _ = try await fixture.user("alice@example.com")
+        do {
+            _ = try await fixture.user("ALICE@example.com")
+            Issue.record("expected a duplicate error")
+        } catch {
+            #expect(error as? StoreError == .duplicateEmail("ALICE@example.com"))
+        }
+        #expect(try await store.users().count == 1)
+    }
+
+    @Test func testUserIsFoundByEmailIgnoringCase() async throws {
+        let user = try await fixture.user("alice@example.com")
+        #expect(try await store.user(email: "Alice@Example.com")?.id == user.id)
+    }
+
+    @Test func testDisablingAUserRevokesTheirSessions() async throws {
+        let user = try await fixture.user()
+        let session = try await fixture.session(for: user)
+        try await store.setDisabled(true, user: user.id, at: fixture.now)
+        #expect(try await store.session(id: session.id)?.revokedAt != nil)
+        #expect(try await store.user(id: user.id)!.isDisabled)
+        #expect(try await store.auditLog(user: user.id, limit: 10).contains {
+            $0.event == .sessionRevoked && $0.sessionId == session.id && $0.reason == "user_disabled"
+        })
+    }
+
+    @Test func testChangingAnUnknownUserIsNotFound() async {
+        do {
+            try await store.setPasswordHash("x", for: UserID(rawValue: "usr_nobody"), at: fixture.now)
+            Issue.record("expected not found")
+        } catch {
+            #expect(error as? StoreError == .notFound("user usr_nobody"))
+        }
+    }
+
+    // MARK: Clients
+
+    @Test func testClientRoundTripsWithRedirectURIsInOrder() async throws {
+        let client = try await fixture.client()
+        let loaded = try await store.client(id: client.record.id)
+        #expect(loaded == client)
+        #expect(loaded?.redirectURIs == ["https://rp.example/cb", "https://rp.example/cb2"])
+    }
+
+    @Test func testDeletingAClientRemovesItsURIs() async throws {
+        let client = try await fixture.client()
+        try await store.deleteClient(id: client.record.id)
+        #expect(try await store.client(id: client.record.id) == nil)
+        let orphans = try await store.writer.read { db in try ClientRedirectURIRecord.fetchCount(db) }
+        #expect(orphans == 0)
+    }
+
+    // MARK: Signing keys
+
+    @Test func testRotationRetiresButKeepsPublishingTheOldKey() async throws {
+        let first = SigningKeyRecord(kid: "k1", algorithm: "ES256", privateKeyPem: "pem1", createdAt: fixture.now)
+        let second = SigningKeyRecord(kid: "k2", algorithm: "ES256", privateKeyPem: "pem2", createdAt: fixture.now + 10)
+        try await store.addActiveSigningKey(first)
+        try await store.addActiveSigningKey(second)
+        let published = try await store.publishedSigningKeys()
+        #expect(published.map(\.kid) == ["k2", "k1"])
+        #expect(published.map(\.status) == [.active, .retired])
+    }
+
+    @Test func testActiveKeyCannotBeRemovedButARetiredOneCan() async throws {
+        try await store.addActiveSigningKey(SigningKeyRecord(kid: "k1", algorithm: "ES256", privateKeyPem: "p", createdAt: fixture.now))
+        do {
+            try await store.removeSigningKey(kid: "k1", at: fixture.now)
+            Issue.record("the active key must not be removable")
+        } catch {}
+        try await store.addActiveSigningKey(SigningKeyRecord(kid: "k2", algorithm: "ES256", privateKeyPem: "p", createdAt: fixture.now + 1))
+        try await store.removeSigningKey(kid: "k1", at: fixture.now + 2)
+        #expect(try await store.publishedSigningKeys().map(\.kid) == ["k2"])
+    }
+
+    // MARK: Sessions
+
+    @Test func testReauthenticationMovesAuthTimeAndWritesItsAuditRowTogether() async throws {
+        let user = try await fixture.user()
+        let session = try await fixture.session(for: user, authTime: fixture.now - 600)
+        try await store.recordReauthentication(
+            session: session.id, newSecretHash: "new-secret-hash", authTime: fixture.now, amr: [.pwd], acr: .singleFactor,
+            verifications: VerificationHistory([.password: fixture.now]), levels: LevelHistory(),
+            audit: AuditRecord(at: fixture.now, event: .reauthentication, outcome: .success, userId: user.id, sessionId: session.id))
+        #expect(try await store.session(id: session.id)?.authTime == fixture.now)
+        #expect(try await store.auditLog(user: user.id, limit: 10).first?.event == .reauthentication)
+    }
+
+    @Test func testReauthenticationReplacesTheSessionSecretInTheSameTransaction() async throws {
+        let user = try await fixture.user()
+        let session = try await fixture.session(for: user, authTime: fixture.now - 600)
+        try await store.recordReauthentication(
+            session: session.id, newSecretHash: "new-secret-hash", authTime: fixture.now, amr: [.pwd], acr: .singleFactor,
+            verifications: VerificationHistory([.password: fixture.now]), levels: LevelHistory(),
+            audit: AuditRecord(at: fixture.now, event: .reauthentication, outcome: .success, userId: user.id, sessionId: session.id))
+        #expect(try await store.session(secretHash: session.secretHash) == nil)
+        #expect(try await store.session(secretHash: "new-secret-hash")?.id == session.id)
+    }
+
+    @Test func testReauthenticationOfARevokedSessionChangesNothing() async throws {
+        let user = try await fixture.user()
+        let session = try await fixture.session(for: user, authTime: fixture.now - 600)
+        _ = try await store.revokeSession(id: session.id, at: fixture.now, audit: AuditRecord(at: fixture.now, event: .sessionRevoked, outcome: .success))
+        let auditBefore = try await store.auditLog(user: nil, limit: 100).count
+        do {
+            try await store.recordReauthentication(
+                session: session.id, newSecretHash: "new-secret-hash", authTime: fixture.now, amr: [.pwd], acr: .singleFactor,
+                verifications: .init(), levels: LevelHistory(),
+                audit: AuditRecord(at: fixture.now, event: .reauthentication, outcome: .success))
+            Issue.record("expected not found")
+        } catch {}
+        #expect(try await store.session(id: session.id)?.authTime == fixture.now - 600)
+        #expect(try await store.session(secretHash: session.secretHash)?.id == session.id)
+        #expect(try await store.auditLog(user: nil, limit: 100).count == auditBefore)
+    }
+
+    // MARK: Attempts and lockout
+
+    @Test func testReservationsStopAtTheLimitCountingUnfinishedAttempts() async throws {
+        var policy = LockoutPolicy()
+        policy.maximumFailures = 3
+        for _ in 0..<3 {
+            #expect(try await store.reserveAttempt(subject: "s", kind: .password, ipAddress: nil, at: fixture.now, policy: policy) != nil)
+        }
+        #expect(try await store.reserveAttempt(subject: "s", kind: .emailCode, ipAddress: nil, at: fixture.now, policy: policy) == nil)
+        #expect(try await store.isLockedOut(subject: "s", at: fixture.now, policy: policy))
+        #expect(try await store.reserveAttempt(subject: "other", kind: .password, ipAddress: nil, at: fixture.now, policy: policy) != nil)
+    }
+
+    @Test func testParallelReservationsNeverExceedTheLimit() async throws {
+        var limit = LockoutPolicy()
+        limit.maximumFailures = 10
+        let policy = limit
+        let store = self.store
+        let now = fixture.now
+        let granted = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<60 {
+                group.addTask { try await store.reserveAttempt(subject: "s", kind: .password, ipAddress: nil, at: now, policy: policy) != nil }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(granted == 10)
+    }
+
+    @Test func testSucceededAndVoidAttemptsDoNotCountAndFailuresAgeOut() async throws {
+        var policy = LockoutPolicy()
+        policy.maximumFailures = 2
+        let old = try #require(try await store.reserveAttempt(subject: "s", kind: .password, ipAddress: nil, at: fixture.now - 901, policy: policy))
+        try await store.settleAttempt(old, outcome: .failed)
+        let ok = try #require(try await store.reserveAttempt(subject: "s", kind: .password, ipAddress: nil, at: fixture.now, policy: policy))
+        try await store.settleAttempt(ok, outcome: .succeeded)
+        let void = try #require(try await store.reserveAttempt(subject: "s", kind: .emailCode, ipAddress: nil, at: fixture.now, policy: policy))
+        try await store.settleAttempt(void, outcome: .void)
+        let wrong = try #require(try await store.reserveAttempt(subject: "s", kind: .password, ipAddress: nil, at: fixture.now, policy: policy))
+        try await store.settleAttempt(wrong, outcome: .failed)
+        #expect(try await store.isLockedOut(subject: "s", at: fixture.now, policy: policy) == false)
+    }
+
+    /// Records an attempt at `offset` seconds from now with its outcome.
+    private func attempt(_ offset: Int64, _ outcome: AttemptOutcome, policy: LockoutPolicy) async throws {
+        let reservation = try #require(try await store.reserveAttempt(
+            subject: "s", kind: .emailCode, ipAddress: nil, at: fixture.now + Seconds(offset), policy: policy))
+        try await store.settleAttempt(reservation, outcome: outcome)
+    }
+
+    @Test func testConsecutiveFailuresOverTheDayLockTheAccount() async throws {
+        var policy = LockoutPolicy()
+        policy.maximumConsecutiveFailures = 3
+        for hour: Int64 in [3, 2, 1] { try await attempt(-3600 * hour, .failed, policy: policy) }
+        #expect(try await store.isLockedOut(subject: "s", at: fixture.now, policy: policy))
+    }
+
+    @Test func testASuccessResetsTheConsecutiveFailures() async throws {
+        var policy = LockoutPolicy()
+        policy.maximumConsecutiveFailures = 4
+        for hour: Int64 in [5, 4, 3] { try await attempt(-3600 * hour, .failed, policy: policy) }
+        try await attempt(-7200, .succeeded, policy: policy)
+        for minutes: Int64 in [100, 90, 80] { try await attempt(-60 * minutes, .failed, policy: policy) }
+        #expect(try await store.isLockedOut(subject: "s", at: fixture.now, policy: policy) == false)
+    }
+
+    @Test func testEmailSendsAreLimitedPerAddressAndPerIP() async throws {
+        var limits = OneTimeCodePolicy()
+        limits.maximumSendsPerUser = 2
+        limits.maximumSendsPerIP = 3
+        let lockout = LockoutPolicy()
+        #expect(try await store.reserveEmailSend(subject: "a", ipAddress: "10.0.0.1", at: fixture.now, limits: limits, lockout: lockout) == .allowed)
+        #expect(try await store.reserveEmailSend(subject: "a", ipAddress: "10.0.0.1", at: fixture.now, limits: limits, lockout: lockout) == .allowed)
+        guard case .limited = try await store.reserveEmailSend(subject: "a", ipAddress: "10.0.0.2", at: fixture.now, limits: limits, lockout: lockout)
+        else { Issue.record("the per-address limit must refuse a third send"); return }
+        #expect(try await store.reserveEmailSend(subject: "b", ipAddress: "10.0.0.1", at: fixture.now, limits: limits, lockout: lockout) == .allowed)
+        guard case .limited = try await store.reserveEmailSend(subject: "c", ipAddress: "10.0.0.1", at: fixture.now, limits: limits, lockout: lockout)
+        else { Issue.record("the per-IP limit must refuse a fourth send from one address"); return }
+    }
+
+    @Test func testALockedAccountGetsNoEmail() async throws {
+        var lockout = LockoutPolicy()
+        lockout.maximumFailures = 1
+        _ = try await store.reserveAttempt(subject: "a", kind: .password, ipAddress: nil, at: fixture.now, policy: lockout)
+        #expect(try await store.reserveEmailSend(subject: "a", ipAddress: nil, at: fixture.now, limits: .init(), lockout: lockout) == .lockedOut)
+    }
+
+}
