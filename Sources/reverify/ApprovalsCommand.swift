@@ -52,7 +52,7 @@ struct Approvals: AsyncParsableCommand {
         @Flag(help: "Only requests still waiting for the person.") var pending = false
 
         func run() async throws {
-            let store = try database.openExisting()
+            let store = try await database.openExisting()
             var userID: UserID?
             if let user { userID = try await Users.find(user, in: store).id }
             let t = now()
@@ -75,7 +75,7 @@ struct Approvals: AsyncParsableCommand {
 
         func run() async throws {
             guard let approvalID = ApprovalID(validating: id) else { throw CLIError("no approval request with id \(id)") }
-            let store = try database.openExisting()
+            let store = try await database.openExisting()
             let t = now()
             let audit = AuditRecord(at: t, event: .approvalRevoked, outcome: .success, reason: "cli")
             switch try await store.revokeApproval(id: approvalID, at: t, audit: audit) {

@@ -51,7 +51,7 @@ struct Audit: AsyncParsableCommand {
 
     func run() async throws {
         guard limit > 0 else { throw CLIError("--limit must be positive") }
-        let store = try database.openExisting()
+        let store = try await database.openExisting()
         var userID: UserID?
         if let user { userID = try await Users.find(user, in: store).id }
         var records = try await store.auditLog(user: userID, limit: trigger == nil ? limit : 10_000).map(View.init)

@@ -10,11 +10,12 @@ struct Backup: ParsableCommand {
     @Option(help: "The new file to write; an existing file is never overwritten.") var to: String
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: database.database) else {
-            throw CLIError("no database at \(database.database)")
+        let path = try database.sqlitePath(for: "backup")
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CLIError("no database at \(path)")
         }
-        let pages = try DatabaseBackup.backup(database: database.database, to: to)
-        print("backed up \(database.database) to \(to) (\(pages) pages)")
+        let pages = try DatabaseBackup.backup(database: path, to: to)
+        print("backed up \(path) to \(to) (\(pages) pages)")
     }
 }
 
@@ -26,7 +27,8 @@ struct Restore: ParsableCommand {
     @Option(help: "The backup file to restore.") var from: String
 
     func run() throws {
-        try DatabaseBackup.restore(database: database.database, from: from)
-        print("restored \(database.database) from \(from); run `reverify migrate` if this binary is newer than the backup")
+        let path = try database.sqlitePath(for: "restore")
+        try DatabaseBackup.restore(database: path, from: from)
+        print("restored \(path) from \(from); run `reverify migrate` if this binary is newer than the backup")
     }
 }

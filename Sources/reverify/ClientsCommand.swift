@@ -211,7 +211,7 @@ struct Clients: AsyncParsableCommand {
             guard !requireSignedRequestObject || jwks != nil || jwksURI != nil else {
                 throw CLIError("--require-signed-request-object needs --jwks-file or --jwks-uri with the keys that sign them")
             }
-            let store = try database.openExisting()
+            let store = try await database.openExisting()
             // Only the secret methods have a secret; a private_key_jwt client is never given one it must not use.
             let secret = method == .clientSecretBasic || method == .clientSecretPost ? OpaqueToken.generate(prefix: "rvs") : nil
             let client = StoredClient(
@@ -270,7 +270,7 @@ struct Clients: AsyncParsableCommand {
         @Argument(help: "Client id.") var id: String
 
         func run() async throws {
-            let store = try database.openExisting()
+            let store = try await database.openExisting()
             let client = try await find(id, in: store)
             guard !client.record.tokenEndpointAuthMethod.isPublic else { throw CLIError("client \(id) is public and has no secret") }
             guard client.record.tokenEndpointAuthMethod != .privateKeyJWT else {
@@ -290,7 +290,7 @@ struct Clients: AsyncParsableCommand {
         @Argument(help: "Client id.") var id: String
 
         func run() async throws {
-            let store = try database.openExisting()
+            let store = try await database.openExisting()
             let client = try await find(id, in: store)
             try await store.deleteClient(id: client.record.id)
             print("deleted client \(id)")

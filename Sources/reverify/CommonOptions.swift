@@ -7,7 +7,12 @@ import ReverifyStore
 
 /// `--database` and `--master-key-file`, shared by every command.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: "SQLite database file (env REVERIFY_DATABASE).")
+    @Option(
+        name: .long,
+        help: """
+            SQLite file (or sqlite:PATH), or postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=…] for several instances \
+            on one PostgreSQL (env REVERIFY_DATABASE; the password may come from REVERIFY_DATABASE_PASSWORD).
+            """)
     var database: String = ProcessInfo.processInfo.environment["REVERIFY_DATABASE"] ?? "./data/reverify.sqlite"
 
     @Option(name: .long, help: "32-byte key file that encrypts secrets at rest (env REVERIFY_MASTER_KEY_FILE).")
@@ -18,22 +23,49 @@ struct DatabaseOptions: ParsableArguments {
         try masterKeyFile.map { AESGCMSecretSealer(key: try MasterKey.load(path: $0)) }
     }
 
-    /// Opens and migrates the database (for `migrate` and `serve`).
-    func openMigrating() throws -> SQLiteStore {
-        try SQLiteStore(path: database, sealer: try sealer())
+    /// Where `--database` points (issue 14); a malformed value is one line and a non-zero exit.
+    func location() throws -> StoreLocation {
+        do {
+            return try StoreLocation(database, passwordFromEnvironment: ProcessInfo.processInfo.environment["REVERIFY_DATABASE_PASSWORD"])
+        } catch let error as StoreError {
+            throw CLIError(error.description)
+        }
+    }
+
+    /// The SQLite file, for the commands that work on the file itself (backup, restore).
+    func sqlitePath(for command: String) throws -> String {
+        switch try location() {
+        case .sqlite(let path): return path
+        case .postgres:
+            throw CLIError("`reverify \(command)` works on a SQLite file; for PostgreSQL use pg_dump and pg_restore")
+        }
+    }
+
+    /// Opens and migrates the database (for `serve`).
+    func openMigrating() async throws -> any Store {
+        switch try location() {
+        case .sqlite(let path): try SQLiteStore(path: path, sealer: try sealer())
+        case .postgres(let location): try await PostgresStore.open(location, sealer: try sealer(), schema: .migrate)
+        }
     }
 
     /// Opens an existing, up-to-date database; administration commands never create one by accident.
-    func openExisting() throws -> SQLiteStore {
-        guard FileManager.default.fileExists(atPath: database) else {
-            throw CLIError("no database at \(database); run `reverify migrate` first or pass --database")
+    func openExisting() async throws -> any Store {
+        switch try location() {
+        case .sqlite(let path):
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw CLIError("no database at \(path); run `reverify migrate` first or pass --database")
+            }
+            let pool = try DatabaseConnection.open(path: path)
+            let pending = try MigrationRunner.bundled.pending(pool)
+            guard pending.isEmpty else {
+                throw CLIError("the database at \(path) needs migrating (\(pending.joined(separator: ", "))); run `reverify migrate`")
+            }
+            return try SQLiteStore(writer: pool, sealer: try sealer())
+        case .postgres(let location):
+            // Administration commands are one connection's work.
+            return try await PostgresStore.open(location, sealer: try sealer(), schema: .requireCurrent, maximumConnections: 2)
         }
-        let pool = try DatabaseConnection.open(path: database)
-        let pending = try MigrationRunner.bundled.pending(pool)
-        guard pending.isEmpty else {
-            throw CLIError("the database at \(database) needs migrating (\(pending.joined(separator: ", "))); run `reverify migrate`")
-        }
-        return try SQLiteStore(writer: pool, sealer: try sealer())
     }
 }
 

@@ -68,7 +68,7 @@ extension Users {
             @Argument(help: "Email address.") var email: String
 
             func run() async throws {
-                let store = try database.openExisting()
+                let store = try await database.openExisting()
                 let user = try await find(email, in: store)
                 let credentials = Dictionary(
                     try await store.passkeys(user: user.id).map { ($0.factor.id, $0.credential) }, uniquingKeysWith: { a, _ in a })
@@ -88,7 +88,7 @@ extension Users {
 
             func run() async throws {
                 guard let factorID = FactorID(validating: id) else { throw CLIError("'\(id)' is not a factor id (fac_…)") }
-                let store = try database.openExisting()
+                let store = try await database.openExisting()
                 let user = try await find(email, in: store)
                 guard let factor = try await store.factors(user: user.id).first(where: { $0.id == factorID }) else {
                     throw CLIError("\(user.email) has no factor \(factorID)")

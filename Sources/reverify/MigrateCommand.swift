@@ -7,14 +7,23 @@ struct Migrate: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let pool = try DatabaseConnection.open(path: database.database)
-        // Like every command, refuses a database whose encrypted secrets the given key (or none) cannot open.
-        try SQLiteStore.checkSecretsOpen(pool, sealer: try database.sealer())
-        let applied = try MigrationRunner.bundled.migrate(pool)
+        let location = try database.location()
+        let applied: [String]
+        switch location {
+        case .sqlite(let path):
+            let pool = try DatabaseConnection.open(path: path)
+            // Like every command, refuses a database whose encrypted secrets the given key (or none) cannot open.
+            try SQLiteStore.checkSecretsOpen(pool, sealer: try database.sealer())
+            applied = try MigrationRunner.bundled.migrate(pool)
+        case .postgres(let postgres):
+            let store = try await PostgresStore.open(postgres, sealer: try database.sealer(), schema: .asIs, maximumConnections: 2)
+            defer { store.close() }
+            applied = try await store.migrate()
+        }
         if applied.isEmpty {
-            print("database \(database.database) is up to date")
+            print("database \(location) is up to date")
         } else {
-            print("applied \(applied.joined(separator: ", ")) to \(database.database)")
+            print("applied \(applied.joined(separator: ", ")) to \(location)")
         }
     }
 }

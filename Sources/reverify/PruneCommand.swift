@@ -14,7 +14,7 @@ struct Prune: AsyncParsableCommand {
 
     func run() async throws {
         let policy = try retention.policy()
-        let store = try database.openExisting()
+        let store = try await database.openExisting()
         let report = try await store.prune(policy.cutoffs(at: now()))
         try output.print(json: report) {
             "deleted \(report.total) rows: \(report.authorizationRequests) authorization requests, \(report.magicLinks) magic links, "

@@ -9,6 +9,6 @@ struct Reverify: AsyncParsableCommand {
         subcommands: [
             Migrate.self, Serve.self, Users.self, Clients.self, Keys.self, Sessions.self, Audit.self, Mail.self,
             Webhooks.self, Upstreams.self, Prune.self, Policy.self, Signals.self, Secrets.self, Backup.self,
-            Restore.self, Approvals.self, BenchArgon2.self,
+            Restore.self, Approvals.self, CopyData.self, BenchArgon2.self,
         ])
 }

@@ -11,7 +11,7 @@ struct Secrets: AsyncParsableCommand {
         subcommands: [InitMasterKey.self, Status.self, Encrypt.self, RotateMasterKey.self])
 
     /// Says once, at start, whether secrets are encrypted at rest.
-    static func announceAtStart(store: SQLiteStore, keyed: Bool, logger: Logger) async throws {
+    static func announceAtStart(store: any Store, keyed: Bool, logger: Logger) async throws {
         let inventory = try await store.secretInventory()
         if !keyed {
             logger.warning(

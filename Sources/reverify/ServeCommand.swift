@@ -89,8 +89,11 @@ struct Serve: AsyncParsableCommand {
             throw CLIError("--metrics-port must be between 0 and 65535")
         }
         // Held until the process ends: `reverify restore` refuses while it is held (issue 15.4).
-        let databaseLock = try DatabaseLock.shared(forDatabase: database.database)
-        let store = try database.openMigrating()
+        // PostgreSQL is shared by design (issue 14): several instances serve it at once, and pg_restore is the
+        // operator's own business.
+        let databaseLock: DatabaseLock? =
+            if case .sqlite(let path) = try database.location() { try DatabaseLock.shared(forDatabase: path) } else { nil }
+        let store = try await database.openMigrating()
         try await Secrets.announceAtStart(store: store, keyed: database.masterKeyFile != nil, logger: logger)
         var configuration = ServerConfiguration(issuer: issuer, host: host, port: port)
         configuration.demo = demo

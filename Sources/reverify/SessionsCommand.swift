@@ -41,7 +41,7 @@ struct Sessions: AsyncParsableCommand {
         @Option(help: "Only this user's sessions (email).") var user: String?
 
         func run() async throws {
-            let store = try database.openExisting()
+            let store = try await database.openExisting()
             var userID: UserID?
         if let user { userID = try await Users.find(user, in: store).id }
             let t = now()
@@ -70,7 +70,7 @@ struct Sessions: AsyncParsableCommand {
             else { throw CLIError("--reason must be 1 to 64 letters, digits, _ . or -") }
             let t = now()
             if let until, until <= t.rawValue { throw CLIError("--until must be in the future") }
-            let store = try database.openExisting()
+            let store = try await database.openExisting()
             guard let sessionID = SessionID(validating: id), let session = try await store.session(id: sessionID) else {
                 throw CLIError("no session with id \(id)")
             }
@@ -89,7 +89,7 @@ struct Sessions: AsyncParsableCommand {
         @Argument(help: "Session id (ses_…).") var id: String
 
         func run() async throws {
-            let store = try database.openExisting()
+            let store = try await database.openExisting()
             guard let sessionID = SessionID(validating: id), let session = try await store.session(id: sessionID) else {
                 throw CLIError("no session with id \(id)")
             }

@@ -27,7 +27,7 @@ struct Signals: AsyncParsableCommand {
                 if let problem = await ClientKeySet.problem(with: text) { throw CLIError("--jwks-file: \(problem)") }
                 jwks = text
             }
-            let store = try database.openExisting()
+            let store = try await database.openExisting()
             do {
                 try await store.addSignalTransmitter(
                     SignalTransmitterRecord(issuer: issuer, jwks: jwks, jwksUri: jwksUri, createdAt: now()))

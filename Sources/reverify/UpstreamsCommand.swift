@@ -93,7 +93,7 @@ struct Upstreams: AsyncParsableCommand {
             let normalizedLinkDomains = try linkDomains.map { try Upstreams.domainName($0, option: "--link-domain") }
             guard clientSecretStdin else { throw CLIError("pass --client-secret-stdin and the client secret on standard input") }
             let secret = try readSecretFromStandardInput(what: "client secret")
-            let store = try database.openExisting()
+            let store = try await database.openExisting()
             let provider = UpstreamProviderRecord(
                 id: UpstreamProviderID(rawValue: IdentifierGenerator.make(prefix: UpstreamProviderID.prefix)),
                 name: name, issuer: issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer, clientId: clientId,
@@ -137,7 +137,7 @@ struct Upstreams: AsyncParsableCommand {
 
         func run() async throws {
             let domains = try linkDomains.map { try Upstreams.domainName($0, option: "--link-domain") }
-            let store = try database.openExisting()
+            let store = try await database.openExisting()
             var provider = try await find(nameOrID, in: store)
             try await store.setUpstreamLinkDomains(domains, for: provider.id)
             provider.linkDomains = domains
@@ -153,7 +153,7 @@ struct Upstreams: AsyncParsableCommand {
         @Argument(help: "Provider name or id.") var nameOrID: String
 
         func run() async throws {
-            let store = try database.openExisting()
+            let store = try await database.openExisting()
             let provider = try await find(nameOrID, in: store)
             try await store.deleteUpstreamProvider(id: provider.id)
             print("removed upstream provider \(provider.id) (\(provider.name))")

@@ -65,7 +65,7 @@ struct Users: AsyncParsableCommand {
                 if let problem = AccountRules.passwordProblem(password) { throw CLIError(problem) }
                 hash = try await Argon2idHasher().hash(password)
             }
-            let store = try database.openExisting()
+            let store = try await database.openExisting()
             let t = now()
             let user = UserRecord(
                 id: UserID(rawValue: IdentifierGenerator.make(prefix: UserID.prefix)), email: email, name: name,
@@ -112,7 +112,7 @@ struct Users: AsyncParsableCommand {
                 throw CLIError("nothing to change: pass --name, --given-name, --family-name or --preferred-username")
             }
             try profile.validate(name: name)
-            let store = try database.openExisting()
+            let store = try await database.openExisting()
             var user = try await find(email, in: store)
             func apply(_ value: String?, to field: inout String?) { if let value { field = value.isEmpty ? nil : value } }
             apply(name, to: &user.name)
@@ -149,7 +149,7 @@ struct Users: AsyncParsableCommand {
 
         func run() async throws {
             guard passwordStdin else { throw CLIError("pass --password-stdin and the password on standard input") }
-            let store = try database.openExisting()
+            let store = try await database.openExisting()
             let user = try await find(email, in: store)
             let password = try readSecretFromStandardInput(what: "password")
             if let problem = AccountRules.passwordProblem(password) { throw CLIError(problem) }
@@ -164,7 +164,7 @@ struct Users: AsyncParsableCommand {
         @Argument(help: "Email address.") var email: String
 
         func run() async throws {
-            let store = try database.openExisting()
+            let store = try await database.openExisting()
             let user = try await find(email, in: store)
             try await store.setDisabled(true, user: user.id, at: now())
             print("disabled \(user.email)")
@@ -177,7 +177,7 @@ struct Users: AsyncParsableCommand {
         @Argument(help: "Email address.") var email: String
 
         func run() async throws {
-            let store = try database.openExisting()
+            let store = try await database.openExisting()
             let user = try await find(email, in: store)
             try await store.setDisabled(false, user: user.id, at: now())
             print("enabled \(user.email)")
@@ -196,7 +196,7 @@ struct Users: AsyncParsableCommand {
                 // OIDC Core 2: sub is at most 255 ASCII characters.
                 throw CLIError("--subject must be 1 to 255 characters")
             }
-            let store = try database.openExisting()
+            let store = try await database.openExisting()
             let user = try await find(email, in: store)
             let provider = try await Upstreams.find(upstream, in: store)
             do {

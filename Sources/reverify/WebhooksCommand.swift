@@ -89,7 +89,7 @@ struct Webhooks: AsyncParsableCommand {
                 case .failure(let unknown): throw CLIError("--events: \(unknown)")
                 }
             }
-            let store = try database.openExisting()
+            let store = try await database.openExisting()
             if !allowPrivate {
                 // The SSRF guard, first pass; the worker checks again before every connection.
                 do {
@@ -129,7 +129,7 @@ struct Webhooks: AsyncParsableCommand {
         @Argument(help: "Endpoint id (whe_…).") var id: String
 
         func run() async throws {
-            let store = try database.openExisting()
+            let store = try await database.openExisting()
             let endpoint = try await find(id, in: store)
             try await store.deleteWebhookEndpoint(id: endpoint.id)
             print("removed webhook endpoint \(id)")
@@ -143,7 +143,7 @@ struct Webhooks: AsyncParsableCommand {
         @Argument(help: "Endpoint id (whe_…).") var id: String
 
         func run() async throws {
-            let store = try database.openExisting()
+            let store = try await database.openExisting()
             let endpoint = try await find(id, in: store)
             try await store.enableWebhookEndpoint(id: endpoint.id)
             print("enabled webhook endpoint \(id)")
@@ -160,7 +160,7 @@ struct Webhooks: AsyncParsableCommand {
 
         func run() async throws {
             guard (0...720).contains(graceHours) else { throw CLIError("--grace-hours must be between 0 and 720") }
-            let store = try database.openExisting()
+            let store = try await database.openExisting()
             let endpoint = try await find(id, in: store)
             let secret = WebhookSecret.generate()
             let t = now()
@@ -234,7 +234,7 @@ struct Webhooks: AsyncParsableCommand {
                 guard let id = WebhookEventID(validating: $0) else { throw CLIError("no event with id \($0)") }
                 return id
             }
-            let store = try database.openExisting()
+            let store = try await database.openExisting()
             let deliveries = try await store.webhookDeliveries(endpoint: endpointID, event: eventID, limit: limit).map(View.init)
             try output.print(json: deliveries) {
                 deliveries.isEmpty ? "no deliveries" : deliveries.map(\.line).joined(separator: "\n")
@@ -258,7 +258,7 @@ struct Webhooks: AsyncParsableCommand {
         func run() async throws {
             guard let event = WebhookEventID(validating: eventID) else { throw CLIError("no event with id \(eventID)") }
             let endpointID = try endpoint.map(Webhooks.endpointID)
-            let store = try database.openExisting()
+            let store = try await database.openExisting()
             guard try await store.outboxEvent(id: event) != nil else { throw CLIError("no event with id \(eventID)") }
             if let endpoint { _ = try await find(endpoint, in: store) }
             let targets = try await store.replayWebhookEvent(event, endpoint: endpointID, at: .wallClock()).map(\.rawValue)
@@ -277,7 +277,7 @@ struct Webhooks: AsyncParsableCommand {
 
         func run() async throws {
             guard (1...100_000).contains(count) else { throw CLIError("--count must be between 1 and 100000") }
-            let store = try database.openExisting()
+            let store = try await database.openExisting()
             let endpoint = try await find(id, in: store)
             guard endpoint.isEnabled else {
                 throw CLIError("webhook endpoint \(id) is disabled (\(endpoint.disabledReason ?? "-")); run `webhooks enable \(id)` first")

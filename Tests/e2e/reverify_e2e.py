@@ -110,17 +110,19 @@ class Client:
 
 
 class ReverifyServer:
-    """One ``reverify serve`` process on a free 127.0.0.1 port with its own SQLite database."""
+    """One ``reverify serve`` process on a free 127.0.0.1 port with its own SQLite database, or on a shared
+    PostgreSQL ``database`` URL with an ``issuer`` shared by every instance behind one public name."""
 
     def __init__(self, workdir: Path, *, demo: bool = False, port: int | None = None,
-                 extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None):
+                 extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None,
+                 database: str | None = None, issuer: str | None = None):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.db = str(self.workdir / "reverify.sqlite")
+        self.db = database or str(self.workdir / "reverify.sqlite")
         self.log_path = self.workdir / "server.log"
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.issuer = self.base_url
+        self.issuer = issuer or self.base_url
         self.demo = demo
         self.extra_args = tuple(extra_args)
         #: The environment of every `reverify` this object runs (e.g. REVERIFY_MASTER_KEY_FILE).

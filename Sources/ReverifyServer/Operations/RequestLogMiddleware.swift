@@ -35,6 +35,11 @@ struct RequestLogMiddleware: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             // Answered here rather than by the server, so the error response carries the id too.
             response = try error.response(from: request, context: context)
+        } catch where StoreUnavailableResponse.matches(error) {
+            response = StoreUnavailableResponse.make(for: request)
+            log(id: id, route: context.endpointPath, status: response.status, started: started, facts: facts, error: error)
+            response.headers[.xRequestID] = id.rawValue
+            return response
         } catch {
             log(id: id, route: context.endpointPath, status: .internalServerError, started: started, facts: facts, error: error)
             throw error

@@ -16,17 +16,36 @@ public final class PostgresStore: Store, SealingStore {
     let sealer: (any SecretSealing)?
     let notifications: PostgresNotifications
 
-    /// Connects (one clear error when the server cannot be reached or refuses the credentials), brings the
-    /// schema up to date, and refuses a database whose sealed secrets `sealer` cannot open.
+    /// What opening does with the schema.
+    public enum SchemaHandling: Sendable {
+        /// Applies what is pending (`serve`, and the tests).
+        case migrate
+        /// Refuses a database with pending migrations (administration commands never change the schema by accident).
+        case requireCurrent
+        /// Leaves it as it is (`reverify migrate` checks the secrets first, then calls ``migrate()``).
+        case asIs
+    }
+
+    /// Connects (one clear error when the server cannot be reached or refuses the credentials), refuses a
+    /// database whose sealed secrets `sealer` cannot open, and handles the schema as `schema` says.
     public static func open(
-        _ location: PostgresLocation, sealer: (any SecretSealing)? = nil, migrations: PostgresMigrationRunner = .bundled,
-        maximumConnections: Int = 20, logger: Logger = Logger(label: "reverify.postgres")
+        _ location: PostgresLocation, sealer: (any SecretSealing)? = nil, schema: SchemaHandling = .migrate,
+        migrations: PostgresMigrationRunner = .bundled, maximumConnections: Int = 20,
+        logger: Logger = Logger(label: "reverify.postgres")
     ) async throws -> PostgresStore {
         let database = try await PostgresDatabase.connect(location, maximumConnections: maximumConnections, logger: logger)
         do {
             let store = PostgresStore(database: database, migrations: migrations, sealer: sealer)
-            try await migrations.migrate(database)
+            let status = try await migrations.status(database)
+            if !status.unknown.isEmpty { throw StoreError.schemaNewerThanBinary(applied: status.unknown) }
             try await store.checkSecretsOpen()
+            switch schema {
+            case .migrate: try await migrations.migrate(database)
+            case .requireCurrent where !status.pending.isEmpty:
+                throw StoreError.invalid(
+                    "the database at \(location.redacted) needs migrating (\(status.pending.joined(separator: ", "))); run `reverify migrate`")
+            case .requireCurrent, .asIs: break
+            }
             return store
         } catch {
             database.close()
@@ -45,6 +64,12 @@ public final class PostgresStore: Store, SealingStore {
     public func close() {
         notifications.stop()
         database.close()
+    }
+
+    /// Applies the pending migrations; returns their identifiers.
+    @discardableResult
+    public func migrate() async throws -> [String] {
+        try await migrations.migrate(database)
     }
 
     public func schemaStatus() async throws -> SchemaStatus {
@@ -66,6 +91,8 @@ extension PostgresStore {
         let sealed = try await database.read { tx in
             var sealed: [(row: String, value: String)] = []
             for (table, key, column) in Self.secretColumns {
+                // A database from before a table existed (or an empty one) has nothing sealed in it yet.
+                guard try await tx.value(String.self, "SELECT to_regclass(?)::text", [table]) != nil else { continue }
                 for row in try await tx.rows(
                     "SELECT \(key) AS id, \(column) AS value FROM \(table) WHERE \(column) LIKE ?", [SealedValue.prefix + "%"])
                 {
