@@ -14,8 +14,8 @@ struct CopyData: AsyncParsableCommand {
     var masterKeyFile: String?
 
     func run() async throws {
-        var options = try DatabaseOptions.parse(["--database", to] + (masterKeyFile.map { ["--master-key-file", $0] } ?? []))
-        if masterKeyFile == nil { options.masterKeyFile = DatabaseOptions().masterKeyFile }
+        // Without --master-key-file, DatabaseOptions falls back to REVERIFY_MASTER_KEY_FILE, as every command does.
+        let options = try DatabaseOptions.parse(["--database", to] + (masterKeyFile.map { ["--master-key-file", $0] } ?? []))
         guard case .postgres(let target) = try options.location() else {
             throw CLIError("--to must be a postgres:// URL")
         }

@@ -4,58 +4,68 @@ import ReverifyCore
 @testable import ReverifyStore
 import Testing
 
-/// Known devices and networks, failure counts and flags on a real SQLite file (issue 11).
-@Suite final class RiskStoreTests: Sendable {
-    let fixture: StoreFixture
-    var store: SQLiteStore { fixture.sqliteStore }
-    var now: UnixTime { fixture.now }
-
-    init() throws { fixture = try StoreFixture() }
-    deinit { fixture.remove() }
-
-    private func history(_ session: SessionRecord, device: String? = "dev-a", network: String? = "203.0.113.0/24", at time: UnixTime? = nil)
-        async throws -> RiskHistory
-    {
-        try await store.riskHistory(
+/// Known devices and networks, failure counts and flags, on every backend (issues 11 and 14).
+@Suite struct RiskStoreTests {
+    private func history(
+        _ fixture: StoreFixture, _ session: SessionRecord, device: String? = "dev-a", network: String? = "203.0.113.0/24",
+        at time: UnixTime? = nil
+    ) async throws -> RiskHistory {
+        try await fixture.store.riskHistory(
             user: session.userId, session: session.id, deviceHash: device, networkPrefix: network, attemptSubject: "subject",
-            ipAddress: "203.0.113.7", at: time ?? now, networkMemory: .days(90), velocityWindow: .minutes(15))
+            ipAddress: "203.0.113.7", at: time ?? fixture.now, networkMemory: .days(90), velocityWindow: .minutes(15))
     }
 
-    @Test func aDeviceAndNetworkAreKnownOnceAVerificationCameFromThem() async throws {
+    @Test(arguments: Backend.all) func aDeviceAndNetworkAreKnownOnceAVerificationCameFromThem(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
+        let now = fixture.now
         let session = try await fixture.session(for: try await fixture.user())
-        #expect(try await history(session).deviceKnown == false)
+        #expect(try await history(fixture, session).deviceKnown == false)
         try await store.rememberVerificationContext(user: session.userId, deviceHash: "dev-a", networkPrefix: "203.0.113.0/24", at: now)
-        let known = try await history(session)
+        let known = try await history(fixture, session)
         #expect(known.deviceKnown && known.networkKnown)
-        #expect(try await history(session, device: "dev-b").deviceKnown == false)
+        #expect(try await history(fixture, session, device: "dev-b").deviceKnown == false)
     }
 
-    @Test func aNetworkNotSeenFor90DaysIsNewAgain() async throws {
+    @Test(arguments: Backend.all) func aNetworkNotSeenFor90DaysIsNewAgain(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
+        let now = fixture.now
         let session = try await fixture.session(for: try await fixture.user())
         try await store.rememberVerificationContext(user: session.userId, deviceHash: nil, networkPrefix: "203.0.113.0/24", at: now)
-        #expect(try await history(session, at: now + .days(90)).networkKnown)
-        #expect(try await history(session, at: now + .days(91)).networkKnown == false)
+        #expect(try await history(fixture, session, at: now + .days(90)).networkKnown)
+        #expect(try await history(fixture, session, at: now + .days(91)).networkKnown == false)
     }
 
-    @Test func failuresAreCountedForTheAccountAndTheAddressApart() async throws {
+    @Test(arguments: Backend.all) func failuresAreCountedForTheAccountAndTheAddressApart(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
+        let now = fixture.now
         let session = try await fixture.session(for: try await fixture.user())
         for (subject, ip) in [("subject", "198.51.100.1"), ("other", "203.0.113.7"), ("other", "203.0.113.7")] {
             let attempt = try #require(try await store.reserveAttempt(subject: subject, kind: .password, ipAddress: ip, at: now, policy: .init()))
             try await store.settleAttempt(attempt, outcome: .failed)
         }
-        let counted = try await history(session)
+        let counted = try await history(fixture, session)
         #expect(counted.recentFailures == 1)
         #expect(counted.addressFailures == 2)
     }
 
-    @Test func flagsLastUntilTheirEndOrTheirClearing() async throws {
+    @Test(arguments: Backend.all) func flagsLastUntilTheirEndOrTheirClearing(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
+        let now = fixture.now
         let session = try await fixture.session(for: try await fixture.user())
         let audit = AuditRecord(at: now, event: .riskStepUpRequired, outcome: .info)
         try await store.flagSession(id: session.id, reason: "device_not_compliant", until: nil, at: now, audit: audit)
         try await store.flagSession(id: session.id, reason: "credential_change", until: now + 60, at: now, audit: audit)
-        #expect(try await history(session).flags == ["device_not_compliant", "credential_change"])
-        #expect(try await history(session, at: now + 61).flags == ["device_not_compliant"])
+        #expect(try await history(fixture, session).flags == ["device_not_compliant", "credential_change"])
+        #expect(try await history(fixture, session, at: now + 61).flags == ["device_not_compliant"])
         try await store.clearSessionFlag(id: session.id, reason: "device_not_compliant", at: now + 62)
-        #expect(try await history(session, at: now + 63).flags.isEmpty)
+        #expect(try await history(fixture, session, at: now + 63).flags.isEmpty)
     }
 }

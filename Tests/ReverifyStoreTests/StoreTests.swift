@@ -5,16 +5,14 @@ import ReverifyCrypto
 import Testing
 import Foundation
 
-@Suite final class StoreTests {
-    let fixture: StoreFixture
-    var store: SQLiteStore { fixture.sqliteStore }
-
-    init() throws { fixture = try StoreFixture() }
-    deinit { fixture.remove() }
-
+/// Users, clients, signing keys, sessions and attempts, on every backend (issue 14 item 4).
+@Suite struct StoreTests {
     // MARK: Users
 
-    @Test func testDuplicateEmailIsRefusedIgnoringCase() async throws {
+    @Test(arguments: Backend.all) func testDuplicateEmailIsRefusedIgnoringCase(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
         _ = try await fixture.user("alice@example.com")
         do {
             _ = try await fixture.user("ALICE@example.com")
@@ -25,12 +23,18 @@ import Foundation
         #expect(try await store.users().count == 1)
     }
 
-    @Test func testUserIsFoundByEmailIgnoringCase() async throws {
+    @Test(arguments: Backend.all) func testUserIsFoundByEmailIgnoringCase(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
         let user = try await fixture.user("alice@example.com")
         #expect(try await store.user(email: "Alice@Example.com")?.id == user.id)
     }
 
-    @Test func testDisablingAUserRevokesTheirSessions() async throws {
+    @Test(arguments: Backend.all) func testDisablingAUserRevokesTheirSessions(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
         let user = try await fixture.user()
         let session = try await fixture.session(for: user)
         try await store.setDisabled(true, user: user.id, at: fixture.now)
@@ -41,7 +45,10 @@ import Foundation
         })
     }
 
-    @Test func testChangingAnUnknownUserIsNotFound() async {
+    @Test(arguments: Backend.all) func testChangingAnUnknownUserIsNotFound(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
         do {
             try await store.setPasswordHash("x", for: UserID(rawValue: "usr_nobody"), at: fixture.now)
             Issue.record("expected not found")
@@ -50,26 +57,60 @@ import Foundation
         }
     }
 
+    /// Two instances signing up the same address at once (in any case): one account, and the other gets the
+    /// same error as when they come one after the other.
+    @Test(arguments: Backend.all) func testParallelSignUpsWithOneEmailCreateOneUser(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let results = await withTaskGroup(of: StoreError?.self) { group in
+            for i in 0..<8 {
+                group.addTask {
+                    do {
+                        _ = try await fixture.user(i.isMultiple(of: 2) ? "bob@example.com" : "BOB@example.com")
+                        return nil
+                    } catch {
+                        return error as? StoreError ?? .invalid(String(reflecting: error))
+                    }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.filter { $0 == nil }.count == 1)
+        #expect(results.compactMap { $0 }.allSatisfy {
+            $0 == .duplicateEmail("bob@example.com") || $0 == .duplicateEmail("BOB@example.com")
+        })
+        #expect(try await fixture.store.users().count == 1)
+    }
+
     // MARK: Clients
 
-    @Test func testClientRoundTripsWithRedirectURIsInOrder() async throws {
+    @Test(arguments: Backend.all) func testClientRoundTripsWithRedirectURIsInOrder(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
         let client = try await fixture.client()
         let loaded = try await store.client(id: client.record.id)
         #expect(loaded == client)
         #expect(loaded?.redirectURIs == ["https://rp.example/cb", "https://rp.example/cb2"])
     }
 
-    @Test func testDeletingAClientRemovesItsURIs() async throws {
+    @Test(arguments: Backend.all) func testDeletingAClientRemovesItsURIs(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
         let client = try await fixture.client()
         try await store.deleteClient(id: client.record.id)
         #expect(try await store.client(id: client.record.id) == nil)
-        let orphans = try await store.writer.read { db in try ClientRedirectURIRecord.fetchCount(db) }
+        let orphans = try await fixture.count("SELECT COUNT(*) FROM client_redirect_uris")
         #expect(orphans == 0)
     }
 
     // MARK: Signing keys
 
-    @Test func testRotationRetiresButKeepsPublishingTheOldKey() async throws {
+    @Test(arguments: Backend.all) func testRotationRetiresButKeepsPublishingTheOldKey(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
         let first = SigningKeyRecord(kid: "k1", algorithm: "ES256", privateKeyPem: "pem1", createdAt: fixture.now)
         let second = SigningKeyRecord(kid: "k2", algorithm: "ES256", privateKeyPem: "pem2", createdAt: fixture.now + 10)
         try await store.addActiveSigningKey(first)
@@ -79,7 +120,10 @@ import Foundation
         #expect(published.map(\.status) == [.active, .retired])
     }
 
-    @Test func testActiveKeyCannotBeRemovedButARetiredOneCan() async throws {
+    @Test(arguments: Backend.all) func testActiveKeyCannotBeRemovedButARetiredOneCan(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
         try await store.addActiveSigningKey(SigningKeyRecord(kid: "k1", algorithm: "ES256", privateKeyPem: "p", createdAt: fixture.now))
         do {
             try await store.removeSigningKey(kid: "k1", at: fixture.now)
@@ -92,7 +136,10 @@ import Foundation
 
     // MARK: Sessions
 
-    @Test func testReauthenticationMovesAuthTimeAndWritesItsAuditRowTogether() async throws {
+    @Test(arguments: Backend.all) func testReauthenticationMovesAuthTimeAndWritesItsAuditRowTogether(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
         let user = try await fixture.user()
         let session = try await fixture.session(for: user, authTime: fixture.now - 600)
         try await store.recordReauthentication(
@@ -103,7 +150,10 @@ import Foundation
         #expect(try await store.auditLog(user: user.id, limit: 10).first?.event == .reauthentication)
     }
 
-    @Test func testReauthenticationReplacesTheSessionSecretInTheSameTransaction() async throws {
+    @Test(arguments: Backend.all) func testReauthenticationReplacesTheSessionSecretInTheSameTransaction(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
         let user = try await fixture.user()
         let session = try await fixture.session(for: user, authTime: fixture.now - 600)
         try await store.recordReauthentication(
@@ -114,7 +164,10 @@ import Foundation
         #expect(try await store.session(secretHash: "new-secret-hash")?.id == session.id)
     }
 
-    @Test func testReauthenticationOfARevokedSessionChangesNothing() async throws {
+    @Test(arguments: Backend.all) func testReauthenticationOfARevokedSessionChangesNothing(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
         let user = try await fixture.user()
         let session = try await fixture.session(for: user, authTime: fixture.now - 600)
         _ = try await store.revokeSession(id: session.id, at: fixture.now, audit: AuditRecord(at: fixture.now, event: .sessionRevoked, outcome: .success))
@@ -131,9 +184,32 @@ import Foundation
         #expect(try await store.auditLog(user: nil, limit: 100).count == auditBefore)
     }
 
+    // MARK: Shared Signals
+
+    /// RFC 8417 2.2: an event delivered twice at once (two instances behind a load balancer) is acted on once.
+    @Test(arguments: Backend.all) func testParallelSignalsWithOneJTICountOnce(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
+        try await store.addSignalTransmitter(
+            SignalTransmitterRecord(issuer: "https://tx.example", jwks: nil, jwksUri: "https://tx.example/jwks", createdAt: fixture.now))
+        let now = fixture.now
+        let fresh = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<12 {
+                group.addTask { try await store.recordSignal(issuer: "https://tx.example", jti: "jti-1", at: now) }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(fresh == 1)
+        #expect(try await store.recordSignal(issuer: "https://tx.example", jti: "jti-2", at: now))
+    }
+
     // MARK: Attempts and lockout
 
-    @Test func testReservationsStopAtTheLimitCountingUnfinishedAttempts() async throws {
+    @Test(arguments: Backend.all) func testReservationsStopAtTheLimitCountingUnfinishedAttempts(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
         var policy = LockoutPolicy()
         policy.maximumFailures = 3
         for _ in 0..<3 {
@@ -144,11 +220,13 @@ import Foundation
         #expect(try await store.reserveAttempt(subject: "other", kind: .password, ipAddress: nil, at: fixture.now, policy: policy) != nil)
     }
 
-    @Test func testParallelReservationsNeverExceedTheLimit() async throws {
+    @Test(arguments: Backend.all) func testParallelReservationsNeverExceedTheLimit(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
         var limit = LockoutPolicy()
         limit.maximumFailures = 10
         let policy = limit
-        let store = self.store
         let now = fixture.now
         let granted = try await withThrowingTaskGroup(of: Bool.self) { group in
             for _ in 0..<60 {
@@ -159,7 +237,10 @@ import Foundation
         #expect(granted == 10)
     }
 
-    @Test func testSucceededAndVoidAttemptsDoNotCountAndFailuresAgeOut() async throws {
+    @Test(arguments: Backend.all) func testSucceededAndVoidAttemptsDoNotCountAndFailuresAgeOut(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
         var policy = LockoutPolicy()
         policy.maximumFailures = 2
         let old = try #require(try await store.reserveAttempt(subject: "s", kind: .password, ipAddress: nil, at: fixture.now - 901, policy: policy))
@@ -174,29 +255,39 @@ import Foundation
     }
 
     /// Records an attempt at `offset` seconds from now with its outcome.
-    private func attempt(_ offset: Int64, _ outcome: AttemptOutcome, policy: LockoutPolicy) async throws {
+    private func attempt(_ fixture: StoreFixture, _ offset: Int64, _ outcome: AttemptOutcome, policy: LockoutPolicy) async throws {
+        let store = fixture.store
         let reservation = try #require(try await store.reserveAttempt(
             subject: "s", kind: .emailCode, ipAddress: nil, at: fixture.now + Seconds(offset), policy: policy))
         try await store.settleAttempt(reservation, outcome: outcome)
     }
 
-    @Test func testConsecutiveFailuresOverTheDayLockTheAccount() async throws {
+    @Test(arguments: Backend.all) func testConsecutiveFailuresOverTheDayLockTheAccount(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
         var policy = LockoutPolicy()
         policy.maximumConsecutiveFailures = 3
-        for hour: Int64 in [3, 2, 1] { try await attempt(-3600 * hour, .failed, policy: policy) }
+        for hour: Int64 in [3, 2, 1] { try await attempt(fixture, -3600 * hour, .failed, policy: policy) }
         #expect(try await store.isLockedOut(subject: "s", at: fixture.now, policy: policy))
     }
 
-    @Test func testASuccessResetsTheConsecutiveFailures() async throws {
+    @Test(arguments: Backend.all) func testASuccessResetsTheConsecutiveFailures(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
         var policy = LockoutPolicy()
         policy.maximumConsecutiveFailures = 4
-        for hour: Int64 in [5, 4, 3] { try await attempt(-3600 * hour, .failed, policy: policy) }
-        try await attempt(-7200, .succeeded, policy: policy)
-        for minutes: Int64 in [100, 90, 80] { try await attempt(-60 * minutes, .failed, policy: policy) }
+        for hour: Int64 in [5, 4, 3] { try await attempt(fixture, -3600 * hour, .failed, policy: policy) }
+        try await attempt(fixture, -7200, .succeeded, policy: policy)
+        for minutes: Int64 in [100, 90, 80] { try await attempt(fixture, -60 * minutes, .failed, policy: policy) }
         #expect(try await store.isLockedOut(subject: "s", at: fixture.now, policy: policy) == false)
     }
 
-    @Test func testEmailSendsAreLimitedPerAddressAndPerIP() async throws {
+    @Test(arguments: Backend.all) func testEmailSendsAreLimitedPerAddressAndPerIP(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
         var limits = OneTimeCodePolicy()
         limits.maximumSendsPerUser = 2
         limits.maximumSendsPerIP = 3
@@ -210,7 +301,10 @@ import Foundation
         else { Issue.record("the per-IP limit must refuse a fourth send from one address"); return }
     }
 
-    @Test func testALockedAccountGetsNoEmail() async throws {
+    @Test(arguments: Backend.all) func testALockedAccountGetsNoEmail(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
         var lockout = LockoutPolicy()
         lockout.maximumFailures = 1
         _ = try await store.reserveAttempt(subject: "a", kind: .password, ipAddress: nil, at: fixture.now, policy: lockout)

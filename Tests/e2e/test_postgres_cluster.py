@@ -9,6 +9,7 @@ import os
 import secrets
 import subprocess
 import threading
+import time
 import urllib.parse
 from collections import Counter
 from pathlib import Path
@@ -278,3 +279,137 @@ def test_an_unreachable_database_is_one_line_and_a_non_zero_exit(tmp_path):
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and "cannot connect to postgres://reverify@127.0.0.1:1/none" in lines[0], result.stderr
         assert "nope" not in result.stderr, "the password never appears"
+
+
+class TcpProxy:
+    """A loopback TCP relay in front of PostgreSQL that the test can cut: drop every live connection, or
+    refuse new ones (the database "goes away"), as a network or a failover would."""
+
+    def __init__(self, target: tuple[str, int]):
+        import socket
+
+        self.target = target
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.refusing = False
+        self.sockets: list = []
+        self.lock = threading.Lock()
+        self.running = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        import socket
+
+        while self.running:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.refusing:
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+    def drop_connections(self):
+        import socket
+
+        with self.lock:
+            for s in self.sockets:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self.sockets.clear()
+
+    def close(self):
+        self.running = False
+        self.drop_connections()
+        self.listener.close()
+
+
+def test_a_dropped_connection_is_retried_and_an_unreachable_database_is_503_with_nothing_half_done(tmp_path):
+    url = urllib.parse.urlsplit(fresh_database())
+    proxy = TcpProxy((url.hostname, url.port))
+    through_proxy = urllib.parse.urlunsplit(url._replace(netloc=f"{url.username}:{url.password}@127.0.0.1:{proxy.port}"))
+    server = ReverifyServer(tmp_path, database=through_proxy)
+    try:
+        server.start()
+        user = server.create_user("outage")
+        client = server.create_client()
+        code, verifier = sign_in_code(server, server, client, user)
+        rp = rp_for(server, client)
+        tokens = rp.redeem_code(code, verifier).json()
+
+        proxy.drop_connections()  # every pooled connection dies under the server's feet
+        refreshed = rp.refresh_raw(tokens["refresh_token"])
+        assert refreshed.status_code == 200, refreshed.text  # retried on a new connection
+
+        proxy.refusing = True
+        proxy.drop_connections()
+        started = time.monotonic()
+        unavailable = rp.refresh_raw(refreshed.json()["refresh_token"])
+        assert unavailable.status_code == 503, unavailable.text
+        assert unavailable.headers.get("Retry-After") and unavailable.json()["error"] == "temporarily_unavailable"
+        assert time.monotonic() - started < 30, "a clear answer, never a hang"
+
+        proxy.refusing = False
+        # Nothing was half done: the refresh token refused with 503 was not consumed, and still rotates once.
+        again = rp.refresh_raw(refreshed.json()["refresh_token"])
+        assert again.status_code == 200, again.text
+    finally:
+        server.stop()
+        proxy.close()
+
+
+def test_copy_data_moves_a_sqlite_deployment_and_its_tokens_keep_working(tmp_path):
+    old = ReverifyServer(tmp_path / "sqlite")
+    old.start()
+    try:
+        user = old.create_user("moved")
+        client = old.create_client()
+        code, verifier = sign_in_code(old, old, client, user)
+        tokens = rp_for(old, client).redeem_code(code, verifier).json()
+    finally:
+        old.stop()
+    database = fresh_database()
+
+    copied = subprocess.run([str(old.binary), "copy-data", "--from", old.db, "--to", database],
+                            capture_output=True, text=True, timeout=120)
+
+    assert copied.returncode == 0, copied.stderr
+    assert "copied" in copied.stdout and "users: 1" in copied.stdout, copied.stdout
+    new = ReverifyServer(tmp_path / "postgres", database=database, port=old.port)  # the same issuer
+    new.start()
+    try:
+        # Keys, clients, sessions and grants came along: the old refresh token rotates on PostgreSQL.
+        refreshed = rp_for(new, client).refresh_raw(tokens["refresh_token"])
+        assert refreshed.status_code == 200, refreshed.text
+        assert rp_for(new, client).validate_id_token(refreshed.json()["id_token"], nonce=None)["sub"] == user.id
+        again = subprocess.run([str(old.binary), "copy-data", "--from", old.db, "--to", database],
+                               capture_output=True, text=True, timeout=120)
+        assert again.returncode != 0 and "not empty" in again.stderr, again.stderr
+        assert len(again.stderr.strip().splitlines()) == 1
+    finally:
+        new.stop()

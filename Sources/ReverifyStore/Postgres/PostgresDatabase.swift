@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOPosix
 import NIOSSL
 import PostgresNIO
 
@@ -93,13 +94,27 @@ public final class PostgresDatabase: Sendable {
         }
     }
 
+    /// A network error as an operator reads it: "Connection refused", not NIO's nested structures.
+    private static func describe(_ error: any Error) -> String {
+        if let error = error as? NIOConnectionError {
+            if let io = error.connectionErrors.lazy.compactMap({ $0.error as? IOError }).first {
+                return String(cString: strerror(io.errnoCode))
+            }
+            if let first = error.connectionErrors.first { return describe(first.error) }
+            if let resolution = error.dnsAAAAError ?? error.dnsAError { return "cannot resolve the host: \(resolution)" }
+        }
+        if let error = error as? ChannelError, case .connectTimeout = error { return "no answer within 5 s" }
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }
+        return String(describing: error)
+    }
+
     /// The server's message, or the network error, in one line (never the password: PostgreSQL does not echo it).
     static func reason(_ error: any Error) -> String {
         guard let error = error as? PSQLError else { return String(describing: error) }
         if let message = error.serverInfo?[.message] {
             return message + (error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
         }
-        if let underlying = error.underlying { return String(describing: underlying) }
+        if let underlying = error.underlying { return describe(underlying) }
         return String(describing: error.code)
     }
 

@@ -1,16 +1,53 @@
 import GRDB
 import ReverifyCore
 
+/// Secrets at rest (issue 15.3): the PostgreSQL twins of `SQLiteStore+Secrets.swift`, over the same
+/// ``SealingStore/secretColumns`` with the same `table:row id` associated data, so a database copied from one
+/// backend to the other opens with the same master key.
 extension PostgresStore {
     public func secretInventory() async throws -> SecretInventory {
-        throw Self.notImplemented(#function)
+        try await database.read { tx in
+            var inventory = SecretInventory(sealed: 0, plaintext: 0)
+            for (table, _, column) in Self.secretColumns {
+                for value in try await tx.values(String.self, "SELECT \(column) FROM \(table) WHERE \(column) IS NOT NULL") {
+                    if SealedValue.isSealed(value) { inventory.sealed += 1 } else { inventory.plaintext += 1 }
+                }
+            }
+            return inventory
+        }
     }
 
     public func sealPlaintextSecrets() async throws -> Int {
-        throw Self.notImplemented(#function)
+        guard let sealer else { throw StoreError.masterKeyRequired }
+        return try await rewriteSecrets { value, row in
+            SealedValue.isSealed(value) ? nil : try sealer.seal(value, row: row)
+        }
     }
 
     public func resealSecrets(with newSealer: any SecretSealing) async throws -> Int {
-        throw Self.notImplemented(#function)
+        try await rewriteSecrets { value, row in
+            let table = String(row.prefix { $0 != ":" })
+            let id = String(row.dropFirst(table.count + 1))
+            return try newSealer.seal(try self.opened(value, table: table, id: id), row: row)
+        }
+    }
+
+    /// Rewrites every secret value in one transaction (`nil` keeps a value); returns how many changed.
+    /// `change` only computes: the transaction may run again after a conflict, and starts from the stored rows.
+    private func rewriteSecrets(_ change: @escaping @Sendable (String, String) throws -> String?) async throws -> Int {
+        try await database.write { tx in
+            var changed = 0
+            for (table, key, column) in Self.secretColumns {
+                let rows = try await tx.rows(
+                    "SELECT \(key)::text AS id, \(column) AS value FROM \(table) WHERE \(column) IS NOT NULL ORDER BY \(key)")
+                for row in rows {
+                    let id: String = row["id"]
+                    guard let new = try change(row["value"], "\(table):\(id)") else { continue }
+                    try await tx.execute("UPDATE \(table) SET \(column) = ? WHERE \(key) = ?", [new, id])
+                    changed += 1
+                }
+            }
+            return changed
+        }
     }
 }

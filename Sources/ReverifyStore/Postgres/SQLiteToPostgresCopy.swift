@@ -40,11 +40,14 @@ public enum SQLiteToPostgresCopy {
         return try await target.database.write { tx in
             let tables = try await tablesInDependencyOrder(tx)
             for table in tables where !bookkeeping.contains(table) {
-                if try await tx.value(Int64.self, "SELECT 1 FROM \(table) LIMIT 1") != nil {
+                // Reverify's internal client (migration 0020) is in every database, the source's included.
+                let seeded = table == "clients" ? " WHERE internal = 0" : ""
+                if try await tx.value(Int64.self, "SELECT 1 FROM \(table)\(seeded) LIMIT 1") != nil {
                     throw StoreError.invalid(
                         "the PostgreSQL database is not empty (\(table) has rows); copy-data only fills a new database")
                 }
             }
+            try await tx.execute("DELETE FROM clients WHERE internal = 1")
             var report = Report(tables: [])
             for table in tables where !bookkeeping.contains(table) {
                 let columns = try await tx.values(

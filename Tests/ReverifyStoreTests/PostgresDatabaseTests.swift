@@ -1,0 +1,70 @@
+import Foundation
+@testable import ReverifyStore
+import Synchronization
+import Testing
+
+/// Issue 14: the transaction rules behind every PostgreSQL store method.
+@Suite(.enabled(if: PostgresTestServer.adminURL != nil)) struct PostgresDatabaseTests {
+    func database() async throws -> PostgresDatabase {
+        let database = try await PostgresDatabase.connect(try await PostgresTestServer.freshDatabase(), maximumConnections: 8)
+        try await database.write { tx in
+            try await tx.execute("CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)")
+            try await tx.execute("INSERT INTO counters VALUES ('a', 0)")
+        }
+        return database
+    }
+
+    @Test func aConnectionLostMidTransactionIsRetriedOnAnotherFromTheStart() async throws {
+        let database = try await database()
+        defer { database.close() }
+        let attempts = Atomic<Int>(0)
+
+        try await database.write { tx in
+            let attempt = attempts.add(1, ordering: .relaxed).newValue
+            try await tx.execute("UPDATE counters SET value = value + 1 WHERE name = 'a'")
+            // The first attempt's connection dies before COMMIT: PostgreSQL rolls its update back.
+            if attempt == 1 { try await tx.execute("SELECT pg_terminate_backend(pg_backend_pid())") }
+        }
+
+        #expect(attempts.load(ordering: .relaxed) == 2)
+        #expect(try await database.read { tx in try await tx.value(Int64.self, "SELECT value FROM counters") } == 1)
+    }
+
+    @Test func conflictingTransactionsRunAsIfOneAfterTheOther() async throws {
+        let database = try await database()
+        defer { database.close() }
+
+        // Read-then-write, 20 at once: without serializable isolation and the retry, increments would be lost.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<20 {
+                group.addTask {
+                    try await database.write { tx in
+                        let value = try await tx.value(Int64.self, "SELECT value FROM counters WHERE name = 'a'") ?? 0
+                        try await tx.execute("UPDATE counters SET value = ? WHERE name = 'a'", [value + 1])
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+
+        #expect(try await database.read { tx in try await tx.value(Int64.self, "SELECT value FROM counters") } == 20)
+    }
+
+    @Test func anErrorInTheBodyRollsBackAndIsNotRetried() async throws {
+        let database = try await database()
+        defer { database.close() }
+        let attempts = Atomic<Int>(0)
+        struct Refused: Error {}
+
+        await #expect(throws: Refused.self) {
+            try await database.write { tx in
+                attempts.add(1, ordering: .relaxed)
+                try await tx.execute("UPDATE counters SET value = 99")
+                throw Refused()
+            }
+        }
+
+        #expect(attempts.load(ordering: .relaxed) == 1)
+        #expect(try await database.read { tx in try await tx.value(Int64.self, "SELECT value FROM counters") } == 0)
+    }
+}
