@@ -1,91 +1,98 @@
 import Foundation
 import GRDB
 @testable import ReverifyStore
-import XCTest
+import Testing
 
-final class MigrationRunnerTests: XCTestCase {
+/// The SQLite migration runner and connection settings (SQLite only by nature: PostgreSQL's runner has
+/// its own suite, PostgresMigrationTests).
+@Suite struct MigrationRunnerTests {
     private func temporaryPath() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("reverify-\(UUID().uuidString)/db.sqlite").path
     }
 
-    func testBundledMigrationsAreNumberedAndOrdered() {
+    @Test func testBundledMigrationsAreNumberedAndOrdered() {
         let ids = MigrationRunner.bundled.migrations.map(\.identifier)
-        XCTAssertEqual(ids.first, "0001_foundation")
-        XCTAssertEqual(ids, ids.sorted())
+        #expect(ids.first == "0001_foundation")
+        #expect(ids == ids.sorted())
     }
 
-    func testMigrateAppliesEveryFileAndRecordsIt() throws {
+    @Test func testMigrateAppliesEveryFileAndRecordsIt() throws {
         let pool = try DatabaseConnection.open(path: temporaryPath())
         let applied = try MigrationRunner.bundled.migrate(pool)
-        XCTAssertEqual(applied, MigrationRunner.bundled.migrations.map(\.identifier))
-        let recorded = try pool.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
-        XCTAssertEqual(recorded, applied)
-        XCTAssertTrue(try pool.read { db in try db.tableExists("sessions") && db.tableExists("audit_log") })
+        #expect(applied == MigrationRunner.bundled.migrations.map(\.identifier))
+        let recorded = try pool.read { db in
+            try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier")
+        }
+        #expect(recorded == applied)
+        #expect(try pool.read { db in try db.tableExists("sessions") && db.tableExists("audit_log") })
     }
 
-    func testMigrateIsIdempotent() throws {
+    @Test func testMigrateIsIdempotent() throws {
         let pool = try DatabaseConnection.open(path: temporaryPath())
         try MigrationRunner.bundled.migrate(pool)
-        XCTAssertEqual(try MigrationRunner.bundled.migrate(pool), [])
-        XCTAssertEqual(try MigrationRunner.bundled.pending(pool), [])
+        #expect(try MigrationRunner.bundled.migrate(pool) == [])
+        #expect(try MigrationRunner.bundled.pending(pool) == [])
     }
 
-    func testNewMigrationIsAppliedOnTopOfOlderSchema() throws {
+    @Test func testNewMigrationIsAppliedOnTopOfOlderSchema() throws {
         let pool = try DatabaseConnection.open(path: temporaryPath())
         let first = MigrationRunner(migrations: Array(MigrationRunner.bundled.migrations.prefix(1)))
         try first.migrate(pool)
         let later = Array(MigrationRunner.bundled.migrations.dropFirst().map(\.identifier))
-        XCTAssertFalse(later.isEmpty)
-        XCTAssertEqual(try MigrationRunner.bundled.pending(pool), later)
-        XCTAssertEqual(try MigrationRunner.bundled.migrate(pool), later)
+        #expect(!later.isEmpty)
+        #expect(try MigrationRunner.bundled.pending(pool) == later)
+        #expect(try MigrationRunner.bundled.migrate(pool) == later)
     }
 
-    func testDatabaseFromANewerBinaryIsRefused() throws {
+    @Test func testDatabaseFromANewerBinaryIsRefused() throws {
         let pool = try DatabaseConnection.open(path: temporaryPath())
         try MigrationRunner.bundled.migrate(pool)
         try pool.write { db in try db.execute(sql: "INSERT INTO grdb_migrations VALUES ('9999_future')") }
-        XCTAssertThrowsError(try MigrationRunner.bundled.migrate(pool)) {
-            XCTAssertEqual($0 as? StoreError, .schemaNewerThanBinary(applied: ["9999_future"]))
+        #expect(throws: StoreError.schemaNewerThanBinary(applied: ["9999_future"])) {
+            try MigrationRunner.bundled.migrate(pool)
         }
     }
 
-    func testFailingMigrationLeavesNoPartialSchema() throws {
+    @Test func testFailingMigrationLeavesNoPartialSchema() throws {
         let pool = try DatabaseConnection.open(path: temporaryPath())
         let broken = MigrationRunner(migrations: [
             SQLMigration(identifier: "0001_ok", sql: "CREATE TABLE a (x);"),
             SQLMigration(identifier: "0002_broken", sql: "CREATE TABLE b (x); THIS IS NOT SQL;"),
         ])
-        XCTAssertThrowsError(try broken.migrate(pool))
-        XCTAssertEqual(try broken.pending(pool), ["0002_broken"])
-        XCTAssertFalse(try pool.read { db in try db.tableExists("b") })
+        #expect(throws: (any Error).self) { try broken.migrate(pool) }
+        #expect(try broken.pending(pool) == ["0002_broken"])
+        #expect(try !pool.read { db in try db.tableExists("b") })
     }
 
-    func testConnectionUsesWALNormalSyncAndForeignKeys() throws {
+    @Test func testConnectionUsesWALNormalSyncAndForeignKeys() throws {
         let pool = try DatabaseConnection.open(path: temporaryPath())
-        try pool.read { db in
-            XCTAssertEqual(try String.fetchOne(db, sql: "PRAGMA journal_mode"), "wal")
-            XCTAssertEqual(try Int.fetchOne(db, sql: "PRAGMA synchronous"), 1)  // NORMAL
-            XCTAssertEqual(try Int.fetchOne(db, sql: "PRAGMA foreign_keys"), 1)
+        let (journal, synchronous, foreignKeys) = try pool.read { db in
+            (
+                try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"),
+                try Int.fetchOne(db, sql: "PRAGMA foreign_keys")
+            )
         }
+        #expect(journal == "wal")
+        #expect(synchronous == 1)  // NORMAL
+        #expect(foreignKeys == 1)
     }
 
-    func testAFileThatIsNotSQLiteIsRefused() throws {
+    @Test func testAFileThatIsNotSQLiteIsRefused() throws {
         let path = temporaryPath()
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try Data("not a database, just text that is long enough to be read as a header".utf8).write(to: URL(fileURLWithPath: path))
-        XCTAssertThrowsError(try DatabaseConnection.open(path: path)) {
-            XCTAssertEqual($0 as? StoreError, .notAReverifyDatabase(path))
-        }
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data("not a database, just text that is long enough to be read as a header".utf8)
+            .write(to: URL(fileURLWithPath: path))
+        #expect(throws: StoreError.notAReverifyDatabase(path)) { try DatabaseConnection.open(path: path) }
     }
 
-    func testSomeoneElsesSQLiteDatabaseIsRefused() throws {
+    @Test func testSomeoneElsesSQLiteDatabaseIsRefused() throws {
         let path = temporaryPath()
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in try db.execute(sql: "CREATE TABLE orders (id INTEGER)") }
         try queue.close()
-        XCTAssertThrowsError(try DatabaseConnection.open(path: path)) {
-            XCTAssertEqual($0 as? StoreError, .notAReverifyDatabase(path))
-        }
+        #expect(throws: StoreError.notAReverifyDatabase(path)) { try DatabaseConnection.open(path: path) }
     }
 }

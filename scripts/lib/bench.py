@@ -14,6 +14,10 @@ verifications at the same parameters (`reverify bench-argon2`), silent authorize
 password flood, and webhook delivery (scripts/lib/webhook_bench.py). RSS is read from /proc/PID/status
 when the server is idle after setup and again after the load. `--seed N` first fills the database with
 N sessions and N refresh tokens (and their grants) in one SQLite transaction, to check the scale target.
+
+`--database postgres://…` runs the servers on PostgreSQL (issue 14), `--instances N` starts N of them on it
+with one issuer; every scenario then runs one wrk per instance at once (connections and refresh chains split
+between them) and a row adds their rates; its p50/p99 are the worst instance's.
 """
 
 from __future__ import annotations
@@ -101,7 +105,13 @@ class Bench:
         self.args = args
         self.workdir = Path(tempfile.mkdtemp(prefix="reverify-bench-"))
         os.environ["REVERIFY_BIN"] = args.bin
-        self.server = ReverifyServer(self.workdir, extra_args=("--log-level", args.log_level))
+        first = ReverifyServer(self.workdir / "i0", extra_args=("--log-level", args.log_level), database=args.database)
+        self.servers = [first] + [
+            ReverifyServer(self.workdir / f"i{n}", extra_args=("--log-level", args.log_level), database=args.database,
+                           issuer=first.issuer)
+            for n in range(1, args.instances)]
+        #: The instance the CLI, the browser and the token set-up talk to.
+        self.server = first
         self.figures: list[Figure] = []
         self.extra: dict[str, str] = {}
 
@@ -117,7 +127,8 @@ class Bench:
             seed(s.db, self.args.seed, self.client.client_id)
             self.extra["seed"] = f"{self.args.seed:,} sessions + refresh tokens in {time.monotonic() - started:.1f} s"
             print(f"==> seeded {self.extra['seed']}", flush=True)
-        s.start()
+        for instance in self.servers:
+            instance.start()
         self.browser = Browser(s)
         self.browser.sign_in(code_request_url(s, self.client), self.users[0])
         self.cookies = "; ".join(f"{c.name}={c.value}" for c in self.browser.http.cookies)
@@ -149,20 +160,40 @@ class Bench:
         return {**os.environ, "BENCH_USER_AGENT": USER_AGENT, **values}
 
     def start_wrk(self, scenario: str, script: str, env: dict[str, str], threads: int, connections: int,
-                  duration: int | None = None) -> subprocess.Popen:
-        command = wrk_command(lua(script, self.workdir), self.server.base_url, duration or self.args.duration,
-                              threads, connections)
-        return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                  duration: int | None = None) -> list[subprocess.Popen]:
+        """One wrk per instance, the connections (and refresh chains: a chain rotates on one connection only)
+        shared out between them."""
+        count = len(self.servers)
+        chains = env.get("BENCH_TOKENS", "").split(",") if "BENCH_TOKENS" in env else None
+        processes = []
+        for index, instance in enumerate(self.servers):
+            share = max(1, connections // count)
+            own = dict(env)
+            if chains is not None:
+                own["BENCH_TOKENS"] = ",".join(chains[index::count])
+                share = len(chains[index::count])
+            command = wrk_command(lua(script, self.workdir), instance.base_url, duration or self.args.duration,
+                                  max(1, min(threads, share)), share)
+            processes.append(subprocess.Popen(command, env=own, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                              text=True))
+        return processes
+
+    @staticmethod
+    def collect(scenario: str, processes: list[subprocess.Popen], note: str = "") -> Figure:
+        """The instances' figures as one: rates add up, latencies are the worst instance's."""
+        parts = [parse(scenario, process.communicate()[0]) for process in processes]
+        return Figure(scenario, sum(f.requests for f in parts), max(f.seconds for f in parts), sum(f.ok for f in parts),
+                      sum(f.bad for f in parts), sum(f.socket_errors for f in parts), max(f.p50_ms for f in parts),
+                      max(f.p99_ms for f in parts), note)
 
     def run(self, scenario: str, script: str, env: dict[str, str], threads: int, connections: int,
             note: str = "") -> Figure:
         print(f"==> {scenario} ({threads} threads, {connections} connections, {self.args.duration} s)", flush=True)
-        process = self.start_wrk(scenario, script, env, threads, connections)
+        processes = self.start_wrk(scenario, script, env, threads, connections)
         profiler = self.profile(scenario)
-        output, _ = process.communicate()
+        figure = self.collect(scenario, processes, note)
         if profiler:
             profiler.wait()
-        figure = parse(scenario, output, note)
         self.figures.append(figure)
         print(f"    {'%.0f/s' % figure.rate if figure.valid else 'INVALID'}  p50 {figure.p50_ms:.2f} ms  "
               f"p99 {figure.p99_ms:.2f} ms  ok {figure.ok}  bad {figure.bad}  socket errors {figure.socket_errors}",
@@ -271,8 +302,7 @@ class Bench:
                                                        self.args.chains)),
         ]
         for scenario, process in processes:
-            output, _ = process.communicate()
-            figure = parse(scenario, output)
+            figure = self.collect(scenario, process)
             self.figures.append(figure)
             print(f"    {scenario}: {'%.0f/s' % figure.rate if figure.valid else 'INVALID'}  p99 {figure.p99_ms:.2f} ms  "
                   f"bad {figure.bad}", flush=True)
@@ -283,14 +313,15 @@ class Bench:
         print("==> webhooks (scripts/lib/webhook_bench.py)", flush=True)
         return webhook_bench.measure(argparse.Namespace(
             bin=self.args.bin, events=self.args.webhook_events, burst=self.args.webhook_events // 2,
-            signins=self.args.webhook_signins, idle=self.args.webhook_idle, poll=None))
+            signins=self.args.webhook_signins, idle=self.args.webhook_idle, poll=None, database=self.args.database))
 
     # -- report -------------------------------------------------------------------------------
 
     def table(self, hooks: dict | None) -> str:
         lines = [
             f"Reverify bench, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
-            f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}), {self.args.duration} s per scenario"
+            f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}), {self.args.duration} s per scenario, "
+            f"{self.store_description()}"
             + (f", seeded: {self.extra['seed']}" if "seed" in self.extra else ""),
             "",
             "| scenario | rate | p50 | p99 | errors | note |",
@@ -319,6 +350,13 @@ class Bench:
             lines.append(self.extra["argon2"])
         return "\n".join(lines)
 
+    def store_description(self) -> str:
+        if not self.args.database:
+            return "SQLite"
+        version = subprocess.run(["psql", self.args.database, "-Atc", "SHOW server_version"], capture_output=True,
+                                 text=True).stdout.strip()
+        return f"PostgreSQL {version or '?'}, {self.args.instances} instance{'s' if self.args.instances > 1 else ''}"
+
     def main(self) -> int:
         try:
             self.prepare()
@@ -326,7 +364,8 @@ class Bench:
             self.extra["rss_idle"] = f"{rss_mib(self.server.process.pid):.1f} MiB"
             self.scenarios()
         finally:
-            self.server.stop()
+            for instance in self.servers:
+                instance.stop()
         hooks = self.webhooks()
         print()
         print(self.table(hooks))
@@ -376,7 +415,13 @@ def main() -> int:
     parser.add_argument("--webhook-events", type=int, default=2000, help="events in the webhook drain")
     parser.add_argument("--webhook-signins", type=int, default=30, help="sign-ins for in-process webhook latency")
     parser.add_argument("--webhook-idle", type=int, default=20, help="CLI events for cross-process webhook latency")
+    parser.add_argument("--database", help="postgres://… to run on PostgreSQL (default: a temporary SQLite file)")
+    parser.add_argument("--instances", type=int, default=1, help="servers on the database (PostgreSQL only)")
     args = parser.parse_args()
+    if args.instances > 1 and not args.database:
+        parser.error("--instances needs --database postgres://… (SQLite is one machine's store)")
+    if args.seed and args.database:
+        parser.error("--seed fills a SQLite file; it does not apply to --database")
     # The server runs in its temporary folder: a relative path would no longer name the binary.
     args.bin = str(Path(args.bin).resolve())
     return Bench(args).main()

@@ -31,9 +31,11 @@ start_throwaway_postgres() {
   fi
   "${run[@]}" "$bin/initdb" -D "$dir/data" -U reverify --pwfile="$dir/pwfile" --auth=scram-sha-256 \
     -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
+  # Tests trade durability for speed; POSTGRES_DURABLE=1 (scripts/bench) keeps PostgreSQL's defaults.
+  local speed=(-c fsync=off -c synchronous_commit=off -c full_page_writes=off)
+  [ -n "${POSTGRES_DURABLE:-}" ] && speed=()
   "${run[@]}" "$bin/postgres" -D "$dir/data" -p "$port" -c listen_addresses=127.0.0.1 -k "$dir" \
-    -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-    >"$dir/server.log" 2>&1 &
+    -c max_connections=400 "${speed[@]}" >"$dir/server.log" 2>&1 &
   export REVERIFY_TEST_POSTGRES_PID=$!
   export REVERIFY_TEST_POSTGRES_DIR="$dir"
   export REVERIFY_TEST_POSTGRES="postgres://reverify:${password}@127.0.0.1:${port}/postgres?sslmode=disable"

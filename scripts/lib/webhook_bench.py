@@ -73,7 +73,7 @@ def measure(args: argparse.Namespace) -> dict:
     os.environ["REVERIFY_BIN"] = args.bin
     workdir = Path(tempfile.mkdtemp(prefix="reverify-bench-"))
     poll = ("--webhook-poll-interval", args.poll) if args.poll else ()
-    server = ReverifyServer(workdir, extra_args=(*poll, "--log-level", "warning"))
+    server = ReverifyServer(workdir, extra_args=(*poll, "--log-level", "warning"), database=getattr(args, "database", None))
     figures: dict = {}
     server.cli("migrate")
     receiver = Receiver().start()
