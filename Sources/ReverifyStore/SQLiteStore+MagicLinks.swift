@@ -32,7 +32,7 @@ extension SQLiteStore {
     }
 
     public func checkCode(
-        request: AuthorizationRequestID, codeHash: @Sendable (String) -> String, policy: OneTimeCodePolicy, at now: UnixTime
+        request: AuthorizationRequestID, codeHash: @escaping @Sendable (String) -> String, policy: OneTimeCodePolicy, at now: UnixTime
     ) async throws -> CodeCheck {
         try await writer.write { db in
             guard var link = try Self.newestLink(request: request, db: db) else { return .none }

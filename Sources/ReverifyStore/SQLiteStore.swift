@@ -370,7 +370,7 @@ public final class SQLiteStore: Store {
 
     public func redeemCode(
         hash: String, at now: UnixTime, issuance: TokenIssuance, replayAudit: AuditRecord,
-        validate: @Sendable (AuthorizationCodeRecord, SessionRecord) -> OAuthError?
+        validate: @escaping @Sendable (AuthorizationCodeRecord, SessionRecord) -> OAuthError?
     ) async throws -> CodeRedemption {
         try await writer.write { db in
             guard var code = try AuthorizationCodeRecord.fetchOne(
@@ -418,7 +418,7 @@ public final class SQLiteStore: Store {
 
     public func rotateRefreshToken(
         hash: String, at now: UnixTime, issuance: TokenIssuance, reuseAudit: AuditRecord, reuseGrace: Seconds,
-        validate: @Sendable (GrantRecord) -> OAuthError?
+        validate: @escaping @Sendable (GrantRecord) -> OAuthError?
     ) async throws -> RefreshRotation {
         try await writer.write { db in
             guard var token = try Self.refreshToken(hash: hash, db), let grant = try Self.grant(id: token.grantId, db)

@@ -206,14 +206,14 @@ public protocol Store: WebhookStore, HotPathStore, Sendable {
     /// A replay revokes the grant and writes `replayAudit` (with the revoked grant added) in the same transaction.
     func redeemCode(
         hash: String, at: UnixTime, issuance: TokenIssuance, replayAudit: AuditRecord,
-        validate: @Sendable (AuthorizationCodeRecord, SessionRecord) -> OAuthError?
+        validate: @escaping @Sendable (AuthorizationCodeRecord, SessionRecord) -> OAuthError?
     ) async throws -> CodeRedemption
     /// Reuse of a rotated token revokes the family and writes `reuseAudit` in the same transaction, unless
     /// it comes back within `reuseGrace` of its rotation (a relying party's parallel refreshes): then it
     /// yields a sibling of its successor. `validate` (the client binding) runs before either.
     func rotateRefreshToken(
         hash: String, at: UnixTime, issuance: TokenIssuance, reuseAudit: AuditRecord, reuseGrace: Seconds,
-        validate: @Sendable (GrantRecord) -> OAuthError?
+        validate: @escaping @Sendable (GrantRecord) -> OAuthError?
     ) async throws -> RefreshRotation
     func grant(id: GrantID) async throws -> GrantRecord?
     func revokeGrant(id: GrantID, at: UnixTime, reason: String) async throws
@@ -260,7 +260,7 @@ public protocol Store: WebhookStore, HotPathStore, Sendable {
     func newestMagicLink(request: AuthorizationRequestID) async throws -> MagicLinkRecord?
     /// Checks a typed code against the newest link of a flow: counts a wrong attempt, or consumes on success.
     func checkCode(
-        request: AuthorizationRequestID, codeHash: @Sendable (String) -> String, policy: OneTimeCodePolicy, at: UnixTime
+        request: AuthorizationRequestID, codeHash: @escaping @Sendable (String) -> String, policy: OneTimeCodePolicy, at: UnixTime
     ) async throws -> CodeCheck
     /// Consumes a link by its token; `nil` if it was not usable.
     func consumeMagicLink(tokenHash: String, policy: OneTimeCodePolicy, at: UnixTime) async throws -> MagicLinkRecord?

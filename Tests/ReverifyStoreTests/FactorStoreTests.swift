@@ -3,119 +3,130 @@ import GRDB
 import ReverifyCore
 import ReverifyCrypto
 @testable import ReverifyStore
-import XCTest
+import Testing
 
-final class FactorStoreTests: XCTestCase {
-    var fixture: StoreFixture!
-    var store: SQLiteStore { fixture.sqliteStore }
-    var now: UnixTime { fixture.now }
-
-    override func setUp() async throws { fixture = try StoreFixture() }
-    override func tearDown() async throws { fixture.remove() }
-
-    func totp(for user: UserRecord, confirmed: Bool = true) async throws -> FactorRecord {
+/// Second factors in the store (issue 18), on every backend (issue 14 item 4).
+@Suite struct FactorStoreTests {
+    func totp(for user: UserRecord, confirmed: Bool = true, in fixture: StoreFixture) async throws -> FactorRecord {
+        let store = fixture.store
         let factor = FactorRecord(
             id: FactorID(rawValue: IdentifierGenerator.make(prefix: FactorID.prefix)), userId: user.id, kind: .totp,
-            name: "Phone", createdAt: now, secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+            name: "Phone", createdAt: fixture.now, secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
         try await store.addFactor(factor, audit: nil)
         if confirmed {
             let result = try await store.confirmTOTPFactor(
-                id: factor.id, user: user.id, name: "Phone", step: 100, at: now, audit: audit(.factorAdded, user, factor))
-            XCTAssertEqual(result, .accepted)
+                id: factor.id, user: user.id, name: "Phone", step: 100, at: fixture.now,
+                audit: audit(.factorAdded, user, factor, at: fixture.now))
+            #expect(result == .accepted)
         }
-        return try await store.factor(id: factor.id)!
+        return try #require(try await store.factor(id: factor.id))
     }
 
-    func audit(_ event: AuditEvent, _ user: UserRecord, _ factor: FactorRecord) -> AuditRecord {
+    func audit(_ event: AuditEvent, _ user: UserRecord, _ factor: FactorRecord, at now: UnixTime) -> AuditRecord {
         AuditRecord(at: now, event: event, outcome: .success, userId: user.id, reason: "user", detail: factor.auditDetail)
     }
 
-    func testConfirmingATOTPRecordsItsStepNameAndAddedEvent() async throws {
+    @Test(arguments: Backend.all) func testConfirmingATOTPRecordsItsStepNameAndAddedEvent(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
         let user = try await fixture.user()
-        let factor = try await totp(for: user)
-        XCTAssertEqual(factor.confirmedAt, now)
-        XCTAssertEqual(factor.lastUsedStep, 100)
-        let types = try await store.writer.read { db in try String.fetchAll(db, sql: "SELECT type FROM outbox_events") }
-        XCTAssertEqual(types.filter { $0 == "authentication.factor_added" }.count, 1)
+        let factor = try await totp(for: user, in: fixture)
+        #expect(factor.confirmedAt == fixture.now)
+        #expect(factor.lastUsedStep == 100)
+        let types = try await fixture.strings("SELECT type FROM outbox_events")
+        #expect(types.filter { $0 == "authentication.factor_added" }.count == 1)
     }
 
-    func testEachStepIsAcceptedOnceAndOlderStepsNever() async throws {
+    @Test(arguments: Backend.all) func testEachStepIsAcceptedOnceAndOlderStepsNever(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store, now = fixture.now
         let user = try await fixture.user()
-        let factor = try await totp(for: user)
-        let first = try await store.recordTOTPUse(factor: factor.id, user: user.id, step: 101, at: now)
-        XCTAssertEqual(first, .accepted)
-        let again = try await store.recordTOTPUse(factor: factor.id, user: user.id, step: 101, at: now)
-        XCTAssertEqual(again, .replayed)
-        let older = try await store.recordTOTPUse(factor: factor.id, user: user.id, step: 100, at: now)
-        XCTAssertEqual(older, .replayed)
-        let newer = try await store.recordTOTPUse(factor: factor.id, user: user.id, step: 102, at: now + 30)
-        XCTAssertEqual(newer, .accepted)
+        let factor = try await totp(for: user, in: fixture)
+        #expect(try await store.recordTOTPUse(factor: factor.id, user: user.id, step: 101, at: now) == .accepted)
+        #expect(try await store.recordTOTPUse(factor: factor.id, user: user.id, step: 101, at: now) == .replayed)
+        #expect(try await store.recordTOTPUse(factor: factor.id, user: user.id, step: 100, at: now) == .replayed)
+        #expect(try await store.recordTOTPUse(factor: factor.id, user: user.id, step: 102, at: now + 30) == .accepted)
         let stored = try await store.factor(id: factor.id)
-        XCTAssertEqual(stored?.lastUsedStep, 102)
-        XCTAssertEqual(stored?.lastUsedAt, now + 30)
+        #expect(stored?.lastUsedStep == 102)
+        #expect(stored?.lastUsedAt == now + 30)
     }
 
-    func testTheSameCodeSentInParallelIsAcceptedExactlyOnce() async throws {
+    @Test(arguments: Backend.all) func testTheSameCodeSentInParallelIsAcceptedExactlyOnce(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
         let user = try await fixture.user()
-        let factor = try await totp(for: user)
-        let store = self.store, now = self.now
+        let factor = try await totp(for: user, in: fixture)
+        // On PostgreSQL half the requests go through a second store, as a second instance would send them.
+        let other = try await fixture.reopen()
+        defer { (other as? PostgresStore)?.close() }
+        let stores = [fixture.store, other], now = fixture.now
         let accepted = try await withThrowingTaskGroup(of: TOTPUse.self) { group in
-            for _ in 0..<40 {
+            for i in 0..<40 {
+                let store = stores[i % 2]
                 group.addTask { try await store.recordTOTPUse(factor: factor.id, user: user.id, step: 205, at: now) }
             }
             return try await group.reduce(into: [TOTPUse]()) { $0.append($1) }
         }
-        XCTAssertEqual(accepted.filter { $0 == .accepted }.count, 1)
-        XCTAssertEqual(accepted.filter { $0 == .replayed }.count, 39)
+        #expect(accepted.filter { $0 == .accepted }.count == 1)
+        #expect(accepted.filter { $0 == .replayed }.count == 39)
     }
 
-    func testAnUnconfirmedFactorVerifiesNobody() async throws {
+    @Test(arguments: Backend.all) func testAnUnconfirmedFactorVerifiesNobody(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
         let user = try await fixture.user()
-        let factor = try await totp(for: user, confirmed: false)
-        let result = try await store.recordTOTPUse(factor: factor.id, user: user.id, step: 1, at: now)
-        XCTAssertEqual(result, .unknownFactor)
+        let factor = try await totp(for: user, confirmed: false, in: fixture)
+        #expect(try await fixture.store.recordTOTPUse(factor: factor.id, user: user.id, step: 1, at: fixture.now) == .unknownFactor)
     }
 
-    func testAnotherUsersFactorCannotBeUsedOrRemoved() async throws {
+    @Test(arguments: Backend.all) func testAnotherUsersFactorCannotBeUsedOrRemoved(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
         let alice = try await fixture.user()
         let bob = try await fixture.user("bob@example.com")
-        let factor = try await totp(for: alice)
-        let used = try await store.recordTOTPUse(factor: factor.id, user: bob.id, step: 500, at: now)
-        XCTAssertEqual(used, .unknownFactor)
-        let removed = try await store.removeFactor(id: factor.id, user: bob.id, audit: audit(.factorRemoved, bob, factor))
-        XCTAssertNil(removed)
-        let aliceFactors = try await store.factors(user: alice.id)
-        XCTAssertEqual(aliceFactors.count, 1)
+        let factor = try await totp(for: alice, in: fixture)
+        #expect(try await store.recordTOTPUse(factor: factor.id, user: bob.id, step: 500, at: fixture.now) == .unknownFactor)
+        let removed = try await store.removeFactor(
+            id: factor.id, user: bob.id, audit: audit(.factorRemoved, bob, factor, at: fixture.now))
+        #expect(removed == nil)
+        #expect(try await store.factors(user: alice.id).count == 1)
     }
 
-    func testStartingAnEnrolmentAgainReplacesTheUnconfirmedOne() async throws {
+    @Test(arguments: Backend.all) func testStartingAnEnrolmentAgainReplacesTheUnconfirmedOne(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
         let user = try await fixture.user()
-        let confirmed = try await totp(for: user)
-        let abandoned = try await totp(for: user, confirmed: false)
-        let restarted = try await totp(for: user, confirmed: false)
-        let ids = try await store.factors(user: user.id).map(\.id)
-        XCTAssertEqual(Set(ids), [confirmed.id, restarted.id])
-        XCTAssertFalse(ids.contains(abandoned.id))
+        let confirmed = try await totp(for: user, in: fixture)
+        let abandoned = try await totp(for: user, confirmed: false, in: fixture)
+        let restarted = try await totp(for: user, confirmed: false, in: fixture)
+        let ids = try await fixture.store.factors(user: user.id).map(\.id)
+        #expect(Set(ids) == [confirmed.id, restarted.id])
+        #expect(!ids.contains(abandoned.id))
     }
 
-    func testRemovingAConfirmedFactorPublishesFactorRemoved() async throws {
+    @Test(arguments: Backend.all) func testRemovingAConfirmedFactorPublishesFactorRemoved(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
         let user = try await fixture.user()
-        let factor = try await totp(for: user)
-        let removed = try await store.removeFactor(id: factor.id, user: user.id, audit: audit(.factorRemoved, user, factor))
-        XCTAssertEqual(removed?.id, factor.id)
-        let remaining = try await store.factors(user: user.id)
-        XCTAssertTrue(remaining.isEmpty)
-        let payloads = try await store.writer.read { db in
-            try String.fetchAll(db, sql: "SELECT payload FROM outbox_events WHERE type = 'authentication.factor_removed'")
-        }
-        XCTAssertEqual(payloads.count, 1)
-        XCTAssertTrue(payloads[0].contains(factor.id.rawValue), payloads[0])
+        let factor = try await totp(for: user, in: fixture)
+        let removed = try await store.removeFactor(
+            id: factor.id, user: user.id, audit: audit(.factorRemoved, user, factor, at: fixture.now))
+        #expect(removed?.id == factor.id)
+        #expect(try await store.factors(user: user.id).isEmpty)
+        let payloads = try await fixture.strings(
+            "SELECT payload FROM outbox_events WHERE type = 'authentication.factor_removed'")
+        #expect(payloads.count == 1)
+        #expect(payloads.first?.contains(factor.id.rawValue) == true, "\(payloads)")
     }
 
-    func testTOTPSecretIsSealedAtRestWithAMasterKey() async throws {
+    @Test(arguments: Backend.all) func testTOTPSecretIsSealedAtRestWithAMasterKey(_ backend: Backend) async throws {
         let sealer = AESGCMSecretSealer(key: try MasterKey(bytes: [UInt8](repeating: 7, count: 32)))
-        let path = fixture.directory.appendingPathComponent("sealed.sqlite").path
-        let sealedStore = try SQLiteStore(path: path, sealer: sealer)
+        let fixture = try await StoreFixture.make(backend, sealer: sealer)
+        defer { fixture.remove() }
+        let sealedStore = fixture.store, now = fixture.now
         let user = UserRecord(
             id: UserID(rawValue: IdentifierGenerator.make(prefix: "usr")), email: "carol@example.com", name: nil,
             passwordHash: nil, createdAt: now, updatedAt: now)
@@ -124,32 +135,33 @@ final class FactorStoreTests: XCTestCase {
             id: FactorID(rawValue: IdentifierGenerator.make(prefix: FactorID.prefix)), userId: user.id, kind: .totp,
             name: "Phone", createdAt: now, secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
         try await sealedStore.addFactor(factor, audit: nil)
-        let raw = try await sealedStore.writer.read { db in try String.fetchOne(db, sql: "SELECT secret FROM user_factors") }
-        XCTAssertTrue(SealedValue.isSealed(raw ?? ""), "stored as \(raw ?? "nil")")
-        let readBack = try await sealedStore.factor(id: factor.id)
-        XCTAssertEqual(readBack?.secret, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
-        let inventory = try await sealedStore.secretInventory()
-        XCTAssertEqual(inventory.plaintext, 0)
+        let raw = try await fixture.strings("SELECT secret FROM user_factors").first
+        #expect(SealedValue.isSealed(raw ?? ""), "stored as \(raw ?? "nil")")
+        #expect(try await sealedStore.factor(id: factor.id)?.secret == "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+        #expect(try await sealedStore.secretInventory().plaintext == 0)
     }
 
-    func testTheInternalAccountClientIsNeitherListedNorFound() async throws {
-        let clients = try await store.clients()
-        XCTAssertFalse(clients.contains { $0.record.id == AccountSecurityRules.clientID })
-        let found = try await store.client(id: AccountSecurityRules.clientID)
-        XCTAssertNil(found)
+    @Test(arguments: Backend.all) func testTheInternalAccountClientIsNeitherListedNorFound(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
+        #expect(!(try await store.clients()).contains { $0.record.id == AccountSecurityRules.clientID })
+        #expect(try await store.client(id: AccountSecurityRules.clientID) == nil)
         do {
             try await store.deleteClient(id: AccountSecurityRules.clientID)
-            XCTFail("the internal client was deleted")
+            Issue.record("the internal client was deleted")
         } catch StoreError.notFound {}
     }
 
-    func testATOTPAttemptCountsInTheAccountsFailureBudget() async throws {
+    @Test(arguments: Backend.all) func testATOTPAttemptCountsInTheAccountsFailureBudget(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store, now = fixture.now
         let policy = LockoutPolicy()
         for _ in 0..<policy.maximumFailures {
             let reservation = try await store.reserveAttempt(subject: "s", kind: .totp, ipAddress: nil, at: now, policy: policy)
-            try await store.settleAttempt(XCTUnwrap(reservation), outcome: .failed)
+            try await store.settleAttempt(try #require(reservation), outcome: .failed)
         }
-        let locked = try await store.reserveAttempt(subject: "s", kind: .password, ipAddress: nil, at: now, policy: policy)
-        XCTAssertNil(locked)
+        #expect(try await store.reserveAttempt(subject: "s", kind: .password, ipAddress: nil, at: now, policy: policy) == nil)
     }
 }

@@ -13,6 +13,8 @@ struct StoreFixture: Sendable {
     let path: String
     let store: any Store
     let now = UnixTime(1_795_000_000)
+    /// A PostgreSQL fixture's place among those running at once.
+    private var permit: SlotPermit?
 
     /// A SQLite store (the tests written before issue 14 construct this one synchronously).
     init(sealer: (any SecretSealing)? = nil) throws {
@@ -35,10 +37,14 @@ struct StoreFixture: Sendable {
         case .sqlite:
             return try StoreFixture(sealer: sealer)
         case .postgres:
-            let location = try await PostgresTestServer.freshDatabase()
-            let store = try await PostgresStore.open(location, sealer: sealer, maximumConnections: 8)
-            return StoreFixture(
+            await PostgresTestServer.slots.acquire()
+            let permit = SlotPermit(PostgresTestServer.slots)
+            let location = try await PostgresTestServer.freshDatabase(migrated: true)
+            let store = try await PostgresStore.open(location, sealer: sealer, schema: .requireCurrent, maximumConnections: 4)
+            var fixture = StoreFixture(
                 backend: .postgres, directory: FileManager.default.temporaryDirectory, path: location.urlString, store: store)
+            fixture.permit = permit
+            return fixture
         }
     }
 
@@ -56,7 +62,9 @@ struct StoreFixture: Sendable {
     func remove() {
         switch backend {
         case .sqlite: try? FileManager.default.removeItem(at: directory)
-        case .postgres: (store as? PostgresStore)?.close()
+        case .postgres:
+            (store as? PostgresStore)?.close()
+            permit?.release()
         }
     }
 
@@ -84,7 +92,9 @@ struct StoreFixture: Sendable {
                 try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(InspectedRow.init)
             }
         case let store as PostgresStore:
-            return try await store.database.read { tx in try await tx.rows(sql, arguments).map(InspectedRow.init) }
+            return try await store.database.read { tx in
+                try await tx.orderedRows(sql, arguments).map { InspectedRow(columns: $0.columns, values: $0.values) }
+            }
         default: fatalError("unknown store")
         }
     }
@@ -181,6 +191,11 @@ struct InspectedRow: Sendable {
     init(_ row: Row) {
         columns = Array(row.columnNames)
         values = Array(row.databaseValues)
+    }
+
+    init(columns: [String], values: [DatabaseValue]) {
+        self.columns = columns
+        self.values = values
     }
 
     subscript(_ index: Int) -> DatabaseValue { values[index] }

@@ -5,32 +5,33 @@ import ReverifyCrypto
 import Testing
 
 /// Upstream providers, identity links and single-use upstream states (issue 6).
-@Suite final class UpstreamStoreTests {
-    let fixture: StoreFixture
-    var store: SQLiteStore { fixture.sqliteStore }
-
-    init() throws { fixture = try StoreFixture() }
-    deinit { fixture.remove() }
-
-    private func provider(_ name: String = "Corp") async throws -> UpstreamProviderRecord {
+/// On every backend (issue 14 item 4).
+@Suite struct UpstreamStoreTests {
+    private func provider(_ name: String = "Corp", in fixture: StoreFixture) async throws -> UpstreamProviderRecord {
         let provider = UpstreamProviderRecord(
             id: UpstreamProviderID(rawValue: IdentifierGenerator.make(prefix: "ups")), name: name,
             issuer: "https://idp.example.com", clientId: "rv", clientSecret: "s", scope: "openid email",
             emailDomains: ["example.com"], createdAt: fixture.now)
-        try await store.createUpstreamProvider(provider)
+        try await fixture.store.createUpstreamProvider(provider)
         return provider
     }
 
-    @Test func testProvidersRoundTripAndNamesAreUniqueIgnoringCase() async throws {
-        let corp = try await provider("Corp")
+    @Test(arguments: Backend.all) func testProvidersRoundTripAndNamesAreUniqueIgnoringCase(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
+        let corp = try await provider("Corp", in: fixture)
         #expect(try await store.upstreamProvider(name: "corp") == corp)
         #expect(try await store.upstreamProvider(id: corp.id)?.emailDomains == ["example.com"])
-        await #expect(throws: StoreError.self) { _ = try await self.provider("CORP") }
+        await #expect(throws: StoreError.self) { _ = try await provider("CORP", in: fixture) }
         #expect(try await store.upstreamProviders().count == 1)
     }
 
-    @Test func testLinkDomainsAreEmptyByDefaultAndReplacedWhole() async throws {
-        let corp = try await provider()
+    @Test(arguments: Backend.all) func testLinkDomainsAreEmptyByDefaultAndReplacedWhole(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
+        let corp = try await provider(in: fixture)
         #expect(try await store.upstreamProvider(id: corp.id)?.linkDomains == [])
         try await store.setUpstreamLinkDomains(["example.com", "corp.example.com"], for: corp.id)
         #expect(try await store.upstreamProvider(id: corp.id)?.linkDomains == ["example.com", "corp.example.com"])
@@ -38,24 +39,27 @@ import Testing
         #expect(try await store.upstreamProvider(id: corp.id)?.linkDomains == [])
         #expect(try await store.upstreamProvider(id: corp.id)?.emailDomains == ["example.com"], "--domain is untouched")
         await #expect(throws: StoreError.self) {
-            try await self.store.setUpstreamLinkDomains(["x.com"], for: UpstreamProviderID(rawValue: "ups_missing"))
+            try await store.setUpstreamLinkDomains(["x.com"], for: UpstreamProviderID(rawValue: "ups_missing"))
         }
     }
 
-    @Test func testASubjectLinksToOneUserAndAUserToOneSubjectPerProvider() async throws {
-        let corp = try await provider()
+    @Test(arguments: Backend.all) func testASubjectLinksToOneUserAndAUserToOneSubjectPerProvider(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
+        let corp = try await provider(in: fixture)
         let alice = try await fixture.user("alice@example.com")
         let bob = try await fixture.user("bob@example.com")
         let link = UserIdentityRecord(userId: alice.id, providerId: corp.id, subject: "s-1", email: nil, createdAt: fixture.now)
         try await store.linkIdentity(link)
         try await store.linkIdentity(link)  // idempotent
         await #expect(throws: StoreError.self) {
-            try await self.store.linkIdentity(
-                UserIdentityRecord(userId: bob.id, providerId: corp.id, subject: "s-1", email: nil, createdAt: self.fixture.now))
+            try await store.linkIdentity(
+                UserIdentityRecord(userId: bob.id, providerId: corp.id, subject: "s-1", email: nil, createdAt: fixture.now))
         }
         await #expect(throws: StoreError.self) {
-            try await self.store.linkIdentity(
-                UserIdentityRecord(userId: alice.id, providerId: corp.id, subject: "s-2", email: nil, createdAt: self.fixture.now))
+            try await store.linkIdentity(
+                UserIdentityRecord(userId: alice.id, providerId: corp.id, subject: "s-2", email: nil, createdAt: fixture.now))
         }
         #expect(try await store.identity(provider: corp.id, subject: "s-1")?.userId == alice.id)
         #expect(try await store.identities(user: bob.id).isEmpty)
@@ -63,8 +67,11 @@ import Testing
         #expect(try await store.identities(user: alice.id).isEmpty, "links go with their provider")
     }
 
-    @Test func testAnUpstreamStateIsClaimedOnce() async throws {
-        let corp = try await provider()
+    @Test(arguments: Backend.all) func testAnUpstreamStateIsClaimedOnce(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
+        let corp = try await provider(in: fixture)
         let request = try await fixture.pendingRequest()
         let state = UpstreamStateRecord(
             stateHash: TokenHash(of: "state").hex, requestId: request, providerId: corp.id, browserHash: "b", nonce: "n",
@@ -82,8 +89,11 @@ import Testing
         #expect(try await store.claimUpstreamState(hash: TokenHash(of: "other").hex, at: fixture.now) == .unknown)
     }
 
-    @Test func testAnExpiredStateIsBurnedAndRefused() async throws {
-        let corp = try await provider()
+    @Test(arguments: Backend.all) func testAnExpiredStateIsBurnedAndRefused(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
+        let corp = try await provider(in: fixture)
         let request = try await fixture.pendingRequest()
         let state = UpstreamStateRecord(
             stateHash: TokenHash(of: "late").hex, requestId: request, providerId: corp.id, browserHash: "b", nonce: "n",

@@ -122,12 +122,10 @@ import Testing
     }
 }
 
-@Suite final class WebhookStoreTests: Sendable {
+/// The store under test and the webhook set-up its tests share.
+struct WebhookHarness: Sendable {
     let fixture: StoreFixture
-    var store: SQLiteStore { fixture.sqliteStore }
-
-    init() throws { fixture = try StoreFixture() }
-    deinit { fixture.remove() }
+    var store: any Store { fixture.store }
 
     @discardableResult
     func endpoint(_ types: [WebhookEventType]? = nil, url: String = "https://hooks.example/in") async throws -> WebhookEndpointRecord {
@@ -138,20 +136,27 @@ import Testing
         return endpoint
     }
 
-    func testEvent(_ endpoint: WebhookEndpointRecord) async throws -> WebhookEventID {
+    func testEvent(_ endpoint: WebhookEndpointRecord, via store: (any Store)? = nil) async throws -> WebhookEventID {
         let id = WebhookEventID(rawValue: IdentifierGenerator.make(prefix: "evt"))
-        try await store.enqueueWebhookEvent(
+        try await (store ?? self.store).enqueueWebhookEvent(
             WebhookEvent(id: id, type: .test, createdAt: fixture.now, data: WebhookEventData(endpointId: endpoint.id)),
             to: endpoint.id)
         return id
     }
 
+    /// The rows `sql` selects, decoded as `Record` (by column name), the same on both backends.
+    func records<Record: FetchableRecord>(_ type: Record.Type, _ sql: String) async throws -> [Record] {
+        try await fixture.rows(sql).map { row in
+            try Record(row: Row(Dictionary(uniqueKeysWithValues: zip(row.columns, row.values.map { $0 as (any DatabaseValueConvertible)? }))))
+        }
+    }
+
     func outbox() async throws -> [OutboxEventRecord] {
-        try await store.writer.read { db in try OutboxEventRecord.order(Column("seq")).fetchAll(db) }
+        try await records(OutboxEventRecord.self, "SELECT * FROM outbox_events ORDER BY seq")
     }
 
     func deliveries() async throws -> [WebhookDeliveryRecord] {
-        try await store.writer.read { db in try WebhookDeliveryRecord.order(Column("event_seq")).fetchAll(db) }
+        try await records(WebhookDeliveryRecord.self, "SELECT * FROM webhook_deliveries ORDER BY event_seq, id")
     }
 
     func claim(_ owner: String = "w1", at now: UnixMilliseconds = .wallClock(), lease: Duration = .seconds(30), per: Int = 50)
@@ -168,13 +173,20 @@ import Testing
             startedAt: now, finishedAt: now + .milliseconds(12), httpStatus: status, error: status == 200 ? nil : "HTTP \(status ?? 0)",
             decision: decision, renewLeaseUntil: now + .seconds(30))
     }
+}
 
+/// Webhook endpoints, the outbox and the delivery worker's leases, on every backend (issue 14 item 4).
+@Suite struct WebhookStoreTests {
     // MARK: Events come from audit rows, in the same transaction
 
-    @Test func sessionChangesWriteTheirEvents() async throws {
+    @Test(arguments: Backend.all) func sessionChangesWriteTheirEvents(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let hooks = WebhookHarness(fixture: fixture)
+        let store = fixture.store
         let user = try await fixture.user()
         let session = try await fixture.session(for: user)
-        #expect(try await outbox().map(\.type) == [.authenticationSucceeded, .sessionCreated])
+        #expect(try await hooks.outbox().map(\.type) == [.authenticationSucceeded, .sessionCreated])
 
         try await store.recordReauthentication(
             session: session.id, newSecretHash: "rotated", authTime: fixture.now + 100, amr: [.pwd], acr: .singleFactor,
@@ -186,7 +198,7 @@ import Testing
         _ = try await store.revokeSession(
             id: session.id, at: fixture.now + 200,
             audit: AuditRecord(at: fixture.now + 200, event: .sessionRevoked, outcome: .success, userId: user.id, sessionId: session.id))
-        let events = try await outbox()
+        let events = try await hooks.outbox()
         #expect(events.map(\.type) == [.authenticationSucceeded, .sessionCreated, .authenticationReauthenticated, .sessionRevoked])
         #expect(Set(events.map(\.id)).count == 4)
         let body = try JSONSerialization.jsonObject(with: Data(events[2].payload.utf8)) as! [String: Any]
@@ -196,79 +208,108 @@ import Testing
         #expect(data["session_id"] as? String == session.id.rawValue)
     }
 
-    @Test func aRolledBackChangeLeavesNoEvent() async throws {
+    @Test(arguments: Backend.all) func aRolledBackChangeLeavesNoEvent(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let hooks = WebhookHarness(fixture: fixture)
+        let store = fixture.store
         struct Abort: Error {}
         let user = try await fixture.user()
+        let audit = AuditRecord(at: fixture.now, event: .signIn, outcome: .failure, userId: user.id)
         await #expect(throws: Abort.self) {
-            _ = try await self.store.writer.write { db in
-                try AuditRecord(at: self.fixture.now, event: .signIn, outcome: .failure, userId: user.id).insert(db)
-                throw Abort()
+            switch store {
+            case let store as SQLiteStore:
+                _ = try await store.writer.write { db in
+                    try audit.insert(db)
+                    throw Abort()
+                }
+            case let store as PostgresStore:
+                _ = try await store.database.write { tx in
+                    try await tx.insert(audit)
+                    throw Abort()
+                }
+            default: Issue.record("unknown store")
             }
         }
-        #expect(try await outbox().isEmpty)
+        #expect(try await hooks.outbox().isEmpty)
         // A change that fails before its audit row (session already revoked) writes nothing either.
         let session = try await fixture.session(for: user)
         _ = try await store.revokeSession(
             id: session.id, at: fixture.now, audit: AuditRecord(at: fixture.now, event: .sessionRevoked, outcome: .success))
-        let before = try await outbox().count
+        let before = try await hooks.outbox().count
         #expect(
             try await store.revokeSession(
                 id: session.id, at: fixture.now, audit: AuditRecord(at: fixture.now, event: .sessionRevoked, outcome: .success)) == false)
-        #expect(try await outbox().count == before)
+        #expect(try await hooks.outbox().count == before)
     }
 
-    @Test func fanOutFollowsSubscriptionsAndSkipsDisabledEndpoints() async throws {
-        let all = try await endpoint()
-        let reauthOnly = try await endpoint([.authenticationReauthenticated])
-        let failedOnly = try await endpoint([.authenticationFailed])
-        _ = try await store.writer.write { db in
-            try WebhookEndpointRecord.filter(key: failedOnly.id).updateAll(db, Column("disabled_at").set(to: 1))
-        }
+    @Test(arguments: Backend.all) func fanOutFollowsSubscriptionsAndSkipsDisabledEndpoints(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let hooks = WebhookHarness(fixture: fixture)
+        let store = fixture.store
+        let all = try await hooks.endpoint()
+        let reauthOnly = try await hooks.endpoint([.authenticationReauthenticated])
+        let failedOnly = try await hooks.endpoint([.authenticationFailed])
+        try await fixture.execute("UPDATE webhook_endpoints SET disabled_at = 1 WHERE id = ?", [failedOnly.id.rawValue])
         let user = try await fixture.user()
         _ = try await fixture.session(for: user)
         try await store.appendAudit(AuditRecord(at: fixture.now, event: .reauthentication, outcome: .failure, userId: user.id))
         try await store.appendAudit(
             AuditRecord(at: fixture.now, event: .reauthentication, outcome: .success, userId: user.id, detail: ["auth_time": "1"]))
-        let byEndpoint = Dictionary(grouping: try await deliveries(), by: \.endpointId)
+        let byEndpoint = Dictionary(grouping: try await hooks.deliveries(), by: \.endpointId)
         #expect(byEndpoint[all.id]?.count == 4)
         #expect(byEndpoint[reauthOnly.id]?.count == 1)
         #expect(byEndpoint[failedOnly.id] == nil)
-        _ = try await testEvent(reauthOnly)
-        #expect(try await deliveries().filter { $0.endpointId == all.id }.count == 4, "test events go to one endpoint only")
+        _ = try await hooks.testEvent(reauthOnly)
+        #expect(try await hooks.deliveries().filter { $0.endpointId == all.id }.count == 4, "test events go to one endpoint only")
     }
 
     // MARK: Claiming with leases
 
-    @Test func claimsComeInEventOrderPerEndpoint() async throws {
-        let target = try await endpoint()
+    @Test(arguments: Backend.all) func claimsComeInEventOrderPerEndpoint(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let hooks = WebhookHarness(fixture: fixture)
+        let store = fixture.store
+        let target = try await hooks.endpoint()
         var ids: [WebhookEventID] = []
-        for _ in 0..<5 { ids.append(try await testEvent(target)) }
-        let claims = try await claim(per: 3)
+        for _ in 0..<5 { ids.append(try await hooks.testEvent(target)) }
+        let claims = try await hooks.claim(per: 3)
         #expect(claims.count == 1)
         #expect(claims[0].deliveries.map(\.event.id) == Array(ids.prefix(3)))
         #expect(claims[0].deliveries.allSatisfy { $0.delivery.status == .delivering && $0.delivery.leaseOwner == "w1" })
-        #expect(try await claim("w2").isEmpty, "an endpoint with a live lease is left alone")
+        #expect(try await hooks.claim("w2").isEmpty, "an endpoint with a live lease is left alone")
     }
 
-    @Test func anExpiredLeaseIsClaimedAgainAfterACrash() async throws {
-        let target = try await endpoint()
-        _ = try await testEvent(target)
+    @Test(arguments: Backend.all) func anExpiredLeaseIsClaimedAgainAfterACrash(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let hooks = WebhookHarness(fixture: fixture)
+        let store = fixture.store
+        let target = try await hooks.endpoint()
+        _ = try await hooks.testEvent(target)
         let now = UnixMilliseconds.wallClock()
-        let first = try await claim("crashed", at: now, lease: .seconds(20))
+        let first = try await hooks.claim("crashed", at: now, lease: .seconds(20))
         #expect(first.count == 1)
-        #expect(try await claim("w2", at: now + .seconds(19)).isEmpty)
-        let again = try await claim("w2", at: now + .seconds(21))
+        #expect(try await hooks.claim("w2", at: now + .seconds(19)).isEmpty)
+        let again = try await hooks.claim("w2", at: now + .seconds(21))
         #expect(again.first?.deliveries.map(\.delivery.id) == first.first?.deliveries.map(\.delivery.id))
         #expect(again.first?.deliveries.first?.event.id == first.first?.deliveries.first?.event.id, "same webhook-id")
     }
 
-    @Test func twoProcessesOnOneDatabaseNeverClaimTheSameDelivery() async throws {
-        // A second store on the same file is what a second `reverify serve` process is.
-        let other = try SQLiteStore(path: fixture.path)
+    @Test(arguments: Backend.all) func twoProcessesOnOneDatabaseNeverClaimTheSameDelivery(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let hooks = WebhookHarness(fixture: fixture)
+        let store = fixture.store
+        // A second store on the same database is what a second `reverify serve` process is.
+        let other = try await fixture.reopen()
+        defer { (other as? PostgresStore)?.close() }
         var endpoints: [WebhookEndpointRecord] = []
-        for _ in 0..<4 { endpoints.append(try await endpoint()) }
+        for _ in 0..<4 { endpoints.append(try await hooks.endpoint()) }
         var expected = Set<WebhookEventID>()
-        for i in 0..<200 { expected.insert(try await testEvent(endpoints[i % 4])) }
+        for i in 0..<200 { expected.insert(try await hooks.testEvent(endpoints[i % 4])) }
 
         actor Ledger {
             var holders: [WebhookEndpointID: String] = [:]
@@ -321,18 +362,72 @@ import Testing
         #expect(Set(w1).isDisjoint(with: Set(w2)))
         #expect(w1.count + w2.count == 200, "each delivery claimed exactly once")
         #expect(Set(w1 + w2) == expected)
-        #expect(try await deliveries().allSatisfy { $0.status == .delivered && $0.attempts == 1 })
+        #expect(try await hooks.deliveries().allSatisfy { $0.status == .delivered && $0.attempts == 1 })
+    }
+
+    @Test(arguments: Backend.all) func claimsMadeAtTheSameMomentByTwoInstancesNeverShareAnEndpoint(_ backend: Backend)
+        async throws
+    {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let hooks = WebhookHarness(fixture: fixture)
+        let other = try await fixture.reopen()
+        defer { (other as? PostgresStore)?.close() }
+        var endpoints: [WebhookEndpointRecord] = []
+        for _ in 0..<6 { endpoints.append(try await hooks.endpoint()) }
+        for i in 0..<60 { _ = try await hooks.testEvent(endpoints[i % 6]) }
+        // Each round starts after every lease of the round before has expired, so the whole queue is due again
+        // and eight workers, four per instance, race for it with the same clock.
+        let start = UnixMilliseconds.wallClock()
+        for round in 0..<10 {
+            let now = start + .seconds(10 * round)
+            let claims = try await withThrowingTaskGroup(of: [WebhookClaim].self) { group in
+                for worker in 0..<8 {
+                    let store = worker % 2 == 0 ? fixture.store : other
+                    group.addTask {
+                        try await store.claimWebhookDeliveries(
+                            WebhookClaimRequest(
+                                owner: "r\(round)w\(worker)", now: now, leaseUntil: now + .seconds(5), maximumEndpoints: 2,
+                                deliveriesPerEndpoint: 4))
+                    }
+                }
+                return try await group.reduce(into: [WebhookClaim]()) { $0 += $1 }
+            }
+            let claimedEndpoints = claims.map(\.endpoint.id)
+            #expect(Set(claimedEndpoints).count == claimedEndpoints.count, "round \(round): an endpoint claimed twice")
+            let claimedDeliveries = claims.flatMap { $0.deliveries.map { $0.delivery.id } }
+            #expect(Set(claimedDeliveries).count == claimedDeliveries.count, "round \(round): a delivery claimed twice")
+            #expect(!claims.isEmpty, "round \(round): somebody gets the queue")
+            for claim in claims {
+                // The endpoint's oldest deliveries, in event order.
+                #expect(claim.deliveries.map(\.delivery.eventSeq) == claim.deliveries.map(\.delivery.eventSeq).sorted())
+            }
+            // What the claims say is what the database holds: each claimed row leased to its claimant.
+            let leased = Dictionary(
+                uniqueKeysWithValues: try await fixture.rows(
+                    "SELECT id, lease_owner FROM webhook_deliveries WHERE status = 'delivering' AND lease_expires_at_ms > ?", [now]
+                ).map { (Int64.fromDatabaseValue($0["id"])!, String.fromDatabaseValue($0["lease_owner"])!) })
+            var expected: [Int64: String] = [:]
+            for claim in claims {
+                for item in claim.deliveries { expected[item.delivery.id!] = item.delivery.leaseOwner }
+            }
+            #expect(leased == expected, "round \(round)")
+        }
     }
 
     // MARK: Attempts and their consequences
 
-    @Test func attemptsAreRecordedAndMoveTheDeliveryOn() async throws {
-        let target = try await endpoint()
-        let first = try await testEvent(target)
-        let second = try await testEvent(target)
-        var item = try #require(try await claim(per: 1).first?.deliveries.first)
+    @Test(arguments: Backend.all) func attemptsAreRecordedAndMoveTheDeliveryOn(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let hooks = WebhookHarness(fixture: fixture)
+        let store = fixture.store
+        let target = try await hooks.endpoint()
+        let first = try await hooks.testEvent(target)
+        let second = try await hooks.testEvent(target)
+        var item = try #require(try await hooks.claim(per: 1).first?.deliveries.first)
         let retryAt = UnixMilliseconds.wallClock() + .seconds(60)
-        try await store.recordWebhookAttempt(report(item, .retry(at: retryAt, pauseEndpointUntil: nil), status: 500))
+        try await store.recordWebhookAttempt(hooks.report(item, .retry(at: retryAt, pauseEndpointUntil: nil), status: 500))
         var details = try await store.webhookDeliveries(endpoint: target.id, event: first, limit: 10)
         #expect(details.first?.delivery.status == .pending)
         #expect(details.first?.delivery.attempts == 1)
@@ -343,89 +438,109 @@ import Testing
         #expect(details.first?.eventType == .test)
 
         // The failed one is not due yet; the next event is not held back behind it.
-        item = try #require(try await claim().first?.deliveries.first)
+        item = try #require(try await hooks.claim().first?.deliveries.first)
         #expect(item.event.id == second)
-        try await store.recordWebhookAttempt(report(item, .delivered))
+        try await store.recordWebhookAttempt(hooks.report(item, .delivered))
         details = try await store.webhookDeliveries(endpoint: target.id, event: second, limit: 10)
         #expect(details.first?.delivery.status == .delivered)
         #expect(details.first?.delivery.deliveredAtMs != nil)
 
         // Due again later: attempt 2, then dead.
-        item = try #require(try await claim(at: retryAt + .seconds(1)).first?.deliveries.first)
+        item = try #require(try await hooks.claim(at: retryAt + .seconds(1)).first?.deliveries.first)
         #expect(item.attempt == 2)
-        try await store.recordWebhookAttempt(report(item, .dead, status: 500))
+        try await store.recordWebhookAttempt(hooks.report(item, .dead, status: 500))
         #expect(try await store.webhookDeliveries(endpoint: nil, event: first, limit: 1).first?.delivery.status == .dead)
-        #expect(try await claim(at: retryAt + .seconds(3600)).isEmpty, "dead deliveries are not retried")
+        #expect(try await hooks.claim(at: retryAt + .seconds(3600)).isEmpty, "dead deliveries are not retried")
     }
 
-    @Test func goneDisablesTheEndpointAndDeadLettersItsQueue() async throws {
-        let target = try await endpoint()
-        for _ in 0..<3 { _ = try await testEvent(target) }
-        let items = try #require(try await claim(per: 1).first?.deliveries)
-        try await store.recordWebhookAttempt(report(items[0], .disableEndpoint, status: 410))
+    @Test(arguments: Backend.all) func goneDisablesTheEndpointAndDeadLettersItsQueue(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let hooks = WebhookHarness(fixture: fixture)
+        let store = fixture.store
+        let target = try await hooks.endpoint()
+        for _ in 0..<3 { _ = try await hooks.testEvent(target) }
+        let items = try #require(try await hooks.claim(per: 1).first?.deliveries)
+        try await store.recordWebhookAttempt(hooks.report(items[0], .disableEndpoint, status: 410))
         let endpoint = try #require(try await store.webhookEndpoint(id: target.id))
         #expect(!endpoint.isEnabled)
         #expect(endpoint.disabledReason?.contains("410") == true)
-        #expect(try await deliveries().allSatisfy { $0.status == .dead })
-        #expect(try await claim().isEmpty)
+        #expect(try await hooks.deliveries().allSatisfy { $0.status == .dead })
+        #expect(try await hooks.claim().isEmpty)
         let user = try await fixture.user()
         _ = try await fixture.session(for: user)
-        #expect(try await deliveries().count == 3, "a disabled endpoint receives no new events")
-        await #expect(throws: StoreError.self) { _ = try await self.testEvent(target) }
+        #expect(try await hooks.deliveries().count == 3, "a disabled endpoint receives no new events")
+        await #expect(throws: StoreError.self) { _ = try await hooks.testEvent(target) }
         try await store.enableWebhookEndpoint(id: target.id)
         #expect(try await store.webhookEndpoint(id: target.id)?.isEnabled == true)
     }
 
-    @Test func throttlingPausesTheWholeEndpoint() async throws {
-        let target = try await endpoint()
-        for _ in 0..<2 { _ = try await testEvent(target) }
+    @Test(arguments: Backend.all) func throttlingPausesTheWholeEndpoint(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let hooks = WebhookHarness(fixture: fixture)
+        let store = fixture.store
+        let target = try await hooks.endpoint()
+        for _ in 0..<2 { _ = try await hooks.testEvent(target) }
         let now = UnixMilliseconds.wallClock()
-        let items = try #require(try await claim(at: now).first?.deliveries)
-        try await store.recordWebhookAttempt(report(items[0], .retry(at: now + .seconds(30), pauseEndpointUntil: now + .seconds(10)), status: 429))
+        let items = try #require(try await hooks.claim(at: now).first?.deliveries)
+        try await store.recordWebhookAttempt(hooks.report(items[0], .retry(at: now + .seconds(30), pauseEndpointUntil: now + .seconds(10)), status: 429))
         try await store.releaseWebhookDeliveries(endpoint: target.id, owner: "w1")
-        #expect(try await claim(at: now + .seconds(9)).isEmpty, "paused")
-        #expect(try await claim(at: now + .seconds(11)).first?.deliveries.count == 1, "the other delivery goes on after the pause")
+        #expect(try await hooks.claim(at: now + .seconds(9)).isEmpty, "paused")
+        #expect(try await hooks.claim(at: now + .seconds(11)).first?.deliveries.count == 1, "the other delivery goes on after the pause")
     }
 
-    @Test func aWorkerWhoseLeaseWasTakenOverCannotOverwriteTheNewOwner() async throws {
-        let target = try await endpoint()
-        _ = try await testEvent(target)
+    @Test(arguments: Backend.all) func aWorkerWhoseLeaseWasTakenOverCannotOverwriteTheNewOwner(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let hooks = WebhookHarness(fixture: fixture)
+        let store = fixture.store
+        let target = try await hooks.endpoint()
+        _ = try await hooks.testEvent(target)
         let now = UnixMilliseconds.wallClock()
-        let stale = try #require(try await claim("slow", at: now, lease: .seconds(1)).first?.deliveries.first)
-        let fresh = try #require(try await claim("w2", at: now + .seconds(2)).first?.deliveries.first)
-        try await store.recordWebhookAttempt(report(stale, .dead, owner: "slow", status: 500))
-        let row = try #require(try await deliveries().first)
+        let stale = try #require(try await hooks.claim("slow", at: now, lease: .seconds(1)).first?.deliveries.first)
+        let fresh = try #require(try await hooks.claim("w2", at: now + .seconds(2)).first?.deliveries.first)
+        try await store.recordWebhookAttempt(hooks.report(stale, .dead, owner: "slow", status: 500))
+        let row = try #require(try await hooks.deliveries().first)
         #expect(row.status == .delivering && row.leaseOwner == "w2")
-        try await store.recordWebhookAttempt(report(fresh, .delivered, owner: "w2"))
+        try await store.recordWebhookAttempt(hooks.report(fresh, .delivered, owner: "w2"))
         let details = try #require(try await store.webhookDeliveries(endpoint: target.id, event: nil, limit: 1).first)
         #expect(details.delivery.status == .delivered)
         #expect(details.attempts.count == 2, "both attempts are on record")
     }
 
-    @Test func replayRevivesADeadDeliveryWithTheSameEvent() async throws {
-        let target = try await endpoint()
-        let event = try await testEvent(target)
-        let item = try #require(try await claim().first?.deliveries.first)
-        try await store.recordWebhookAttempt(report(item, .dead, status: 500))
-        #expect(try await claim().isEmpty)
+    @Test(arguments: Backend.all) func replayRevivesADeadDeliveryWithTheSameEvent(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let hooks = WebhookHarness(fixture: fixture)
+        let store = fixture.store
+        let target = try await hooks.endpoint()
+        let event = try await hooks.testEvent(target)
+        let item = try #require(try await hooks.claim().first?.deliveries.first)
+        try await store.recordWebhookAttempt(hooks.report(item, .dead, status: 500))
+        #expect(try await hooks.claim().isEmpty)
         #expect(try await store.replayWebhookEvent(event, endpoint: nil, at: .wallClock()) == [target.id])
-        let again = try #require(try await claim().first?.deliveries.first)
+        let again = try #require(try await hooks.claim().first?.deliveries.first)
         #expect(again.event == item.event, "same id and body")
         #expect(again.attempt == 1)
         await #expect(throws: StoreError.self) {
-            _ = try await self.store.replayWebhookEvent(WebhookEventID(rawValue: "evt_nope"), endpoint: nil, at: .wallClock())
+            _ = try await store.replayWebhookEvent(WebhookEventID(rawValue: "evt_nope"), endpoint: nil, at: .wallClock())
         }
         await #expect(throws: StoreError.self, "in flight") {
-            _ = try await self.store.replayWebhookEvent(event, endpoint: target.id, at: .wallClock())
+            _ = try await store.replayWebhookEvent(event, endpoint: target.id, at: .wallClock())
         }
         // Replaying to an endpoint that never had it creates the delivery.
-        let other = try await endpoint([.sessionRevoked])
+        let other = try await hooks.endpoint([.sessionRevoked])
         #expect(try await store.replayWebhookEvent(event, endpoint: other.id, at: .wallClock()) == [other.id])
-        #expect(try await deliveries().filter { $0.endpointId == other.id }.count == 1)
+        #expect(try await hooks.deliveries().filter { $0.endpointId == other.id }.count == 1)
     }
 
-    @Test func rotationKeepsThePreviousSecretSigningDuringTheGracePeriod() async throws {
-        let target = try await endpoint()
+    @Test(arguments: Backend.all) func rotationKeepsThePreviousSecretSigningDuringTheGracePeriod(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let hooks = WebhookHarness(fixture: fixture)
+        let store = fixture.store
+        let target = try await hooks.endpoint()
         let next = WebhookSecret.generate().encoded
         try await store.rotateWebhookSecret(id: target.id, newSecret: next, previousValidUntil: fixture.now + .hours(24))
         let rotated = try #require(try await store.webhookEndpoint(id: target.id))
@@ -434,19 +549,27 @@ import Testing
         #expect(!"\(rotated)".contains(next) && !"\(rotated)".contains(target.secret), "descriptions redact secrets")
     }
 
-    @Test func removingAnEndpointRemovesItsDeliveries() async throws {
-        let target = try await endpoint()
-        _ = try await testEvent(target)
+    @Test(arguments: Backend.all) func removingAnEndpointRemovesItsDeliveries(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let hooks = WebhookHarness(fixture: fixture)
+        let store = fixture.store
+        let target = try await hooks.endpoint()
+        _ = try await hooks.testEvent(target)
         try await store.deleteWebhookEndpoint(id: target.id)
-        #expect(try await deliveries().isEmpty)
-        #expect(try await outbox().count == 1, "events stay for other endpoints and replays")
-        await #expect(throws: StoreError.self) { try await self.store.deleteWebhookEndpoint(id: target.id) }
+        #expect(try await hooks.deliveries().isEmpty)
+        #expect(try await hooks.outbox().count == 1, "events stay for other endpoints and replays")
+        await #expect(throws: StoreError.self) { try await store.deleteWebhookEndpoint(id: target.id) }
     }
 
-    @Test func newEventsWakeTheWorker() async throws {
-        let target = try await endpoint()
+    @Test(arguments: Backend.all) func newEventsWakeTheWorker(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let hooks = WebhookHarness(fixture: fixture)
+        let store = fixture.store
+        let target = try await hooks.endpoint()
         let notifications = store.webhookEventNotifications()
-        _ = try await testEvent(target)
+        _ = try await hooks.testEvent(target)
         let woke = await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 for await _ in notifications { return true }
@@ -463,32 +586,46 @@ import Testing
         #expect(woke)
     }
 
-    @Test func eventsCommittedByAnotherProcessWakeTheWorkerWithinMilliseconds() async throws {
-        // A second store on the same file is what the CLI is; this store's own observation cannot see it.
-        let other = try SQLiteStore(path: fixture.path)
-        let target = try await endpoint()
+    @Test(arguments: Backend.all) func eventsCommittedByAnotherProcessWakeTheWorkerWithinMilliseconds(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let hooks = WebhookHarness(fixture: fixture)
+        let store = fixture.store
+        // A second store on the same database is what the CLI is; this store's own observation cannot see it.
+        let other = try await fixture.reopen()
+        defer { (other as? PostgresStore)?.close() }
+        let target = try await hooks.endpoint()
         let notifications = store.webhookEventNotifications()
+        // PostgreSQL's listener wakes the worker once when its LISTEN is in place (a look for anything it missed);
+        // let that pass, so the wake below can only come from the other process's commit. (SQLite's watcher has no
+        // such wake, and a wait that times out would end the stream.)
+        if backend == .postgres { #expect(await Self.wake(notifications, within: .seconds(2))) }
         try await other.enqueueWebhookEvent(
             WebhookEvent(
                 id: WebhookEventID(rawValue: IdentifierGenerator.make(prefix: "evt")), type: .test, createdAt: fixture.now,
                 data: WebhookEventData(endpointId: target.id)),
             to: target.id)
         let committed = ContinuousClock.now
-        let woke = await withTaskGroup(of: Bool.self) { group in
+        let woke = await Self.wake(notifications, within: .seconds(2))
+        #expect(woke)
+        // The watcher looks every 20 ms when idle; a second leaves room for a loaded test machine.
+        #expect(ContinuousClock.now - committed < .seconds(1))
+    }
+
+    /// Whether `notifications` yields within `limit`.
+    static func wake(_ notifications: AsyncStream<Void>, within limit: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 for await _ in notifications { return true }
                 return false
             }
             group.addTask {
-                try? await Task.sleep(for: .seconds(2))
+                try? await Task.sleep(for: limit)
                 return false
             }
             let first = await group.next() ?? false
             group.cancelAll()
             return first
         }
-        #expect(woke)
-        // The watcher looks every 20 ms when idle; a second leaves room for a loaded test machine.
-        #expect(ContinuousClock.now - committed < .seconds(1))
     }
 }

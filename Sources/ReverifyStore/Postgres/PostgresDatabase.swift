@@ -3,6 +3,7 @@ import Logging
 import NIOPosix
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// A pool of connections to one PostgreSQL database and the transactions Reverify runs on it (issue 14).
 ///
@@ -164,7 +165,9 @@ public final class PostgresDatabase: Sendable {
                         } catch let error as TransactionFailure {
                             throw error
                         } catch {
-                            _ = try? await transaction.execute("ROLLBACK")
+                            // A closed connection has nothing to roll back (the server did), and a statement
+                            // written to it would never be answered.
+                            if !connection.isClosed { _ = try? await transaction.execute("ROLLBACK") }
                             throw error
                         }
                     }
@@ -190,6 +193,7 @@ public final class PostgresDatabase: Sendable {
 
     private static func classify(_ error: any Error) -> Classification {
         if let error = error as? StoreError, case .unavailable = error { return .unavailable }
+        if error is ConnectionClosed { return .retry }
         guard let error = error as? PSQLError else { return .other }
         switch error.code {
         case .server:
@@ -206,22 +210,66 @@ public final class PostgresDatabase: Sendable {
         }
     }
 
+    /// `body`'s result, or ``StoreError/unavailable(_:)`` at `deadline`, whichever comes first. Not a task group:
+    /// a group would wait for `body` to finish, and a call stuck on a connection that will never answer would
+    /// hold its caller forever; here the caller gets its answer and `body`, cancelled, ends when it can.
     private func withDeadline<T: Sendable>(
         _ deadline: ContinuousClock.Instant, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(until: deadline, clock: .continuous)
-                return nil
+        let race = DeadlineRace<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                race.start(continuation, deadline: deadline, body: body)
             }
-            guard let first = try await group.next(), let value = first else {
-                group.cancelAll()
-                throw StoreError.unavailable("no database connection within \(Self.operationDeadline)")
-            }
-            group.cancelAll()
-            return value
+        } onCancel: {
+            race.cancel()
         }
+    }
+}
+
+/// The two tasks of ``PostgresDatabase/withDeadline(_:_:)`` and the continuation the first to finish resumes.
+private final class DeadlineRace<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var work: Task<Void, Never>?
+        var timer: Task<Void, Never>?
+    }
+    private let state = Mutex(State())
+
+    func start(
+        _ continuation: CheckedContinuation<T, any Error>, deadline: ContinuousClock.Instant,
+        body: @escaping @Sendable () async throws -> T
+    ) {
+        state.withLock { $0.continuation = continuation }
+        let work = Task {
+            let result: Result<T, any Error>
+            do { result = .success(try await body()) } catch { result = .failure(error) }
+            self.finish(result)
+        }
+        let timer = Task {
+            guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
+            self.finish(.failure(StoreError.unavailable("no answer from the database within \(PostgresDatabase.operationDeadline)")))
+        }
+        state.withLock { state in
+            state.work = work
+            state.timer = timer
+        }
+    }
+
+    private func finish(_ result: Result<T, any Error>) {
+        let (continuation, work, timer) = state.withLock { state in
+            defer { state.continuation = nil }
+            return (state.continuation, state.work, state.timer)
+        }
+        guard let continuation else { return }
+        continuation.resume(with: result)
+        // The loser is cancelled: the timer at once; a stuck body whenever it next checks.
+        work?.cancel()
+        timer?.cancel()
+    }
+
+    func cancel() {
+        state.withLock { $0.work }?.cancel()
     }
 }
 

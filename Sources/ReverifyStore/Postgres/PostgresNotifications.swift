@@ -50,6 +50,8 @@ final class PostgresNotifications: Sendable {
             do {
                 try await database.client.withConnection { connection in
                     try await connection.listen(on: PostgresOutbox.channel) { notifications in
+                        // Listening (again) now: whatever was committed before is found by one look at once.
+                        self.notify()
                         for try await _ in notifications { self.notify() }
                     }
                 }

@@ -26,8 +26,16 @@ struct PostgresTransaction: Sendable {
         return result.metadata.rows ?? result.rows.count
     }
 
+    /// Rows to read by column name (GRDB's dictionary-built rows do not keep the column order).
     func rows(_ sql: String, _ arguments: Arguments = []) async throws -> [Row] {
         try await run(sql, arguments).rows.map(Self.row)
+    }
+
+    /// Rows as ordered column names and values, for reading by position.
+    func orderedRows(_ sql: String, _ arguments: Arguments = []) async throws -> [(columns: [String], values: [DatabaseValue])] {
+        try await run(sql, arguments).rows.map { row in
+            (row.map(\.columnName), try row.map(Self.databaseValue))
+        }
     }
 
     func fetchAll<Record: FetchableRecord>(_ type: Record.Type, _ sql: String, _ arguments: Arguments = []) async throws
@@ -133,6 +141,8 @@ struct PostgresTransaction: Sendable {
     // MARK: Wire
 
     private func run(_ sql: String, _ arguments: Arguments) async throws -> PostgresQueryResult {
+        // A statement written to a closed connection is never answered (postgres-nio drops the write's error).
+        guard !connection.isClosed else { throw ConnectionClosed() }
         var bindings = PostgresBindings(capacity: arguments.count)
         for argument in arguments {
             switch (argument?.databaseValue ?? .null).storage {
@@ -197,6 +207,9 @@ struct PostgresTransaction: Sendable {
         }
     }
 }
+
+/// The transaction's connection closed under it: retried on another, like PostgreSQL's own connection errors.
+struct ConnectionClosed: Error {}
 
 extension PSQLError {
     /// The SQLSTATE of a server error (`23505` unique_violation, …).
