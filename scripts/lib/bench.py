@@ -165,6 +165,8 @@ class Bench:
         shared out between them."""
         count = len(self.servers)
         chains = env.get("BENCH_TOKENS", "").split(",") if "BENCH_TOKENS" in env else None
+        # Written once: rewriting the file while an earlier wrk still reads it would hand that one an empty script.
+        script_path = lua(script, self.workdir)
         processes = []
         for index, instance in enumerate(self.servers):
             share = max(1, connections // count)
@@ -172,7 +174,7 @@ class Bench:
             if chains is not None:
                 own["BENCH_TOKENS"] = ",".join(chains[index::count])
                 share = len(chains[index::count])
-            command = wrk_command(lua(script, self.workdir), instance.base_url, duration or self.args.duration,
+            command = wrk_command(script_path, instance.base_url, duration or self.args.duration,
                                   max(1, min(threads, share)), share)
             processes.append(subprocess.Popen(command, env=own, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                               text=True))

@@ -53,7 +53,21 @@ start_throwaway_postgres() {
 
 stop_throwaway_postgres() {
   [ -n "${REVERIFY_TEST_POSTGRES_PID:-}" ] || return 0
+  # SIGINT is PostgreSQL's fast shutdown. It goes to the postmaster itself (its PID is the first line of
+  # postmaster.pid): runuser, whose PID $! holds, does not pass signals on.
+  local postmaster
+  postmaster="$(head -n 1 "$REVERIFY_TEST_POSTGRES_DIR/data/postmaster.pid" 2>/dev/null || true)"
+  [ -n "$postmaster" ] && kill -INT "$postmaster" 2>/dev/null || true
   kill -INT "$REVERIFY_TEST_POSTGRES_PID" 2>/dev/null || true
+  local i
+  for i in $(seq 1 100); do
+    kill -0 "$REVERIFY_TEST_POSTGRES_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$REVERIFY_TEST_POSTGRES_PID" 2>/dev/null; then
+    [ -n "$postmaster" ] && kill -KILL "$postmaster" 2>/dev/null || true
+    kill -KILL "$REVERIFY_TEST_POSTGRES_PID" 2>/dev/null || true
+  fi
   wait "$REVERIFY_TEST_POSTGRES_PID" 2>/dev/null || true
   rm -rf "${REVERIFY_TEST_POSTGRES_DIR:?}"
   unset REVERIFY_TEST_POSTGRES_PID REVERIFY_TEST_POSTGRES

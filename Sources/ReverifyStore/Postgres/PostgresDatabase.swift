@@ -15,7 +15,9 @@ import Synchronization
 public final class PostgresDatabase: Sendable {
     /// How long one store call may wait for a connection before it is `unavailable`.
     static let operationDeadline: Duration = .seconds(10)
-    static let maximumAttempts = 12
+    /// Serialization failures are expected under contention (they are how SERIALIZABLE keeps its promise): a
+    /// call retries until it succeeds or ``operationDeadline`` passes.
+    static let maximumAttempts = 100
 
     public let location: PostgresLocation
     let client: PostgresClient
@@ -58,6 +60,12 @@ public final class PostgresDatabase: Sendable {
         return tls
     }
 
+    /// Every statement Reverify runs finds its rows by an index. A sequential scan takes a predicate lock on the
+    /// whole table, and under SERIALIZABLE that makes unrelated transactions conflict (PostgreSQL 15 docs 13.2.3:
+    /// "encourage the use of index scans"); small tables, where the planner would pick one, made most refreshes
+    /// on two instances retry.
+    static let sessionSettings: [(String, String)] = [("enable_seqscan", "off")]
+
     static func configuration(_ location: PostgresLocation, maximumConnections: Int) throws -> PostgresClient.Configuration {
         let mode: PostgresClient.Configuration.TLS =
             switch (location.sslMode, tls(location)) {
@@ -69,6 +77,7 @@ public final class PostgresDatabase: Sendable {
             host: location.host, port: location.port, username: location.username, password: location.password,
             database: location.database, tls: mode)
         configuration.options.connectTimeout = .seconds(5)
+        configuration.options.additionalStartupParameters = Self.sessionSettings
         configuration.options.maximumConnections = maximumConnections
         configuration.options.minimumConnections = 0
         return configuration
@@ -178,7 +187,7 @@ public final class PostgresDatabase: Sendable {
                 switch Self.classify(error) {
                 case .retry where attempt < Self.maximumAttempts && ContinuousClock.now < deadline:
                     // Jittered backoff, so colliding transactions do not collide again in step.
-                    try await Task.sleep(for: .microseconds(Int.random(in: 100...(1_000 * min(attempt, 8)))))
+                    try await Task.sleep(for: .microseconds(Int.random(in: 100...(1_000 * min(attempt, 20)))))
                     continue
                 case .retry, .unavailable:
                     throw StoreError.unavailable("the database is unavailable: \(Self.reason(error))")
