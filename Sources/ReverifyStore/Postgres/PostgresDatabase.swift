@@ -147,7 +147,14 @@ public final class PostgresDatabase: Sendable {
         try await transaction(begin: "BEGIN ISOLATION LEVEL READ COMMITTED", body)
     }
 
-    private func transaction<T: Sendable>(begin: String, _ body: @escaping @Sendable (PostgresTransaction) async throws -> T)
+    /// Runs `body`, which makes exactly one statement, outside an explicit transaction: a single statement is
+    /// atomic and sees one snapshot by itself, and `BEGIN` and `COMMIT` would be two more round trips (the hot
+    /// reads, issue 13). Retried and bounded like the others.
+    func statement<T: Sendable>(_ body: @escaping @Sendable (PostgresTransaction) async throws -> T) async throws -> T {
+        try await transaction(begin: nil, body)
+    }
+
+    private func transaction<T: Sendable>(begin: String?, _ body: @escaping @Sendable (PostgresTransaction) async throws -> T)
         async throws -> T
     {
         let deadline = ContinuousClock.now + Self.operationDeadline
@@ -158,6 +165,7 @@ public final class PostgresDatabase: Sendable {
                 return try await withDeadline(deadline) { [client, logger] in
                     try await client.withConnection { connection in
                         let transaction = PostgresTransaction(connection: connection, logger: logger)
+                        guard let begin else { return try await body(transaction) }
                         try await transaction.execute(begin)
                         do {
                             let result = try await body(transaction)

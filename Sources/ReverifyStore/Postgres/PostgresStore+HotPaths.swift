@@ -4,11 +4,14 @@ import ReverifyCore
 /// The busiest reads and writes, each one transaction (issue 13), as `SQLiteStore+HotPaths` does them.
 extension PostgresStore {
     public func sessionWithUser(secretHash: String) async throws -> (SessionRecord, UserRecord)? {
-        try await database.read { tx in
-            guard let session = try await Self.session(secretHash: secretHash, tx),
-                let user = try await Self.user(id: session.userId, tx)
+        try await database.statement { tx in
+            guard let row = try await tx.joinedRows(
+                """
+                SELECT row_to_json(s)::text, row_to_json(u)::text FROM sessions s JOIN users u ON u.id = s.user_id
+                WHERE s.secret_hash = ?
+                """, [secretHash]).first, let session = row[0], let user = row[1]
             else { return nil }
-            return (session, user)
+            return (try SessionRecord(row: session), try UserRecord(row: user))
         }
     }
 
@@ -28,13 +31,20 @@ extension PostgresStore {
         }
     }
 
+    /// One statement, where SQLite reads four rows by key: each would be a round trip here (userinfo and
+    /// introspection, issue 13).
     public func accessTokenChain(jti: String) async throws -> AccessTokenChain? {
-        try await database.read { tx in
-            guard let token = try await Self.accessToken(jti: jti, tx), let grant = try await Self.grant(id: token.grantId, tx),
-                let session = try await Self.session(id: grant.sessionId, tx)
+        try await database.statement { tx in
+            guard let row = try await tx.joinedRows(
+                """
+                SELECT row_to_json(t)::text, row_to_json(g)::text, row_to_json(s)::text, row_to_json(u)::text
+                FROM access_tokens t JOIN grants g ON g.id = t.grant_id JOIN sessions s ON s.id = g.session_id
+                LEFT JOIN users u ON u.id = s.user_id WHERE t.jti = ?
+                """, [jti]).first, let token = row[0], let grant = row[1], let session = row[2]
             else { return nil }
             return AccessTokenChain(
-                token: token, grant: grant, session: session, user: try await Self.user(id: session.userId, tx))
+                token: try AccessTokenRecord(row: token), grant: try GrantRecord(row: grant),
+                session: try SessionRecord(row: session), user: try row[3].map { try UserRecord(row: $0) })
         }
     }
 

@@ -50,6 +50,28 @@ struct PostgresTransaction: Sendable {
         try await rows(sql, arguments).first.map { try Record(row: $0) }
     }
 
+    /// Rows whose columns are each a whole table row as `row_to_json(t)::text` (`nil` for SQL NULL, an outer join
+    /// that found nothing): one statement reads several records, where one SELECT per record would be a round
+    /// trip each. Suits tables of text and integer columns (JSON has no bytes).
+    func joinedRows(_ sql: String, _ arguments: Arguments = []) async throws -> [[Row?]] {
+        try await run(sql, arguments).rows.map { row in
+            try row.map { cell in
+                guard let text = String.fromDatabaseValue(try Self.databaseValue(cell)) else { return nil }
+                guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+                    throw StoreError.invalid("\(cell.columnName) is not a JSON object")
+                }
+                return Row(try object.mapValues { value -> (any DatabaseValueConvertible)? in
+                    switch value {
+                    case is NSNull: return nil
+                    case let text as String: return text
+                    case let number as NSNumber: return number.int64Value
+                    default: throw StoreError.invalid("\(cell.columnName) holds a nested JSON value")
+                    }
+                })
+            }
+        }
+    }
+
     /// The first column of the first row; `nil` for no row or SQL NULL.
     func value<Value: DatabaseValueConvertible>(_ type: Value.Type, _ sql: String, _ arguments: Arguments = []) async throws
         -> Value?
