@@ -5,7 +5,7 @@ import ReverifyCore
 /// store's ``SecretSealing`` on the way in and opened on the way out, with `table:row id` as associated data.
 /// Without a sealer they are stored as before, and sealed rows refuse to open.
 /// A store that seals secrets at rest with an optional ``SecretSealing`` (SQLite and PostgreSQL alike).
-protocol SealingStore {
+protocol SealingStore: Sendable {
     var sealer: (any SecretSealing)? { get }
 }
 
@@ -26,15 +26,38 @@ let secretColumnList: [(table: String, key: String, column: String)] = [
 ]
 
 extension SealingStore {
+    /// What `secrets encrypt` does to one stored value (`nil`: leave it), given its `table:id` row.
+    func sealingPlaintext() throws -> @Sendable (String, String) throws -> String? {
+        guard let sealer else { throw StoreError.masterKeyRequired }
+        return { value, row in SealedValue.isSealed(value) ? nil : try sealer.seal(value, row: row) }
+    }
+
+    /// What `secrets rotate-master-key` does to one stored value: open it with this store's key, seal it with the new one.
+    func resealing(with newSealer: any SecretSealing) -> @Sendable (String, String) throws -> String? {
+        { value, row in try newSealer.seal(try self.opened(value, row: row), row: row) }
+    }
+
+    /// Refuses a sealed value `sealer` cannot open: no key (``StoreError/masterKeyRequired``), or another key
+    /// (``StoreError/masterKeyMismatch``).
+    static func checkOpens(_ value: String, row: String, sealer: (any SecretSealing)?) throws {
+        guard let sealer else { throw StoreError.masterKeyRequired }
+        do { _ = try sealer.open(value, row: row) } catch { throw StoreError.masterKeyMismatch }
+    }
+
     func sealed(_ value: String, table: String, id: String) throws -> String {
         guard let sealer, !SealedValue.isSealed(value) else { return value }
         return try sealer.seal(value, row: "\(table):\(id)")
     }
 
     func opened(_ value: String, table: String, id: String) throws -> String {
+        try opened(value, row: "\(table):\(id)")
+    }
+
+    /// `value` in the clear: as stored, or opened with `row` (`table:id`) as associated data.
+    func opened(_ value: String, row: String) throws -> String {
         guard SealedValue.isSealed(value) else { return value }
         guard let sealer else { throw StoreError.masterKeyRequired }
-        do { return try sealer.open(value, row: "\(table):\(id)") } catch { throw StoreError.masterKeyMismatch }
+        do { return try sealer.open(value, row: row) } catch { throw StoreError.masterKeyMismatch }
     }
 
     func opened(_ key: SigningKeyRecord) throws -> SigningKeyRecord {
@@ -107,9 +130,8 @@ extension SQLiteStore {
                     db, sql: "SELECT \(key) AS id, \(column) AS value FROM \(table) WHERE \(column) LIKE ?",
                     arguments: [SealedValue.prefix + "%"])
                 for row in rows {
-                    guard let sealer else { throw StoreError.masterKeyRequired }
                     let id: String = row["id"]
-                    do { _ = try sealer.open(row["value"], row: "\(table):\(id)") } catch { throw StoreError.masterKeyMismatch }
+                    try checkOpens(row["value"], row: "\(table):\(id)", sealer: sealer)
                 }
             }
         }
@@ -129,18 +151,11 @@ extension SQLiteStore {
     }
 
     public func sealPlaintextSecrets() async throws -> Int {
-        guard let sealer else { throw StoreError.masterKeyRequired }
-        return try await rewriteSecrets { value, row in
-            SealedValue.isSealed(value) ? nil : try sealer.seal(value, row: row)
-        }
+        try await rewriteSecrets(try sealingPlaintext())
     }
 
     public func resealSecrets(with newSealer: any SecretSealing) async throws -> Int {
-        try await rewriteSecrets { value, row in
-            let table = String(row.prefix { $0 != ":" })
-            let id = String(row.dropFirst(table.count + 1))
-            return try newSealer.seal(try self.opened(value, table: table, id: id), row: row)
-        }
+        try await rewriteSecrets(resealing(with: newSealer))
     }
 
     /// Rewrites every secret value in one transaction (`nil` keeps a value); returns how many changed.

@@ -4,6 +4,9 @@ import ReverifyCore
 /// The reads by key that many store methods share, and grant revocation, inside a caller's transaction:
 /// the PostgreSQL twins of `SQLiteStore+HotPaths`' statics and `SQLiteStore.revokeGrants`.
 extension PostgresStore {
+    /// A list bound as one text argument and split in SQL (`string_to_array(?, ',')`); ids never contain commas.
+    static func list(_ values: [String]) -> String { values.joined(separator: ",") }
+
     static func user(id: UserID, _ tx: PostgresTransaction) async throws -> UserRecord? {
         try await tx.fetchOne(UserRecord.self, "SELECT * FROM users WHERE id = ?", [id])
     }
@@ -34,14 +37,14 @@ extension PostgresStore {
         guard !ids.isEmpty else { return }
         let live = try await tx.values(
             String.self, "SELECT id FROM grants WHERE id = ANY(string_to_array(?, ',')) AND revoked_at IS NULL",
-            [ids.map(\.rawValue).joined(separator: ",")])
+            [list(ids.map(\.rawValue))])
         guard !live.isEmpty else { return }
-        let list = live.joined(separator: ",")
+        let revoked = list(live)
         try await tx.execute(
-            "UPDATE grants SET revoked_at = ?, revoked_reason = ? WHERE id = ANY(string_to_array(?, ','))", [at, reason, list])
+            "UPDATE grants SET revoked_at = ?, revoked_reason = ? WHERE id = ANY(string_to_array(?, ','))", [at, reason, revoked])
         try await tx.execute(
             "UPDATE access_tokens SET revoked_at = ? WHERE grant_id = ANY(string_to_array(?, ',')) AND revoked_at IS NULL",
-            [at, list])
+            [at, revoked])
     }
 
     /// Every grant id issued from `session`.

@@ -18,18 +18,11 @@ extension PostgresStore {
     }
 
     public func sealPlaintextSecrets() async throws -> Int {
-        guard let sealer else { throw StoreError.masterKeyRequired }
-        return try await rewriteSecrets { value, row in
-            SealedValue.isSealed(value) ? nil : try sealer.seal(value, row: row)
-        }
+        try await rewriteSecrets(try sealingPlaintext())
     }
 
     public func resealSecrets(with newSealer: any SecretSealing) async throws -> Int {
-        try await rewriteSecrets { value, row in
-            let table = String(row.prefix { $0 != ":" })
-            let id = String(row.dropFirst(table.count + 1))
-            return try newSealer.seal(try self.opened(value, table: table, id: id), row: row)
-        }
+        try await rewriteSecrets(resealing(with: newSealer))
     }
 
     /// Rewrites every secret value in one transaction (`nil` keeps a value); returns how many changed.

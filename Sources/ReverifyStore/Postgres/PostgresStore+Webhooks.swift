@@ -119,8 +119,6 @@ extension PostgresStore {
         }
     }
 
-    /// A list bound as one text argument and split in SQL (`string_to_array(?, ',')`); ids never contain commas.
-    static func list(_ values: [String]) -> String { values.joined(separator: ",") }
 
     public func replayWebhookEvent(_ eventID: WebhookEventID, endpoint: WebhookEndpointID?, at now: UnixMilliseconds)
         async throws -> [WebhookEndpointID]

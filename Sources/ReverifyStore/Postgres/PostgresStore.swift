@@ -102,9 +102,6 @@ extension PostgresStore {
             }
             return sealed
         }
-        for (row, value) in sealed {
-            guard let sealer else { throw StoreError.masterKeyRequired }
-            do { _ = try sealer.open(value, row: row) } catch { throw StoreError.masterKeyMismatch }
-        }
+        for (row, value) in sealed { try Self.checkOpens(value, row: row, sealer: sealer) }
     }
 }
