@@ -111,6 +111,17 @@ struct StoreFixture: Sendable {
         }
     }
 
+    /// Inserts a record as it is, through the backend's own record encoding (no store method's rules).
+    func insert<Record: PersistableRecord & Sendable>(_ record: Record) async throws {
+        switch store {
+        case let store as SQLiteStore:
+            try await store.writer.write { db in try record.insert(db) }
+        case let store as PostgresStore:
+            try await store.database.write { tx in try await tx.insert(record) }
+        default: fatalError("unknown store")
+        }
+    }
+
     func user(_ email: String = "alice@example.com") async throws -> UserRecord {
         let user = UserRecord(
             id: UserID(rawValue: IdentifierGenerator.make(prefix: "usr")), email: email, name: nil, passwordHash: nil,
@@ -199,6 +210,9 @@ struct InspectedRow: Sendable {
     }
 
     subscript(_ index: Int) -> DatabaseValue { values[index] }
+
+    /// The row as GRDB hands it to a record's decoding.
+    var row: Row { Row(Dictionary(uniqueKeysWithValues: zip(columns, values))) }
 
     subscript(_ column: String) -> DatabaseValue {
         columns.firstIndex { $0.lowercased() == column.lowercased() }.map { values[$0] } ?? .null

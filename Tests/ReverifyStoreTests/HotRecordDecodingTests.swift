@@ -1,0 +1,106 @@
+import Foundation
+import GRDB
+import ReverifyCore
+@testable import ReverifyStore
+import Testing
+
+/// The hot records' hand-written `init(row:)` (issue 13) reads every column exactly as the synthesised Codable
+/// decoding does, on both backends: each record is written through its Codable encoding, read back as a row,
+/// and decoded both ways. One record has every optional column set, the other none.
+@Suite struct HotRecordDecodingTests {
+    @Test(arguments: Backend.all)
+    func handWrittenRowDecodingMatchesCodableForEveryColumn(_ backend: Backend) async throws {
+        let f = try await StoreFixture.make(backend)
+        defer { f.remove() }
+        let client = try await f.client()
+        let t = f.now
+
+        let full = UserRecord(
+            id: UserID(rawValue: "usr_full"), email: "full@example.com", name: "Full Name", passwordHash: "$argon2id$x",
+            emailVerified: true, disabledAt: t + 5, createdAt: t, updatedAt: t + 1, givenName: "Full",
+            familyName: "Name", preferredUsername: "full")
+        let sparse = UserRecord(
+            id: UserID(rawValue: "usr_sparse"), email: "sparse@example.com", name: nil, passwordHash: nil,
+            createdAt: t, updatedAt: t)
+        var levels = LevelHistory()
+        levels.record(.multiFactor, at: t + 2)
+        let fullSession = SessionRecord(
+            id: SessionID(rawValue: "ses_full"), secretHash: "s1", userId: full.id, createdAt: t, authTime: t + 2,
+            amr: [.pwd, .otp, .mfa], acr: .multiFactor, verifications: VerificationHistory([.password: t, .totp: t + 2]),
+            ipAddress: "192.0.2.1", userAgent: "UA", deviceId: "dev", lastSeenAt: t + 3, idleExpiresAt: t + 60,
+            expiresAt: t + 600, revokedAt: t + 9, levels: levels)
+        let sparseSession = SessionRecord(
+            id: SessionID(rawValue: "ses_sparse"), secretHash: "s2", userId: sparse.id, createdAt: t, authTime: t,
+            amr: [], acr: .singleFactor, verifications: VerificationHistory([:]), ipAddress: nil, userAgent: nil,
+            deviceId: nil, lastSeenAt: t, idleExpiresAt: t + 60, expiresAt: t + 600)
+        var fullGrant = GrantRecord(
+            id: GrantID(rawValue: "grt_full"), clientId: client.record.id, userId: full.id, sessionId: fullSession.id,
+            scope: "openid email", nonce: "n",
+            claims: ClaimsRequest(idToken: ["acr": nil], userinfo: ["email": ClaimRequest(essential: true)]), createdAt: t)
+        fullGrant.action = "billing"
+        fullGrant.revokedAt = t + 7
+        fullGrant.revokedReason = "logout"
+        let sparseGrant = GrantRecord(
+            id: GrantID(rawValue: "grt_sparse"), clientId: client.record.id, userId: sparse.id,
+            sessionId: sparseSession.id, scope: "openid", nonce: nil, createdAt: t)
+        var usedRefresh = RefreshTokenRecord(
+            tokenHash: "r1", grantId: fullGrant.id, parentHash: "r0", createdAt: t, expiresAt: t + 60)
+        usedRefresh.usedAt = t + 1
+        let freshRefresh = RefreshTokenRecord(
+            tokenHash: "r2", grantId: sparseGrant.id, parentHash: nil, createdAt: t, expiresAt: t + 60)
+        var revokedAccess = AccessTokenRecord(jti: "at_full", grantId: fullGrant.id, expiresAt: t + 60, oneShot: true)
+        revokedAccess.revokedAt = t + 3
+        let plainAccess = AccessTokenRecord(jti: "at_sparse", grantId: sparseGrant.id, expiresAt: t + 60)
+
+        for record in [full, sparse] { try await f.insert(record) }
+        for record in [fullSession, sparseSession] { try await f.insert(record) }
+        for record in [fullGrant, sparseGrant] { try await f.insert(record) }
+        for record in [usedRefresh, freshRefresh] { try await f.insert(record) }
+        for record in [revokedAccess, plainAccess] { try await f.insert(record) }
+
+        try await expectBothDecodings(f, "users", key: "id", [full, sparse].map { ($0.id.rawValue, $0) })
+        try await expectBothDecodings(
+            f, "sessions", key: "id", [fullSession, sparseSession].map { ($0.id.rawValue, $0) })
+        try await expectBothDecodings(f, "grants", key: "id", [fullGrant, sparseGrant].map { ($0.id.rawValue, $0) })
+        try await expectBothDecodings(
+            f, "refresh_tokens", key: "token_hash", [usedRefresh, freshRefresh].map { ($0.tokenHash, $0) })
+        try await expectBothDecodings(
+            f, "access_tokens", key: "jti", [revokedAccess, plainAccess].map { ($0.jti, $0) })
+    }
+
+    private func expectBothDecodings<Record: FetchableRecord & Decodable & Equatable>(
+        _ f: StoreFixture, _ table: String, key: String, _ expected: [(String, Record)]
+    ) async throws {
+        for (id, record) in expected {
+            let row = try #require(try await f.rows("SELECT * FROM \(table) WHERE \(key) = ?", [id]).first).row
+            let handWritten = try Record(row: row)
+            let codable = try FetchableRecordDecoder().decode(Record.self, from: row)
+            #expect(handWritten == codable, "\(table) \(id)")
+            #expect(handWritten == record, "\(table) \(id)")
+        }
+    }
+
+    /// A JSON column holding something else is an error, not a crash or a default.
+    @Test func aMalformedJSONColumnThrows() throws {
+        var row = try sessionRow()
+        row["amr"] = "not json".databaseValue
+        #expect(throws: (any Error).self) { try SessionRecord(row: Row(row)) }
+    }
+
+    @Test func aNullRequiredJSONColumnThrows() throws {
+        var row = try sessionRow()
+        row["levels"] = DatabaseValue.null
+        #expect(throws: (any Error).self) { try SessionRecord(row: Row(row)) }
+    }
+
+    private func sessionRow() throws -> [String: DatabaseValue] {
+        let session = SessionRecord(
+            id: SessionID(rawValue: "ses_x"), secretHash: "s", userId: UserID(rawValue: "usr_x"),
+            createdAt: UnixTime(1), authTime: UnixTime(1), amr: [.pwd], acr: .singleFactor,
+            verifications: VerificationHistory([.password: UnixTime(1)]), ipAddress: nil, userAgent: nil, deviceId: nil,
+            lastSeenAt: UnixTime(1), idleExpiresAt: UnixTime(2), expiresAt: UnixTime(3))
+        let values = try session.databaseDictionary
+        #expect(try SessionRecord(row: Row(values)) == session)
+        return values
+    }
+}
