@@ -31,7 +31,7 @@ extension SQLiteStore {
     }
 
     public func sessionWithUser(secretHash: String) async throws -> (SessionRecord, UserRecord)? {
-        try await writer.read { db in
+        try await readInline { db in
             guard let session = try Self.session(secretHash: secretHash, db), let user = try Self.user(id: session.userId, db)
             else { return nil }
             return (session, user)
@@ -41,7 +41,7 @@ extension SQLiteStore {
     public func sessionWithUser(secretHash: String, risk: RiskQuery) async throws
         -> (SessionRecord, UserRecord, RiskHistory?)?
     {
-        try await writer.read { db in
+        try await readInline { db in
             guard let session = try Self.session(secretHash: secretHash, db), let user = try Self.user(id: session.userId, db)
             else { return nil }
             guard session.isActive(at: risk.at), !user.isDisabled else { return (session, user, nil) }
@@ -54,7 +54,7 @@ extension SQLiteStore {
     }
 
     public func accessTokenChain(jti: String) async throws -> AccessTokenChain? {
-        try await writer.read { db in
+        try await readInline { db in
             guard let token = try Self.accessToken(jti: jti, db), let grant = try Self.grant(id: token.grantId, db),
                 let session = try Self.session(id: grant.sessionId, db)
             else { return nil }
@@ -67,5 +67,11 @@ extension SQLiteStore {
             try audit.insert(db)
             try code.insert(db)
         }
+    }
+
+    /// A read on ``InlineReaders`` when there are any, otherwise through the pool.
+    private func readInline<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        if let inlineReaders { return try inlineReaders.read(body) }
+        return try await writer.read(body)
     }
 }

@@ -9,6 +9,8 @@ public final class SQLiteStore: Store {
     private let migrations: MigrationRunner
     /// Clients in memory, revalidated against the `clients` generation (issue 13).
     let clientCache = ClientCache()
+    /// The hot paths' reads on the calling thread; `nil` for a writer that is not a file's pool.
+    let inlineReaders: InlineReaders?
     /// Seals and opens secrets at rest (issue 15.3); `nil` stores them in the clear, as before.
     let sealer: (any SecretSealing)?
 
@@ -22,6 +24,7 @@ public final class SQLiteStore: Store {
     /// secrets `sealer` cannot open, before migrating it.
     public init(writer: any DatabaseWriter, migrations: MigrationRunner = .bundled, sealer: (any SecretSealing)? = nil) throws {
         self.writer = writer
+        inlineReaders = (writer as? DatabasePool).map { InlineReaders(path: $0.path, configuration: $0.configuration) }
         self.migrations = migrations
         self.sealer = sealer
         try Self.checkSecretsOpen(writer, sealer: sealer)

@@ -1,0 +1,51 @@
+import Foundation
+import GRDB
+import ReverifyCore
+@testable import ReverifyStore
+import Testing
+
+/// The hot paths' reads on the calling thread (issue 13), on a real SQLite file next to the store's pool.
+@Suite struct InlineReadersTests {
+    @Test func aWriteIsVisibleToTheNextInlineRead() async throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        let user = try await fixture.user()
+        let session = try await fixture.session(for: user)
+        #expect(try await fixture.store.sessionWithUser(secretHash: session.secretHash)?.0 == session)
+
+        _ = try await fixture.store.revokeSession(
+            id: session.id, at: fixture.now + 1,
+            audit: AuditRecord(at: fixture.now + 1, event: .signOut, outcome: .success, sessionId: session.id))
+
+        #expect(try await fixture.store.sessionWithUser(secretHash: session.secretHash)?.0.revokedAt == fixture.now + 1)
+    }
+
+    @Test func parallelReadsEachUseTheirOwnConnectionAndKeepThemForLater() async throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        let user = try await fixture.user()
+        let session = try await fixture.session(for: user)
+        let readers = try #require(fixture.sqliteStore.inlineReaders)
+
+        let found = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<64 {
+                group.addTask { try await fixture.store.sessionWithUser(secretHash: session.secretHash)?.1 == user }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+
+        #expect(found == 64)
+        #expect((1...64).contains(readers.idleCount))
+    }
+
+    /// An inline read runs read-only: a hot path can never write past the pool's single writer.
+    @Test func anInlineReaderRefusesToWrite() throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        let readers = try #require(fixture.sqliteStore.inlineReaders)
+
+        #expect(throws: DatabaseError.self) {
+            try readers.read { db in try db.execute(sql: "DELETE FROM users") }
+        }
+    }
+}
