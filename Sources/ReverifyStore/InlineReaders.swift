@@ -1,7 +1,7 @@
 import GRDB
 import Synchronization
 
-/// Read-only connections to the same SQLite file for the busiest point reads, run on the calling thread.
+/// Connections of their own to the same SQLite file for the busiest point reads, run on the calling thread.
 ///
 /// An async read through GRDB's pool hops three times (the pool's waiting queue, the reader's queue, back to
 /// the task): in the issue 13 profile a quarter of an introspection was the kernel switching threads. A
