@@ -106,26 +106,54 @@ public struct Argon2idHasher: Sendable {
         #endif
     }
 
+    /// Hashes through a libargon2 context whose working memory comes from ``Argon2Memory``.
     static func hashBlocking(_ password: String, parameters: Argon2Parameters) throws -> String {
-        let pwd = Array(password.utf8)
+        var pwd = Array(password.utf8)
         guard !pwd.isEmpty else { throw PasswordHashingError.emptyPassword }
         guard pwd.count <= maximumPasswordBytes else { throw PasswordHashingError.tooLong }
-        let salt = SecureRandom.bytes(saltLength)
-        let encodedLength = argon2_encodedlen(
-            parameters.iterations, parameters.memoryKiB, parameters.parallelism,
-            UInt32(saltLength), UInt32(hashLength), Argon2_id)
-        var encoded = [CChar](repeating: 0, count: encodedLength)
-        let status = argon2id_hash_encoded(
-            parameters.iterations, parameters.memoryKiB, parameters.parallelism,
-            pwd, pwd.count, salt, salt.count, hashLength, &encoded, encodedLength)
+        var salt = SecureRandom.bytes(saltLength)
+        var out = [UInt8](repeating: 0, count: hashLength)
+        let status = out.withUnsafeMutableBufferPointer { out in
+            pwd.withUnsafeMutableBufferPointer { pwd in
+                salt.withUnsafeMutableBufferPointer { salt in
+                    var context = context(out: out, pwd: pwd, salt: salt, parameters: parameters, version: 0x13)
+                    return argon2id_ctx(&context)
+                }
+            }
+        }
         guard status == ARGON2_OK.rawValue else { throw PasswordHashingError.argon2(status) }
-        return String(decoding: encoded.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return Argon2PHCString(parameters: parameters, salt: salt, hash: out).encoded
     }
 
+    /// Verifies through a libargon2 context whose working memory comes from ``Argon2Memory``;
+    /// `argon2_verify_ctx` compares the digests in constant time.
     static func verifyBlocking(_ password: String, phc: String) -> Bool {
-        let pwd = Array(password.utf8)
-        guard !pwd.isEmpty, pwd.count <= maximumPasswordBytes, phc.hasPrefix("$argon2id$") else { return false }
-        return argon2id_verify(phc, pwd, pwd.count) == ARGON2_OK.rawValue
+        var pwd = Array(password.utf8)
+        guard !pwd.isEmpty, pwd.count <= maximumPasswordBytes, var decoded = Argon2PHCString(phc) else { return false }
+        var out = [UInt8](repeating: 0, count: decoded.hash.count)
+        let expected = decoded.hash.map { CChar(bitPattern: $0) }
+        let status = out.withUnsafeMutableBufferPointer { out in
+            pwd.withUnsafeMutableBufferPointer { pwd in
+                decoded.salt.withUnsafeMutableBufferPointer { salt in
+                    var context = context(
+                        out: out, pwd: pwd, salt: salt, parameters: decoded.parameters, version: decoded.version)
+                    return argon2_verify_ctx(&context, expected, Argon2_id)
+                }
+            }
+        }
+        return status == ARGON2_OK.rawValue
+    }
+
+    private static func context(
+        out: UnsafeMutableBufferPointer<UInt8>, pwd: UnsafeMutableBufferPointer<UInt8>,
+        salt: UnsafeMutableBufferPointer<UInt8>, parameters: Argon2Parameters, version: UInt32
+    ) -> argon2_context {
+        argon2_context(
+            out: out.baseAddress, outlen: UInt32(out.count), pwd: pwd.baseAddress, pwdlen: UInt32(pwd.count),
+            salt: salt.baseAddress, saltlen: UInt32(salt.count), secret: nil, secretlen: 0, ad: nil, adlen: 0,
+            t_cost: parameters.iterations, m_cost: parameters.memoryKiB, lanes: parameters.parallelism,
+            threads: parameters.parallelism, version: version, allocate_cbk: Argon2Memory.allocate,
+            free_cbk: Argon2Memory.free, flags: 0)  // ARGON2_DEFAULT_FLAGS, a macro Swift does not import
     }
 
     /// Reads `m`, `t` and `p` back out of a PHC string.

@@ -48,4 +48,15 @@ import Testing
             try readers.read { db in try db.execute(sql: "DELETE FROM users") }
         }
     }
+
+    /// The connections are opened read-only, not merely read in read-only transactions (see ``InlineReaders``).
+    @Test func anInlineConnectionIsReadOnlyEvenOutsideAReadTransaction() throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        let connection = try #require(fixture.sqliteStore.inlineReaders).makeConnection()
+
+        #expect(throws: DatabaseError.self) {
+            try connection.inDatabase { db in try db.execute(sql: "DELETE FROM users") }
+        }
+    }
 }
