@@ -9,13 +9,11 @@ import Glibc
 /// `malloc`: ``Argon2Memory`` maps them, keeps them between hashes and unmaps them once idle.)
 public enum MemoryTuning {
     /// glibc's `M_ARENA_MAX` (<malloc.h>).
-    private static let arenaMax: Int32 = -8, trimThreshold: Int32 = -1, mmapThreshold: Int32 = -3
+    private static let arenaMax: Int32 = -8
 
     /// Applies the settings; call before the server allocates in earnest.
     public static func applyServerSettings() {
         guard let mallopt = function("mallopt", as: (@convention(c) (Int32, Int32) -> Int32).self) else { return }
-        _ = mallopt(mmapThreshold, 32 << 20)
-        _ = mallopt(trimThreshold, 64 << 20)
         _ = mallopt(arenaMax, 4)
     }
 
