@@ -2,7 +2,9 @@
 public enum AccountRules {
     /// A pragmatic email check: one `@`, a dotted domain, no spaces, RFC 5321 length limits.
     public static func normalizedEmail(_ raw: String) -> String? {
-        let email = String(raw.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+        // Most addresses arrive trimmed: only copy when there is whitespace to cut (issue 13 profile).
+        let email = raw.first?.isWhitespace == true || raw.last?.isWhitespace == true
+            ? String(raw.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed()) : raw
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard email.utf8.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[0].utf8.count <= 64,
             parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),

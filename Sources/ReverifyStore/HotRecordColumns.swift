@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import ReverifyCore
+import Synchronization
 
 // The records every token check, silent authorize and refresh reads or writes, decoded and encoded column by
 // column. GRDB's Codable coding converted every column name to or from snake case (building a key map for each
@@ -13,13 +14,14 @@ extension SessionRecord {
         self.init(
             id: try row.decode(forColumn: "id"), secretHash: try row.decode(forColumn: "secret_hash"),
             userId: try row.decode(forColumn: "user_id"), createdAt: try row.decode(forColumn: "created_at"),
-            authTime: try row.decode(forColumn: "auth_time"), amr: try row.decodeJSON(forColumn: "amr"),
-            acr: try row.decode(forColumn: "acr"), verifications: try row.decodeJSON(forColumn: "verifications"),
+            authTime: try row.decode(forColumn: "auth_time"), amr: try row.decodeJSON(forColumn: "amr", memo: amrMemo),
+            acr: try row.decode(forColumn: "acr"),
+            verifications: try row.decodeJSON(forColumn: "verifications", memo: verificationsMemo),
             ipAddress: try row.decode(forColumn: "ip_address"), userAgent: try row.decode(forColumn: "user_agent"),
             deviceId: try row.decode(forColumn: "device_id"), lastSeenAt: try row.decode(forColumn: "last_seen_at"),
             idleExpiresAt: try row.decode(forColumn: "idle_expires_at"),
             expiresAt: try row.decode(forColumn: "expires_at"), revokedAt: try row.decode(forColumn: "revoked_at"),
-            levels: try row.decodeJSON(LevelHistory.self, forColumn: "levels"))
+            levels: try row.decodeJSON(forColumn: "levels", memo: levelsMemo))
     }
 }
 
@@ -189,7 +191,50 @@ private let recordJSONDecoder: JSONDecoder = {
     return decoder
 }()
 
+/// Decoded values of one JSON column, by their JSON text. A session's `amr`, `verifications` and `levels` change
+/// only when it verifies again but are read on every request it makes; parsing them was 5% of a silent
+/// authorize (issue 13 profile). Bounded: emptied when full.
+final class JSONColumnMemo<Value: Decodable & Sendable>: Sendable {
+    private let values = Mutex<[Data: Value]>([:])
+    let capacity: Int
+
+    init(capacity: Int = 1024) {
+        self.capacity = capacity
+    }
+
+    /// - Parameter json: may borrow the row's bytes; it is copied before it is kept.
+    func value(_ json: Data) throws -> Value {
+        if let known = values.withLock({ $0[json] }) { return known }
+        let value = try recordJSONDecoder.decode(Value.self, from: json)
+        let key = json.withUnsafeBytes { Data(bytes: $0.baseAddress!, count: $0.count) }
+        values.withLock { values in
+            if values.count >= capacity { values.removeAll(keepingCapacity: true) }
+            values[key] = value
+        }
+        return value
+    }
+
+    var count: Int { values.withLock { $0.count } }
+}
+
+private let amrMemo = JSONColumnMemo<[AMR]>()
+private let verificationsMemo = JSONColumnMemo<VerificationHistory>()
+private let levelsMemo = JSONColumnMemo<LevelHistory>()
+
 extension Row {
+    /// A JSON column decoded through `memo`.
+    func decodeJSON<Value>(forColumn column: String, memo: JSONColumnMemo<Value>) throws -> Value {
+        guard hasColumn(column) else {
+            throw DecodingError.keyNotFound(
+                RowColumnKey(stringValue: column), .init(codingPath: [], debugDescription: "no column \(column)"))
+        }
+        guard let value = try withUnsafeData(named: column, { data in try data.map { try memo.value($0) } }) else {
+            throw DecodingError.valueNotFound(
+                Value.self, .init(codingPath: [], debugDescription: "column \(column) is NULL"))
+        }
+        return value
+    }
+
     /// A column holding a JSON-encoded value (how GRDB stores Codable values that are not database values).
     func decodeJSON<Value: Decodable>(_ type: Value.Type = Value.self, forColumn column: String) throws -> Value {
         guard let value = try decodeJSONIfPresent(type, forColumn: column) else {

@@ -162,3 +162,35 @@ import Testing
         return values
     }
 }
+
+/// Session JSON columns are parsed once per distinct text (issue 13).
+@Suite struct JSONColumnMemoTests {
+    @Test func eachTextDecodesToItsOwnValue() throws {
+        let memo = JSONColumnMemo<[AMR]>()
+
+        let first = try memo.value(Data(#"["pwd"]"#.utf8))
+        let second = try memo.value(Data(#"["pwd","otp","mfa"]"#.utf8))
+        let again = try memo.value(Data(#"["pwd"]"#.utf8))
+
+        #expect(first == [.pwd])
+        #expect(second == [.pwd, .otp, .mfa])
+        #expect(again == [.pwd])
+        #expect(memo.count == 2)
+    }
+
+    @Test func aFullMemoStartsOver() throws {
+        let memo = JSONColumnMemo<[Int]>(capacity: 3)
+        for n in 0..<3 { _ = try memo.value(Data("[\(n)]".utf8)) }
+
+        #expect(try memo.value(Data("[7]".utf8)) == [7])
+
+        #expect(memo.count == 1)
+    }
+
+    @Test func malformedJSONIsAnErrorAndIsNotKept() {
+        let memo = JSONColumnMemo<[AMR]>()
+
+        #expect(throws: (any Error).self) { try memo.value(Data("nope".utf8)) }
+        #expect(memo.count == 0)
+    }
+}

@@ -58,15 +58,17 @@ public struct BrowserFamily: Equatable, Sendable {
     public let major: Int?
 
     /// Tokens in the order that disambiguates them: Edge and Opera also say Chrome, Chrome also says Safari.
-    private static let families = ["Edg", "OPR", "Firefox", "Chrome", "Safari"]
+    private static let families = ["Edg", "OPR", "Firefox", "Chrome", "Safari"].map { (name: $0, token: Array(($0 + "/").utf8)) }
 
     public init(userAgent: String?) {
         let ua = userAgent ?? ""
+        // Searched as bytes: the tokens are ASCII, and a search by Character cost 4% of a silent authorize
+        // (issue 13 profile).
         for family in Self.families {
-            guard let found = ua.firstRange(of: family + "/") else { continue }
-            let digits = ua[found.upperBound...].prefix { $0.isASCII && $0.isNumber }
-            self.family = family
-            self.major = family == "Safari" ? nil : Int(digits)
+            guard let found = ua.utf8.firstRange(of: family.token) else { continue }
+            let digits = ua.utf8[found.upperBound...].prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+            self.family = family.name
+            self.major = family.name == "Safari" ? nil : Int(Substring(digits))
             return
         }
         self.family = String(ua.prefix { $0 != "/" && $0 != " " }.prefix(40))
