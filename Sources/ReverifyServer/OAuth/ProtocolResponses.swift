@@ -68,9 +68,12 @@ enum FormParameters {
     /// Pairs in order; a value that is not valid percent-encoding is `nil`, so the rules reject it
     /// rather than guess.
     static func pairs(_ encoded: String) -> [(String, String?)] {
-        encoded.split(separator: "&", omittingEmptySubsequences: true).map { field in
-            let parts = field.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            return (decode(parts[0]) ?? String(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
+        // Split on the bytes `&` and `=`, as the WHATWG URL Standard's form parser does (5.1); splitting by
+        // Character was 4% of an introspection (issue 13 profile), and would not split before a combining mark.
+        encoded.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true).map { field in
+            let parts = field.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            let name = Substring(parts[0])
+            return (decode(name) ?? String(name), parts.count > 1 ? decode(Substring(parts[1])) : "")
         }
     }
 
