@@ -222,39 +222,30 @@ private let verificationsMemo = JSONColumnMemo<VerificationHistory>()
 private let levelsMemo = JSONColumnMemo<LevelHistory>()
 
 extension Row {
-    /// A JSON column decoded through `memo`.
+    /// A non-null JSON column decoded through `memo`.
     func decodeJSON<Value>(forColumn column: String, memo: JSONColumnMemo<Value>) throws -> Value {
-        guard hasColumn(column) else {
-            throw DecodingError.keyNotFound(
-                RowColumnKey(stringValue: column), .init(codingPath: [], debugDescription: "no column \(column)"))
-        }
-        guard let value = try withUnsafeData(named: column, { data in try data.map { try memo.value($0) } }) else {
+        guard let value = try jsonColumn(column, memo.value) else {
             throw DecodingError.valueNotFound(
                 Value.self, .init(codingPath: [], debugDescription: "column \(column) is NULL"))
         }
         return value
     }
 
-    /// A column holding a JSON-encoded value (how GRDB stores Codable values that are not database values).
-    func decodeJSON<Value: Decodable>(_ type: Value.Type = Value.self, forColumn column: String) throws -> Value {
-        guard let value = try decodeJSONIfPresent(type, forColumn: column) else {
-            throw DecodingError.valueNotFound(
-                type, .init(codingPath: [], debugDescription: "column \(column) is NULL or missing"))
-        }
-        return value
-    }
-
-    /// A nullable JSON column: `nil` for SQL NULL.
+    /// A nullable column holding a JSON-encoded value (how GRDB stores Codable values that are not database
+    /// values): `nil` for SQL NULL.
     func decodeJSONIfPresent<Value: Decodable>(_ type: Value.Type = Value.self, forColumn column: String) throws
         -> Value?
     {
+        try jsonColumn(column) { try recordJSONDecoder.decode(type, from: $0) }
+    }
+
+    /// The column's bytes through `decode`, `nil` for SQL NULL; a missing column is an error.
+    private func jsonColumn<Value>(_ column: String, _ decode: (Data) throws -> Value) throws -> Value? {
         guard hasColumn(column) else {
             throw DecodingError.keyNotFound(
                 RowColumnKey(stringValue: column), .init(codingPath: [], debugDescription: "no column \(column)"))
         }
-        return try withUnsafeData(named: column) { data in
-            try data.map { try recordJSONDecoder.decode(type, from: $0) }
-        }
+        return try withUnsafeData(named: column) { data in try data.map(decode) }
     }
 }
 
