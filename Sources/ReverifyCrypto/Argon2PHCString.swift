@@ -1,3 +1,4 @@
+import CArgon2
 import Foundation
 
 /// An Argon2id hash in the PHC string format `$argon2id$v=19$m=…,t=…,p=…$SALT$HASH` (salt and hash in
@@ -10,7 +11,7 @@ struct Argon2PHCString: Equatable {
     var salt: [UInt8]
     var hash: [UInt8]
 
-    init(version: UInt32 = 0x13, parameters: Argon2Parameters, salt: [UInt8], hash: [UInt8]) {
+    init(version: UInt32 = ARGON2_VERSION_13.rawValue, parameters: Argon2Parameters, salt: [UInt8], hash: [UInt8]) {
         self.version = version
         self.parameters = parameters
         self.salt = salt
@@ -27,7 +28,7 @@ struct Argon2PHCString: Equatable {
     init?(_ phc: String) {
         let fields = phc.split(separator: "$", omittingEmptySubsequences: false)
         guard fields.count == 6, fields[0].isEmpty, fields[1] == "argon2id",
-            fields[2].hasPrefix("v="), let version = UInt32(fields[2].dropFirst(2)), version == 0x10 || version == 0x13
+            fields[2].hasPrefix("v="), let version = UInt32(fields[2].dropFirst(2)), version == ARGON2_VERSION_10.rawValue || version == ARGON2_VERSION_13.rawValue
         else { return nil }
         var values: [Substring: UInt32] = [:]
         for pair in fields[3].split(separator: ",", omittingEmptySubsequences: false) {

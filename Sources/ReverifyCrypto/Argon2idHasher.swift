@@ -86,8 +86,8 @@ public struct Argon2idHasher: Sendable {
         let background = backgroundPriority
         let result = try? await threadPool.runIfActive { () -> PasswordVerification in
             if background { Self.lowerThreadPriority() }
-            guard Self.verifyBlocking(password, phc: phc) else { return .invalid }
-            return Self.parameters(of: phc) == params ? .valid : .validNeedsRehash
+            guard let stored = Argon2PHCString(phc), Self.verifyBlocking(password, stored) else { return .invalid }
+            return stored.parameters == params ? .valid : .validNeedsRehash
         }
         return result ?? .invalid
     }
@@ -116,7 +116,8 @@ public struct Argon2idHasher: Sendable {
         let status = out.withUnsafeMutableBufferPointer { out in
             pwd.withUnsafeMutableBufferPointer { pwd in
                 salt.withUnsafeMutableBufferPointer { salt in
-                    var context = context(out: out, pwd: pwd, salt: salt, parameters: parameters, version: 0x13)
+                    var context = context(
+                        out: out, pwd: pwd, salt: salt, parameters: parameters, version: ARGON2_VERSION_13.rawValue)
                     return argon2id_ctx(&context)
                 }
             }
@@ -125,18 +126,23 @@ public struct Argon2idHasher: Sendable {
         return Argon2PHCString(parameters: parameters, salt: salt, hash: out).encoded
     }
 
+    static func verifyBlocking(_ password: String, phc: String) -> Bool {
+        Argon2PHCString(phc).map { verifyBlocking(password, $0) } ?? false
+    }
+
     /// Verifies through a libargon2 context whose working memory comes from ``Argon2Memory``;
     /// `argon2_verify_ctx` compares the digests in constant time.
-    static func verifyBlocking(_ password: String, phc: String) -> Bool {
+    static func verifyBlocking(_ password: String, _ stored: Argon2PHCString) -> Bool {
         var pwd = Array(password.utf8)
-        guard !pwd.isEmpty, pwd.count <= maximumPasswordBytes, var decoded = Argon2PHCString(phc) else { return false }
-        var out = [UInt8](repeating: 0, count: decoded.hash.count)
-        let expected = decoded.hash.map { CChar(bitPattern: $0) }
+        guard !pwd.isEmpty, pwd.count <= maximumPasswordBytes else { return false }
+        var salt = stored.salt
+        var out = [UInt8](repeating: 0, count: stored.hash.count)
+        let expected = stored.hash.map { CChar(bitPattern: $0) }
         let status = out.withUnsafeMutableBufferPointer { out in
             pwd.withUnsafeMutableBufferPointer { pwd in
-                decoded.salt.withUnsafeMutableBufferPointer { salt in
+                salt.withUnsafeMutableBufferPointer { salt in
                     var context = context(
-                        out: out, pwd: pwd, salt: salt, parameters: decoded.parameters, version: decoded.version)
+                        out: out, pwd: pwd, salt: salt, parameters: stored.parameters, version: stored.version)
                     return argon2_verify_ctx(&context, expected, Argon2_id)
                 }
             }
@@ -156,17 +162,8 @@ public struct Argon2idHasher: Sendable {
             free_cbk: Argon2Memory.free, flags: 0)  // ARGON2_DEFAULT_FLAGS, a macro Swift does not import
     }
 
-    /// Reads `m`, `t` and `p` back out of a PHC string.
+    /// Reads `m`, `t` and `p` back out of a well-formed Argon2id PHC string.
     public static func parameters(of phc: String) -> Argon2Parameters? {
-        let fields = phc.split(separator: "$")
-        guard fields.count == 5, fields[0] == "argon2id" else { return nil }
-        var values: [Substring: UInt32] = [:]
-        for pair in fields[2].split(separator: ",") {
-            let kv = pair.split(separator: "=", maxSplits: 1)
-            guard kv.count == 2, let v = UInt32(kv[1]) else { return nil }
-            values[kv[0]] = v
-        }
-        guard let m = values["m"], let t = values["t"], let p = values["p"] else { return nil }
-        return Argon2Parameters(memoryKiB: m, iterations: t, parallelism: p)
+        Argon2PHCString(phc)?.parameters
     }
 }
