@@ -154,6 +154,13 @@ public struct RefreshTokenRecord: SnakeCaseRecord, Equatable {
         self.createdAt = createdAt
         self.expiresAt = expiresAt
     }
+
+    /// Whether presenting this token at `now` is a replay: it was already rotated, and not within `grace`
+    /// seconds (a client retrying a lost response). RFC 9700 4.14.2: a replay revokes the whole family.
+    public func isReplay(at now: UnixTime, grace: Seconds) -> Bool {
+        guard let usedAt else { return false }
+        return !(grace > 0 && usedAt <= now && now - usedAt <= grace)
+    }
 }
 
 /// A row of `access_tokens`: the `jti` of each JWT access token, so it can be revoked and introspected.

@@ -427,10 +427,7 @@ public final class SQLiteStore: Store {
             guard var token = try Self.refreshToken(hash: hash, db), let grant = try Self.grant(id: token.grantId, db)
             else { return .unknown }
             if let error = validate(grant) { return .rejected(error) }
-            let withinGrace = token.usedAt.map { usedAt in
-                reuseGrace > 0 && usedAt <= now && now - usedAt <= reuseGrace
-            } ?? false
-            if (token.usedAt != nil && !withinGrace) || grant.revokedAt != nil {
+            if token.isReplay(at: now, grace: reuseGrace) || grant.revokedAt != nil {
                 // RFC 9700 4.14.2: reuse of a rotated refresh token revokes the whole family.
                 try Self.revokeGrants(GrantRecord.filter(key: grant.id), at: now, reason: "refresh_reuse", db: db)
                 if token.usedAt != nil {

@@ -117,10 +117,7 @@ extension PostgresStore {
                 let grant = try await Self.grant(id: token.grantId, tx)
             else { return .unknown }
             if let error = validate(grant) { return .rejected(error) }
-            let withinGrace = token.usedAt.map { usedAt in
-                reuseGrace > 0 && usedAt <= now && now - usedAt <= reuseGrace
-            } ?? false
-            if (token.usedAt != nil && !withinGrace) || grant.revokedAt != nil {
+            if token.isReplay(at: now, grace: reuseGrace) || grant.revokedAt != nil {
                 // RFC 9700 4.14.2: reuse of a rotated refresh token revokes the whole family.
                 try await Self.revokeGrants([grant.id], at: now, reason: "refresh_reuse", tx)
                 if token.usedAt != nil {
