@@ -199,41 +199,21 @@ extension SQLiteStore {
         try await writer.write { db in
             // The endpoint may have been removed while the request was in flight: nothing left to record.
             guard var delivery = try WebhookDeliveryRecord.fetchOne(db, key: report.deliveryId) else { return }
-            try WebhookAttemptRecord(
-                deliveryId: report.deliveryId, attempt: report.attempt, worker: report.owner, startedAtMs: report.startedAt,
-                latencyMs: max(0, (report.finishedAt - report.startedAt).wholeMilliseconds), httpStatus: report.httpStatus,
-                error: report.error
-            ).insert(db)
+            try report.attemptRecord.insert(db)
             if let renewal = report.renewLeaseUntil {
                 try WebhookDeliveryRecord.filter(
                     Column("endpoint_id") == report.endpointId && Column("lease_owner") == report.owner
                         && Column("status") == WebhookDeliveryStatus.delivering && Column("id") != report.deliveryId
                 ).updateAll(db, Column("lease_expires_at_ms").set(to: renewal))
             }
-            // A worker whose lease expired and was taken over must not overwrite the new owner's state.
-            guard delivery.status == .delivering, delivery.leaseOwner == report.owner else { return }
-            delivery.attempts = report.attempt
-            delivery.lastStatus = report.httpStatus
-            delivery.lastError = report.error
-            delivery.leaseOwner = nil
-            delivery.leaseExpiresAtMs = nil
+            guard delivery.apply(report) else { return }
             switch report.decision {
-            case .delivered:
-                delivery.status = .delivered
-                delivery.deliveredAtMs = report.finishedAt
-            case .retry(let at, let pause):
-                delivery.status = .pending
-                delivery.nextAttemptAtMs = at
-                if let pause {
-                    try WebhookEndpointRecord.filter(key: report.endpointId)
-                        .filter(Column("paused_until_ms") == nil || Column("paused_until_ms") < pause)
-                        .updateAll(db, Column("paused_until_ms").set(to: pause))
-                }
-            case .dead:
-                delivery.status = .dead
+            case .retry(_, let pause?):
+                try WebhookEndpointRecord.filter(key: report.endpointId)
+                    .filter(Column("paused_until_ms") == nil || Column("paused_until_ms") < pause)
+                    .updateAll(db, Column("paused_until_ms").set(to: pause))
             case .disableEndpoint:
-                delivery.status = .dead
-                let reason = "the receiver answered 410 Gone"
+                let reason = WebhookAttemptReport.goneReason
                 try WebhookEndpointRecord.filter(key: report.endpointId).updateAll(
                     db, Column("disabled_at").set(to: report.finishedAt.unixTime), Column("disabled_reason").set(to: reason))
                 try WebhookDeliveryRecord.filter(
@@ -242,6 +222,8 @@ extension SQLiteStore {
                 ).updateAll(
                     db, Column("status").set(to: WebhookDeliveryStatus.dead), Column("lease_owner").set(to: nil),
                     Column("lease_expires_at_ms").set(to: nil), Column("last_error").set(to: "endpoint disabled: \(reason)"))
+            case .delivered, .retry, .dead:
+                break
             }
             try delivery.update(db)
         }

@@ -122,3 +122,40 @@ public struct WebhookAttemptReport: Sendable, Equatable {
         self.renewLeaseUntil = renewLeaseUntil
     }
 }
+
+extension WebhookAttemptReport {
+    /// The `last_error` of the endpoint's other deliveries when a `410 Gone` disables it.
+    static let goneReason = "the receiver answered 410 Gone"
+
+    /// The attempt's own row.
+    var attemptRecord: WebhookAttemptRecord {
+        WebhookAttemptRecord(
+            deliveryId: deliveryId, attempt: attempt, worker: owner, startedAtMs: startedAt,
+            latencyMs: max(0, (finishedAt - startedAt).wholeMilliseconds), httpStatus: httpStatus, error: error)
+    }
+}
+
+extension WebhookDeliveryRecord {
+    /// Applies its owner's report of an attempt to the delivery, the same on every store; `false`, and nothing
+    /// changed, when the report no longer applies: a worker whose lease expired and was taken over must not
+    /// overwrite the new owner's state. The endpoint-wide effects (a pause, a `410`) are the store's to write.
+    mutating func apply(_ report: WebhookAttemptReport) -> Bool {
+        guard status == .delivering, leaseOwner == report.owner else { return false }
+        attempts = report.attempt
+        lastStatus = report.httpStatus
+        lastError = report.error
+        leaseOwner = nil
+        leaseExpiresAtMs = nil
+        switch report.decision {
+        case .delivered:
+            status = .delivered
+            deliveredAtMs = report.finishedAt
+        case .retry(let at, _):
+            status = .pending
+            nextAttemptAtMs = at
+        case .dead, .disableEndpoint:
+            status = .dead
+        }
+        return true
+    }
+}

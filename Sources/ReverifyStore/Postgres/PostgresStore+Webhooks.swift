@@ -280,11 +280,7 @@ extension PostgresStore {
                 var delivery = try await tx.fetchOne(
                     WebhookDeliveryRecord.self, "SELECT * FROM webhook_deliveries WHERE id = ?", [report.deliveryId])
             else { return }
-            try await tx.insert(
-                WebhookAttemptRecord(
-                    deliveryId: report.deliveryId, attempt: report.attempt, worker: report.owner, startedAtMs: report.startedAt,
-                    latencyMs: max(0, (report.finishedAt - report.startedAt).wholeMilliseconds), httpStatus: report.httpStatus,
-                    error: report.error))
+            try await tx.insert(report.attemptRecord)
             if let renewal = report.renewLeaseUntil {
                 try await tx.execute(
                     """
@@ -292,32 +288,16 @@ extension PostgresStore {
                     WHERE endpoint_id = ? AND lease_owner = ? AND status = ? AND id <> ?
                     """, [renewal, report.endpointId, report.owner, WebhookDeliveryStatus.delivering, report.deliveryId])
             }
-            // A worker whose lease expired and was taken over must not overwrite the new owner's state.
-            guard delivery.status == .delivering, delivery.leaseOwner == report.owner else { return }
-            delivery.attempts = report.attempt
-            delivery.lastStatus = report.httpStatus
-            delivery.lastError = report.error
-            delivery.leaseOwner = nil
-            delivery.leaseExpiresAtMs = nil
+            guard delivery.apply(report) else { return }
             switch report.decision {
-            case .delivered:
-                delivery.status = .delivered
-                delivery.deliveredAtMs = report.finishedAt
-            case .retry(let at, let pause):
-                delivery.status = .pending
-                delivery.nextAttemptAtMs = at
-                if let pause {
-                    try await tx.execute(
-                        """
-                        UPDATE webhook_endpoints SET paused_until_ms = ?
-                        WHERE id = ? AND (paused_until_ms IS NULL OR paused_until_ms < ?)
-                        """, [pause, report.endpointId, pause])
-                }
-            case .dead:
-                delivery.status = .dead
+            case .retry(_, let pause?):
+                try await tx.execute(
+                    """
+                    UPDATE webhook_endpoints SET paused_until_ms = ?
+                    WHERE id = ? AND (paused_until_ms IS NULL OR paused_until_ms < ?)
+                    """, [pause, report.endpointId, pause])
             case .disableEndpoint:
-                delivery.status = .dead
-                let reason = "the receiver answered 410 Gone"
+                let reason = WebhookAttemptReport.goneReason
                 try await tx.execute(
                     "UPDATE webhook_endpoints SET disabled_at = ?, disabled_reason = ? WHERE id = ?",
                     [report.finishedAt.unixTime, reason, report.endpointId])
@@ -327,6 +307,8 @@ extension PostgresStore {
                     WHERE endpoint_id = ? AND id <> ? AND status IN ('pending', 'delivering')
                     """,
                     [WebhookDeliveryStatus.dead, "endpoint disabled: \(reason)", report.endpointId, report.deliveryId])
+            case .delivered, .retry, .dead:
+                break
             }
             try await tx.update(delivery)
         }
