@@ -125,7 +125,7 @@ let package = Package(
         .testTarget(
             name: "ReverifyCryptoTests",
             dependencies: [
-                "ReverifyCrypto", .product(name: "JWTKit", package: "jwt-kit"),
+                "ReverifyCrypto", .product(name: "JWTKit", package: "jwt-kit"), .product(name: "NIOPosix", package: "swift-nio"),
                 // Passkey tests sign as an authenticator would.
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto"),
             ],

@@ -59,9 +59,10 @@ public struct Argon2idHasher: Sendable {
     /// Whether hashing threads run at a lower scheduling priority than request handling.
     public let backgroundPriority: Bool
 
-    /// - Parameter backgroundPriority: lower the priority of `threadPool`'s threads (Linux nice 10) before
-    ///   hashing on them, so a password flood takes idle CPU first and request handling keeps its latency
-    ///   (issue 13). Only for a pool that does nothing else.
+    /// - Parameter backgroundPriority: move `threadPool`'s threads to Linux's `SCHED_IDLE` policy before hashing
+    ///   on them, so a password flood takes only CPU that request handling leaves and request handling keeps
+    ///   its latency (issue 13). Only for a pool that does nothing else: the threads never get their priority
+    ///   back.
     public init(
         parameters: Argon2Parameters = .owaspMinimum, threadPool: NIOThreadPool = .singleton, backgroundPriority: Bool = false
     ) {
@@ -98,13 +99,21 @@ public struct Argon2idHasher: Sendable {
         try await hash(OpaqueToken.generate().value)
     }
 
-    /// Linux keeps a nice value per thread, and `setpriority(PRIO_PROCESS, 0, …)` sets the calling thread's
-    /// (setpriority(2), NOTES). Lowering it again is a no-op, so it is simply done before every hash.
+    /// Moves the calling thread to `SCHED_IDLE`: it runs only when no normal thread wants the CPU, and a normal
+    /// thread that wakes takes the CPU from it at once. Nice 10 was not enough: on a kernel with EEVDF's
+    /// run-to-parity, a woken request thread still waited out the hashing thread's slice, at every hand-off of
+    /// every request, and silent authorize and refresh ran at a third of their speed during a password flood
+    /// (issue 13). Linux keeps the policy per thread (sched(7)), and setting it again is a no-op, so it is
+    /// simply done before every hash.
     static func lowerThreadPriority() {
         #if os(Linux)
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        var parameters = sched_param(sched_priority: 0)
+        _ = sched_setscheduler(0, schedIdle, &parameters)
         #endif
     }
+
+    /// `SCHED_IDLE` from `<sched.h>`, which Glibc's Swift module leaves out (it is behind `_GNU_SOURCE`).
+    static let schedIdle: Int32 = 5
 
     /// Hashes through a libargon2 context whose working memory comes from ``Argon2Memory``.
     static func hashBlocking(_ password: String, parameters: Argon2Parameters) throws -> String {

@@ -1,4 +1,5 @@
 import CArgon2
+import NIOPosix
 @testable import ReverifyCrypto
 import XCTest
 
@@ -11,6 +12,34 @@ final class Argon2idHasherTests: XCTestCase {
         XCTAssertTrue(phc.hasPrefix("$argon2id$v=19$m=1024,t=1,p=1$"), phc)
         XCTAssertEqual(phc.split(separator: "$").count, 5)
     }
+
+    #if os(Linux)
+    /// Issue 13: a password flood must only take CPU that request handling leaves. Nice values did not give that
+    /// (a woken request thread waited out the hashing thread's slice); `SCHED_IDLE` does.
+    func testBackgroundHashingThreadsRunUnderSchedIdle() async throws {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        let background = Argon2idHasher(parameters: hasher.parameters, threadPool: pool, backgroundPriority: true)
+
+        _ = try await background.hash("correct horse battery staple")
+
+        let policy = try await pool.runIfActive { sched_getscheduler(0) }
+        try await pool.shutdownGracefully()
+        XCTAssertEqual(policy, Argon2idHasher.schedIdle)
+    }
+
+    func testHashingOnASharedPoolLeavesItsThreadsAlone() async throws {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        let foreground = Argon2idHasher(parameters: hasher.parameters, threadPool: pool)
+
+        _ = try await foreground.hash("correct horse battery staple")
+
+        let policy = try await pool.runIfActive { sched_getscheduler(0) }
+        try await pool.shutdownGracefully()
+        XCTAssertEqual(policy, SCHED_OTHER)
+    }
+    #endif
 
     func testDefaultParametersMeetOWASPMinimum() {
         let p = Argon2Parameters.owaspMinimum
