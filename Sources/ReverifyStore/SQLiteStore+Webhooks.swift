@@ -144,36 +144,29 @@ extension SQLiteStore {
     public func claimWebhookDeliveries(_ request: WebhookClaimRequest) async throws -> [WebhookClaim] {
         guard request.maximumEndpoints > 0, request.deliveriesPerEndpoint > 0 else { return [] }
         let now = request.now
-        // Due: pending and scheduled, or still "delivering" under an expired lease (its worker died).
-        // Ready endpoints: enabled, not paused, and no live lease on any of their deliveries.
-        let dueSQL = """
-            FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-            WHERE d.status IN ('pending', 'delivering') AND d.next_attempt_at_ms <= :now
-              AND (d.status = 'pending' OR d.lease_expires_at_ms IS NULL OR d.lease_expires_at_ms <= :now)
-              AND e.disabled_at IS NULL AND (e.paused_until_ms IS NULL OR e.paused_until_ms <= :now)
-              AND NOT EXISTS (
-                SELECT 1 FROM webhook_deliveries l
-                WHERE l.endpoint_id = d.endpoint_id AND l.status = 'delivering' AND l.lease_expires_at_ms > :now)
-            """
-        let arguments: StatementArguments = ["now": now]
         // Most polls find nothing: look first in a read, without taking the write lock.
         let anyDue = try await writer.read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 \(dueSQL))", arguments: arguments) ?? false
+            try Bool.fetchOne(db, sql: Self.anyDeliveryDueSQL, arguments: ["now": now]) ?? false
         }
         guard anyDue else { return [] }
         return try await writer.write { db in
-            // The endpoints whose oldest due delivery is oldest, then each one's first deliveries in event order.
-            let endpointIDs = try WebhookEndpointID.fetchAll(
-                db,
-                sql: "SELECT d.endpoint_id \(dueSQL) GROUP BY d.endpoint_id ORDER BY MIN(d.event_seq) LIMIT :limit",
-                arguments: ["now": now, "limit": request.maximumEndpoints + request.excludingEndpoints.count]
-            ).filter { !request.excludingEndpoints.contains($0) }.prefix(request.maximumEndpoints)
+            // Every query below walks an endpoint's deliveries in event order and stops at what it takes, so a
+            // claim costs the same behind a backlog of 100,000 events as behind one (issue 13).
+            let ready = try Row.fetchAll(db, sql: Self.readyEndpointsSQL, arguments: ["now": now])
+                .compactMap { row -> (id: WebhookEndpointID, firstDue: Int64)? in
+                    let id: WebhookEndpointID = row["id"]
+                    let firstDue = [row["first_pending"], row["first_expired"]].compactMap { $0 as Int64? }.min()
+                    guard let firstDue, !request.excludingEndpoints.contains(id) else { return nil }
+                    return (id, firstDue)
+                }
+                // The endpoints whose oldest due delivery is oldest, then each one's first deliveries in event order.
+                .sorted { ($0.firstDue, $0.id.rawValue) < ($1.firstDue, $1.id.rawValue) }
+                .prefix(request.maximumEndpoints)
             var claims: [WebhookClaim] = []
-            for endpointID in endpointIDs {
+            for (endpointID, _) in ready {
                 guard let endpoint = try WebhookEndpointRecord.fetchOne(db, key: endpointID).map(self.opened) else { continue }
                 let chosen = try WebhookDeliveryRecord.fetchAll(
-                    db,
-                    sql: "SELECT d.* \(dueSQL) AND d.endpoint_id = :endpoint ORDER BY d.event_seq, d.id LIMIT :limit",
+                    db, sql: Self.dueDeliveriesSQL,
                     arguments: ["now": now, "endpoint": endpointID, "limit": request.deliveriesPerEndpoint])
                 let ids = chosen.compactMap(\.id)
                 try WebhookDeliveryRecord.filter(keys: ids).updateAll(
@@ -194,6 +187,54 @@ extension SQLiteStore {
             return claims
         }
     }
+
+    // A delivery is due when it is pending and its time has come, or "delivering" under an expired lease (its
+    // worker died). The two are looked up apart, each on `webhook_deliveries_endpoint_due` (endpoint, status,
+    // event_seq, next_attempt_at_ms), so each lookup reads the index in event order and stops at its LIMIT.
+
+    /// Whether any delivery anywhere is due: the cheap check a poll makes before taking the write lock.
+    static let anyDeliveryDueSQL = """
+        SELECT EXISTS (
+            SELECT 1 FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+            WHERE d.status IN ('pending', 'delivering') AND d.next_attempt_at_ms <= :now
+              AND (d.status = 'pending' OR d.lease_expires_at_ms IS NULL OR d.lease_expires_at_ms <= :now)
+              AND e.disabled_at IS NULL AND (e.paused_until_ms IS NULL OR e.paused_until_ms <= :now))
+        """
+
+    /// Endpoints a worker may take: enabled, not paused, no live lease on any of their deliveries (one worker
+    /// per endpoint, `0003_webhooks.sql`); with the event sequence of each one's oldest due delivery of
+    /// either kind (NULL when it has none).
+    static let readyEndpointsSQL = """
+        SELECT e.id,
+            (SELECT d.event_seq FROM webhook_deliveries d INDEXED BY webhook_deliveries_endpoint_due
+             WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at_ms <= :now
+             ORDER BY d.event_seq LIMIT 1) AS first_pending,
+            (SELECT d.event_seq FROM webhook_deliveries d INDEXED BY webhook_deliveries_endpoint_due
+             WHERE d.endpoint_id = e.id AND d.status = 'delivering' AND d.next_attempt_at_ms <= :now
+               AND (d.lease_expires_at_ms IS NULL OR d.lease_expires_at_ms <= :now)
+             ORDER BY d.event_seq LIMIT 1) AS first_expired
+        FROM webhook_endpoints e
+        WHERE e.disabled_at IS NULL AND (e.paused_until_ms IS NULL OR e.paused_until_ms <= :now)
+          AND NOT EXISTS (
+            SELECT 1 FROM webhook_deliveries l
+            WHERE l.endpoint_id = e.id AND l.status = 'delivering' AND l.lease_expires_at_ms > :now)
+        """
+
+    /// One endpoint's first `:limit` due deliveries in event order, of both kinds. Without the `INDEXED BY`,
+    /// SQLite's planner prefers `webhook_deliveries_due` here and sorts every due delivery of the endpoint.
+    static let dueDeliveriesSQL = """
+        SELECT * FROM (
+            SELECT * FROM webhook_deliveries INDEXED BY webhook_deliveries_endpoint_due
+            WHERE endpoint_id = :endpoint AND status = 'pending' AND next_attempt_at_ms <= :now
+            ORDER BY event_seq LIMIT :limit)
+        UNION ALL
+        SELECT * FROM (
+            SELECT * FROM webhook_deliveries INDEXED BY webhook_deliveries_endpoint_due
+            WHERE endpoint_id = :endpoint AND status = 'delivering' AND next_attempt_at_ms <= :now
+              AND (lease_expires_at_ms IS NULL OR lease_expires_at_ms <= :now)
+            ORDER BY event_seq LIMIT :limit)
+        ORDER BY event_seq, id LIMIT :limit
+        """
 
     public func recordWebhookAttempt(_ report: WebhookAttemptReport) async throws {
         try await writer.write { db in

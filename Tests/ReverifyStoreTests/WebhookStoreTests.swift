@@ -298,6 +298,86 @@ struct WebhookHarness: Sendable {
         #expect(again.first?.deliveries.first?.event.id == first.first?.deliveries.first?.event.id, "same webhook-id")
     }
 
+    @Test(arguments: Backend.all) func anExpiredLeaseAndPendingDeliveriesAreClaimedTogetherInEventOrder(_ backend: Backend)
+        async throws
+    {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let hooks = WebhookHarness(fixture: fixture)
+        let target = try await hooks.endpoint()
+        let first = [try await hooks.testEvent(target), try await hooks.testEvent(target)]
+        let now = UnixMilliseconds.wallClock()
+        #expect(try await hooks.claim("crashed", at: now, lease: .seconds(20), per: 2).first?.deliveries.count == 2)
+        let later = [try await hooks.testEvent(target), try await hooks.testEvent(target)]
+
+        let claim = try await hooks.claim("w2", at: now + .seconds(21), per: 3)
+
+        #expect(claim.first?.deliveries.map(\.event.id) == first + [later[0]])
+        #expect(claim.first?.deliveries.allSatisfy { $0.delivery.leaseOwner == "w2" } == true)
+    }
+
+    @Test(arguments: Backend.all) func endpointsWithTheOldestDueDeliveryAreClaimedFirstAndExcludedOnesSkipped(
+        _ backend: Backend
+    ) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let hooks = WebhookHarness(fixture: fixture)
+        let (a, b, c) = (try await hooks.endpoint(), try await hooks.endpoint(), try await hooks.endpoint())
+        _ = try await hooks.testEvent(b)
+        _ = try await hooks.testEvent(c)
+        _ = try await hooks.testEvent(a)
+        let now = UnixMilliseconds.wallClock()
+
+        let two = try await fixture.store.claimWebhookDeliveries(
+            WebhookClaimRequest(owner: "w1", now: now, leaseUntil: now + .seconds(30), maximumEndpoints: 2, deliveriesPerEndpoint: 5))
+        let skipping = try await fixture.store.claimWebhookDeliveries(
+            WebhookClaimRequest(
+                owner: "w2", now: now, leaseUntil: now + .seconds(30), maximumEndpoints: 2, deliveriesPerEndpoint: 5,
+                excludingEndpoints: [a.id]))
+
+        #expect(two.map(\.endpoint.id) == [b.id, c.id])
+        #expect(skipping.isEmpty, "b and c are leased, and a is excluded")
+    }
+
+    @Test(arguments: Backend.all) func aBacklogIsClaimedBatchByBatchInEventOrder(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let hooks = WebhookHarness(fixture: fixture)
+        let target = try await hooks.endpoint()
+        var ids: [WebhookEventID] = []
+        for _ in 0..<30 { ids.append(try await hooks.testEvent(target)) }
+
+        var batches: [[WebhookEventID]] = []
+        while let batch = try await hooks.claim(per: 8).first?.deliveries {
+            for item in batch { try await fixture.store.recordWebhookAttempt(hooks.report(item, .delivered)) }
+            batches.append(batch.map(\.event.id))
+        }
+
+        #expect(batches.map(\.count) == [8, 8, 8, 6])
+        #expect(batches.flatMap { $0 } == ids)
+    }
+
+    /// Issue 13: a claim behind a backlog reads the endpoint's index in event order and stops at its batch. Had
+    /// SQLite picked `webhook_deliveries_due` (which it prefers without the hint), it would sort every due row.
+    @Test func sqliteClaimsWalkTheEndpointIndexInEventOrder() async throws {
+        let fixture = try await StoreFixture.make(.sqlite)
+        defer { fixture.remove() }
+        let plans = try await fixture.sqliteStore.writer.read { db in
+            try [SQLiteStore.readyEndpointsSQL, SQLiteStore.dueDeliveriesSQL].map { sql in
+                try String.fetchAll(
+                    db, sql: "EXPLAIN QUERY PLAN " + sql,
+                    arguments: ["now": 1_795_000_000_000, "endpoint": "whe_1", "limit": 50], adapter: SuffixRowAdapter(fromIndex: 3))
+            }
+        }
+        for plan in plans {
+            let deliveryLookups = plan.filter { $0.contains("webhook_deliveries") }
+            #expect(deliveryLookups.count >= 2)
+            #expect(deliveryLookups.allSatisfy { $0.contains("INDEX webhook_deliveries_endpoint_due") }, "\(plan)")
+        }
+        #expect(!plans[0].contains { $0.contains("TEMP B-TREE") }, "\(plans[0])")
+        #expect(plans[1].filter { $0.contains("TEMP B-TREE") }.count == 2, "only the merge of the two batches is sorted: \(plans[1])")
+    }
+
     @Test(arguments: Backend.all) func twoProcessesOnOneDatabaseNeverClaimTheSameDelivery(_ backend: Backend) async throws {
         let fixture = try await StoreFixture.make(backend)
         defer { fixture.remove() }
