@@ -31,6 +31,12 @@ public final class SQLiteStore: Store {
         try migrations.migrate(writer)
     }
 
+    /// A checkpointer for the server to run beside the writer (``WALCheckpointer``); `nil` for a writer that is
+    /// not a file's pool.
+    public func walCheckpointer() throws -> WALCheckpointer? {
+        try (writer as? DatabasePool).map { try WALCheckpointer(pool: $0) }
+    }
+
     public func schemaStatus() async throws -> SchemaStatus {
         try migrations.status(writer)
     }

@@ -119,6 +119,9 @@ struct Serve: AsyncParsableCommand {
         if let policy {
             background.append(RiskPolicyReloader(path: policy, holder: services.riskPolicy, logger: logger))
         }
+        if let checkpointer = try (store as? SQLiteStore)?.walCheckpointer() {
+            background.append(WALCheckpointService(checkpointer: checkpointer, logger: logger))
+        }
         if retentionIntervalSeconds > 0 {
             background.append(
                 RetentionService(
