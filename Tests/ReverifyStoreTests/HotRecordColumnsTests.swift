@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import ReverifyCore
+import ReverifyCrypto
 @testable import ReverifyStore
 import Testing
 
@@ -98,6 +99,47 @@ import Testing
         }
         #expect(audits.suffix(2) == [fullAudit, sparseAudit])
 
+        let endpoint = WebhookEndpointRecord(
+            id: WebhookEndpointID(rawValue: "whe_1"), url: "https://hooks.example/in", eventTypes: nil, allowPrivate: false,
+            secret: WebhookSecret.generate().encoded, createdAt: t)
+        try await f.store.createWebhookEndpoint(endpoint)
+        for id in ["evt_1", "evt_2"] {
+            try await f.store.enqueueWebhookEvent(
+                WebhookEvent(id: WebhookEventID(rawValue: id), type: .test, createdAt: t, data: WebhookEventData(endpointId: endpoint.id)),
+                to: endpoint.id)
+        }
+        let stored = try await f.rows("SELECT * FROM webhook_deliveries ORDER BY event_seq").map {
+            try FetchableRecordDecoder().decode(WebhookDeliveryRecord.self, from: $0.row)
+        }
+        var leased = try #require(stored.first)
+        leased.status = .delivering
+        leased.attempts = 2
+        leased.leaseOwner = "w1"
+        leased.leaseExpiresAtMs = UnixMilliseconds(rawValue: 1_795_000_030_000)
+        leased.lastStatus = 503
+        leased.lastError = "HTTP 503"
+        leased.deliveredAtMs = UnixMilliseconds(rawValue: 1_795_000_031_000)
+        let untouched = try #require(stored.last)
+        try await f.execute("DELETE FROM webhook_deliveries WHERE id = ?", [leased.id])
+        try await f.insert(leased)
+        try await expectBothDecodings(
+            f, "webhook_deliveries", key: "CAST(id AS TEXT)", [leased, untouched].map { (String($0.id!), $0) })
+        let answered = WebhookAttemptRecord(
+            deliveryId: leased.id!, attempt: 1, worker: "w1", startedAtMs: UnixMilliseconds(rawValue: 1_795_000_000_000),
+            latencyMs: 12, httpStatus: 503, error: "HTTP 503")
+        let unanswered = WebhookAttemptRecord(
+            deliveryId: leased.id!, attempt: 2, worker: "w1", startedAtMs: UnixMilliseconds(rawValue: 1_795_000_001_000),
+            latencyMs: 15_000, httpStatus: nil, error: nil)
+        for attempt in [answered, unanswered] { try await f.insert(attempt) }
+        let attempts = try await f.rows("SELECT * FROM webhook_attempts ORDER BY id").map {
+            var decoded = try FetchableRecordDecoder().decode(WebhookAttemptRecord.self, from: $0.row)
+            decoded.id = nil
+            return decoded
+        }
+        #expect(attempts == [answered, unanswered])
+
+        try await expectEveryColumnWritten(f, "webhook_deliveries", leased)
+        try await expectEveryColumnWritten(f, "webhook_attempts", answered)
         try await expectEveryColumnWritten(f, "sessions", fullSession)
         try await expectEveryColumnWritten(f, "grants", fullGrant)
         try await expectEveryColumnWritten(f, "authorization_codes", usedCode)
