@@ -6,8 +6,8 @@ import GRDB
 /// SQLite's automatic checkpoint runs on the connection that commits, inside the commit that crosses
 /// 1,000 log pages: every few hundred writes one request waited for thousands of pages to be copied and
 /// two `fsync`s, and every request queued behind the writer waited with it. With it off and no checkpoint
-/// at all, refresh p99 fell from ~7.5 to ~5 ms and a password flood's silent authorize from ~1,150 to
-/// ~1,450/s. A bigger automatic threshold raised throughput the same way but tripled p99: fewer, longer stops.
+/// at all, refresh p99 fell from ~7 to 4-6 ms and a password flood's silent authorize rose from ~1,200 to
+/// ~1,500/s. A bigger automatic threshold raised throughput the same way but tripled p99: fewer, longer stops.
 ///
 /// So the writer stops checkpointing (``takeOver()``) and ``pass()`` runs every so often on this connection,
 /// beside the writer (SQLite lets a checkpoint run while a transaction commits). One thing it cannot do from
