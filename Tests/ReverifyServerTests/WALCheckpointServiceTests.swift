@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import Logging
-import ReverifyServer
+@testable import ReverifyServer
 import ReverifyStore
 import ServiceLifecycle
 import XCTest
@@ -30,5 +30,23 @@ final class WALCheckpointServiceTests: XCTestCase {
         try await running.value
         let after = try await checkpointer.writerAutomaticCheckpointPages()
         XCTAssertEqual(after, WALCheckpointer.automaticCheckpointPages)
+    }
+}
+
+final class CheckpointHealthTests: XCTestCase {
+    struct DiskFull: Error {}
+
+    func testARunOfFailuresLogsOnceWhenItStartsAndOnceWhenItEnds() {
+        let lines = CollectedLines()
+        let sink = lines.sink
+        let logger = Logger(label: "test") { JSONLogHandler(label: $0, sink: sink) }
+        var health = CheckpointHealth()
+
+        for outcome: (any Error)? in [nil, DiskFull(), DiskFull(), DiskFull(), nil, nil, DiskFull()] {
+            health.record(outcome, logger: logger)
+        }
+
+        XCTAssertEqual(lines.objects.compactMap { $0["level"] as? String }, ["warning", "info", "warning"])
+        XCTAssertTrue(health.failing)
     }
 }
