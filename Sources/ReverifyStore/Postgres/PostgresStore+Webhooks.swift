@@ -189,6 +189,37 @@ extension PostgresStore {
             WHERE l.endpoint_id = d.endpoint_id AND l.status = 'delivering' AND l.lease_expires_at_ms > ?)
         """
 
+    // A claim reads each endpoint's due deliveries of one kind at a time, in event order, on
+    // `webhook_deliveries_endpoint_due`, and stops at its LIMIT: `status IN (...)` cannot be read in event order,
+    // and sorting every due delivery of the endpoint made a claim cost as much as the backlog (issue 13).
+
+    /// The two kinds of due delivery.
+    private enum DueKind {
+        /// Pending, and its time has come (one `now` argument).
+        case pending
+        /// Still "delivering" under an expired lease: its worker died (two `now` arguments).
+        case expiredLease
+
+        func condition(_ alias: String) -> String {
+            switch self {
+            case .pending: "\(alias).status = 'pending' AND \(alias).next_attempt_at_ms <= ?"
+            case .expiredLease:
+                "\(alias).status = 'delivering' AND \(alias).next_attempt_at_ms <= ?"
+                    + " AND (\(alias).lease_expires_at_ms IS NULL OR \(alias).lease_expires_at_ms <= ?)"
+            }
+        }
+    }
+
+    /// The event sequence of endpoint `e`'s oldest due delivery of one kind (that kind's `now` arguments).
+    private static func firstDue(_ kind: DueKind) -> String {
+        "(SELECT f.event_seq FROM webhook_deliveries f WHERE f.endpoint_id = e.id AND \(kind.condition("f")) ORDER BY f.event_seq LIMIT 1)"
+    }
+
+    /// The ids of one endpoint's first due deliveries of one kind: the endpoint, that kind's `now` arguments, the limit.
+    private static func dueBatch(_ kind: DueKind) -> String {
+        "SELECT b.id FROM webhook_deliveries b WHERE b.endpoint_id = ? AND \(kind.condition("b")) ORDER BY b.event_seq LIMIT ?"
+    }
+
     /// Leases the oldest due deliveries of up to `maximumEndpoints` endpoints (issue 14: "webhook leases claimed
     /// with FOR UPDATE SKIP LOCKED so each delivery attempt is sent by one instance").
     ///
@@ -223,10 +254,10 @@ extension PostgresStore {
                 SELECT e.id FROM webhook_endpoints e
                 WHERE e.id <> ALL(string_to_array(?, ','))
                   AND EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND \(due))
-                ORDER BY (SELECT MIN(d.event_seq) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND \(due)), e.id
+                ORDER BY LEAST(\(Self.firstDue(.pending)), \(Self.firstDue(.expiredLease))), e.id
                 LIMIT ?
                 FOR UPDATE OF e SKIP LOCKED
-                """, [excluded] + dueArguments + dueArguments + [request.maximumEndpoints]
+                """, [excluded] + dueArguments + [now, now, now] + [request.maximumEndpoints]
             ).map(WebhookEndpointID.init(rawValue:))
             var claims: [WebhookClaim] = []
             for endpointID in endpointIDs {
@@ -238,9 +269,15 @@ extension PostgresStore {
                     WebhookDeliveryRecord.self,
                     """
                     SELECT d.* FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-                    WHERE \(due) AND d.endpoint_id = ? ORDER BY d.event_seq, d.id LIMIT ?
+                    WHERE \(due) AND d.id IN (
+                        (\(Self.dueBatch(.pending)))
+                        UNION ALL
+                        (\(Self.dueBatch(.expiredLease))))
+                    ORDER BY d.event_seq, d.id LIMIT ?
                     FOR UPDATE OF d
-                    """, dueArguments + [endpointID, request.deliveriesPerEndpoint])
+                    """,
+                    dueArguments + [endpointID, now, request.deliveriesPerEndpoint]
+                        + [endpointID, now, now, request.deliveriesPerEndpoint] + [request.deliveriesPerEndpoint])
                 guard !chosen.isEmpty else { continue }
                 // A lease renewed by a worker while the rows above were being locked: that worker still holds the
                 // endpoint, so none of its deliveries may be taken.
