@@ -79,8 +79,10 @@ import Testing
             return try await group.reduce(into: []) { $0 += $1 }
         }
 
+        // The log starts over whenever a pass finds it shorter than the pass before (not a timing bound: on a
+        // loaded machine passes come late, but without the writer's checkpoint the log never starts over at all).
+        let restarts = zip(passes, passes.dropFirst()).filter { $1.logFrames < $0.logFrames }.count
         #expect(passes.contains { $0.writerCheckpointed })
-        let longest = try #require(passes.map(\.logFrames).max())
-        #expect(longest < writes / 3, "the log started over instead of holding every write (\(longest) pages)")
+        #expect(restarts >= 3, "the log started over \(restarts) times: \(passes.map(\.logFrames))")
     }
 }
