@@ -188,10 +188,6 @@ extension SQLiteStore {
         }
     }
 
-    // A delivery is due when it is pending and its time has come, or "delivering" under an expired lease (its
-    // worker died). The two are looked up apart, each on `webhook_deliveries_endpoint_due` (endpoint, status,
-    // event_seq, next_attempt_at_ms), so each lookup reads the index in event order and stops at its LIMIT.
-
     /// Whether any delivery anywhere is due: the cheap check a poll makes before taking the write lock.
     static let anyDeliveryDueSQL = """
         SELECT EXISTS (
@@ -203,15 +199,14 @@ extension SQLiteStore {
 
     /// Endpoints a worker may take: enabled, not paused, no live lease on any of their deliveries (one worker
     /// per endpoint, `0003_webhooks.sql`); with the event sequence of each one's oldest due delivery of
-    /// either kind (NULL when it has none).
+    /// either kind (``DueDelivery``; NULL when it has none).
     static let readyEndpointsSQL = """
         SELECT e.id,
             (SELECT d.event_seq FROM webhook_deliveries d INDEXED BY webhook_deliveries_endpoint_due
-             WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at_ms <= :now
+             WHERE d.endpoint_id = e.id AND \(DueDelivery.pending.condition("d", now: ":now"))
              ORDER BY d.event_seq LIMIT 1) AS first_pending,
             (SELECT d.event_seq FROM webhook_deliveries d INDEXED BY webhook_deliveries_endpoint_due
-             WHERE d.endpoint_id = e.id AND d.status = 'delivering' AND d.next_attempt_at_ms <= :now
-               AND (d.lease_expires_at_ms IS NULL OR d.lease_expires_at_ms <= :now)
+             WHERE d.endpoint_id = e.id AND \(DueDelivery.expiredLease.condition("d", now: ":now"))
              ORDER BY d.event_seq LIMIT 1) AS first_expired
         FROM webhook_endpoints e
         WHERE e.disabled_at IS NULL AND (e.paused_until_ms IS NULL OR e.paused_until_ms <= :now)
@@ -224,15 +219,14 @@ extension SQLiteStore {
     /// SQLite's planner prefers `webhook_deliveries_due` here and sorts every due delivery of the endpoint.
     static let dueDeliveriesSQL = """
         SELECT * FROM (
-            SELECT * FROM webhook_deliveries INDEXED BY webhook_deliveries_endpoint_due
-            WHERE endpoint_id = :endpoint AND status = 'pending' AND next_attempt_at_ms <= :now
-            ORDER BY event_seq LIMIT :limit)
+            SELECT * FROM webhook_deliveries b INDEXED BY webhook_deliveries_endpoint_due
+            WHERE b.endpoint_id = :endpoint AND \(DueDelivery.pending.condition("b", now: ":now"))
+            ORDER BY b.event_seq LIMIT :limit)
         UNION ALL
         SELECT * FROM (
-            SELECT * FROM webhook_deliveries INDEXED BY webhook_deliveries_endpoint_due
-            WHERE endpoint_id = :endpoint AND status = 'delivering' AND next_attempt_at_ms <= :now
-              AND (lease_expires_at_ms IS NULL OR lease_expires_at_ms <= :now)
-            ORDER BY event_seq LIMIT :limit)
+            SELECT * FROM webhook_deliveries b INDEXED BY webhook_deliveries_endpoint_due
+            WHERE b.endpoint_id = :endpoint AND \(DueDelivery.expiredLease.condition("b", now: ":now"))
+            ORDER BY b.event_seq LIMIT :limit)
         ORDER BY event_seq, id LIMIT :limit
         """
 

@@ -159,3 +159,25 @@ extension WebhookDeliveryRecord {
         return true
     }
 }
+
+/// The two ways a delivery is due, written once for both stores' claim queries. Each is looked up apart, on
+/// `webhook_deliveries_endpoint_due` (endpoint, status, event_seq, next_attempt_at_ms), so a lookup reads the
+/// index in event order and stops at its LIMIT: `status IN (...)` cannot be read in event order, and sorting
+/// every due delivery of an endpoint made a claim cost as much as the backlog (issue 13).
+enum DueDelivery {
+    /// Pending, and its time has come.
+    case pending
+    /// Still "delivering" under an expired lease: its worker died.
+    case expiredLease
+
+    /// The condition on the delivery row `alias`, with `now` standing for the claim's time (`:now` for SQLite;
+    /// `?` for PostgreSQL, one argument per occurrence: one for `pending`, two for `expiredLease`).
+    func condition(_ alias: String, now: String) -> String {
+        switch self {
+        case .pending: "\(alias).status = 'pending' AND \(alias).next_attempt_at_ms <= \(now)"
+        case .expiredLease:
+            "\(alias).status = 'delivering' AND \(alias).next_attempt_at_ms <= \(now)"
+                + " AND (\(alias).lease_expires_at_ms IS NULL OR \(alias).lease_expires_at_ms <= \(now))"
+        }
+    }
+}

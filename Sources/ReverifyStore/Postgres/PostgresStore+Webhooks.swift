@@ -189,35 +189,14 @@ extension PostgresStore {
             WHERE l.endpoint_id = d.endpoint_id AND l.status = 'delivering' AND l.lease_expires_at_ms > ?)
         """
 
-    // A claim reads each endpoint's due deliveries of one kind at a time, in event order, on
-    // `webhook_deliveries_endpoint_due`, and stops at its LIMIT: `status IN (...)` cannot be read in event order,
-    // and sorting every due delivery of the endpoint made a claim cost as much as the backlog (issue 13).
-
-    /// The two kinds of due delivery.
-    private enum DueKind {
-        /// Pending, and its time has come (one `now` argument).
-        case pending
-        /// Still "delivering" under an expired lease: its worker died (two `now` arguments).
-        case expiredLease
-
-        func condition(_ alias: String) -> String {
-            switch self {
-            case .pending: "\(alias).status = 'pending' AND \(alias).next_attempt_at_ms <= ?"
-            case .expiredLease:
-                "\(alias).status = 'delivering' AND \(alias).next_attempt_at_ms <= ?"
-                    + " AND (\(alias).lease_expires_at_ms IS NULL OR \(alias).lease_expires_at_ms <= ?)"
-            }
-        }
-    }
-
     /// The event sequence of endpoint `e`'s oldest due delivery of one kind (that kind's `now` arguments).
-    private static func firstDue(_ kind: DueKind) -> String {
-        "(SELECT f.event_seq FROM webhook_deliveries f WHERE f.endpoint_id = e.id AND \(kind.condition("f")) ORDER BY f.event_seq LIMIT 1)"
+    private static func firstDue(_ kind: DueDelivery) -> String {
+        "(SELECT f.event_seq FROM webhook_deliveries f WHERE f.endpoint_id = e.id AND \(kind.condition("f", now: "?")) ORDER BY f.event_seq LIMIT 1)"
     }
 
     /// The ids of one endpoint's first due deliveries of one kind: the endpoint, that kind's `now` arguments, the limit.
-    private static func dueBatch(_ kind: DueKind) -> String {
-        "SELECT b.id FROM webhook_deliveries b WHERE b.endpoint_id = ? AND \(kind.condition("b")) ORDER BY b.event_seq LIMIT ?"
+    private static func dueBatch(_ kind: DueDelivery) -> String {
+        "SELECT b.id FROM webhook_deliveries b WHERE b.endpoint_id = ? AND \(kind.condition("b", now: "?")) ORDER BY b.event_seq LIMIT ?"
     }
 
     /// Leases the oldest due deliveries of up to `maximumEndpoints` endpoints (issue 14: "webhook leases claimed
