@@ -34,10 +34,11 @@ public final class WALCheckpointer: Sendable {
     private let pool: DatabasePool
     private let connection: DatabaseQueue
 
-    /// Opens this checkpointer's own connection to `pool`'s file.
+    /// Opens this checkpointer's own connection to `pool`'s file, set up as the pool's are (`synchronous=NORMAL`
+    /// decides which `fsync`s a checkpoint makes).
     public init(pool: DatabasePool, restartFrames: Int = 4096) throws {
         precondition(restartFrames > 0, "restartFrames must be positive")
-        var configuration = Configuration()
+        var configuration = pool.configuration
         configuration.label = "reverify.checkpointer"
         self.pool = pool
         self.restartFrames = restartFrames
