@@ -159,11 +159,14 @@ struct WebhookHarness: Sendable {
         try await records(WebhookDeliveryRecord.self, "SELECT * FROM webhook_deliveries ORDER BY event_seq, id")
     }
 
-    func claim(_ owner: String = "w1", at now: UnixMilliseconds = .wallClock(), lease: Duration = .seconds(30), per: Int = 50)
-        async throws -> [WebhookClaim]
-    {
+    func claim(
+        _ owner: String = "w1", at now: UnixMilliseconds = .wallClock(), lease: Duration = .seconds(30), per: Int = 50,
+        endpoints: Int = 8, excluding: Set<WebhookEndpointID> = []
+    ) async throws -> [WebhookClaim] {
         try await store.claimWebhookDeliveries(
-            WebhookClaimRequest(owner: owner, now: now, leaseUntil: now + lease, maximumEndpoints: 8, deliveriesPerEndpoint: per))
+            WebhookClaimRequest(
+                owner: owner, now: now, leaseUntil: now + lease, maximumEndpoints: endpoints, deliveriesPerEndpoint: per,
+                excludingEndpoints: excluding))
     }
 
     func report(_ item: ClaimedDelivery, _ decision: DeliveryDecision, owner: String = "w1", status: Int? = 200) -> WebhookAttemptReport {
@@ -326,14 +329,9 @@ struct WebhookHarness: Sendable {
         _ = try await hooks.testEvent(b)
         _ = try await hooks.testEvent(c)
         _ = try await hooks.testEvent(a)
-        let now = UnixMilliseconds.wallClock()
 
-        let two = try await fixture.store.claimWebhookDeliveries(
-            WebhookClaimRequest(owner: "w1", now: now, leaseUntil: now + .seconds(30), maximumEndpoints: 2, deliveriesPerEndpoint: 5))
-        let skipping = try await fixture.store.claimWebhookDeliveries(
-            WebhookClaimRequest(
-                owner: "w2", now: now, leaseUntil: now + .seconds(30), maximumEndpoints: 2, deliveriesPerEndpoint: 5,
-                excludingEndpoints: [a.id]))
+        let two = try await hooks.claim("w1", per: 5, endpoints: 2)
+        let skipping = try await hooks.claim("w2", per: 5, endpoints: 2, excluding: [a.id])
 
         #expect(two.map(\.endpoint.id) == [b.id, c.id])
         #expect(skipping.isEmpty, "b and c are leased, and a is excluded")
