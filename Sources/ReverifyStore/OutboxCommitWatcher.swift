@@ -1,4 +1,5 @@
 import GRDB
+import Synchronization
 
 /// Notices events that other processes (the CLI, another `reverify serve`) commit to the outbox, which no
 /// in-process observation can see (issue 13: commit-to-receipt p99 under 50 ms for them too, where the
@@ -8,21 +9,27 @@ import GRDB
 /// commits (SQLite "PRAGMA data_version"), and only then reads the newest outbox row id: two statements
 /// answered from memory. The interval adapts: 2 ms right after a change, so a burst is followed closely,
 /// doubling while nothing changes, up to ``idleInterval``, which bounds the latency at idle.
+///
+/// `data_version` also changes when this process commits, which its own observation has already announced.
+/// Rows up to ``OwnOutboxCommits/newest`` are this process's, so the watcher neither announces them a second
+/// time (a second claim pass per event) nor speeds up for them (polling every 2 ms under steady sign-ins).
 struct OutboxCommitWatcher: Sendable {
     static let busyInterval: Duration = .milliseconds(2)
     static let idleInterval: Duration = .milliseconds(20)
 
     let connection: DatabaseQueue
+    let own: OwnOutboxCommits
     /// What the outbox held when the watcher was made: anything committed after it is noticed.
     private let start: (version: Int, newest: Int64)
 
     /// A read-only connection to the database file at `path`.
-    init(path: String) throws {
+    init(path: String, own: OwnOutboxCommits) throws {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(5)
         configuration.label = "reverify.outbox-watcher"
         connection = try DatabaseQueue(path: path, configuration: configuration)
+        self.own = own
         start = try connection.read { db in try Self.look(db) }
     }
 
@@ -44,7 +51,9 @@ struct OutboxCommitWatcher: Sendable {
             }
             if let seen = seen ?? nil {
                 version = seen.version
-                if let before = newest, seen.newest > before {
+                // A foreign row below our newest was committed before our row's transaction began (SQLite has
+                // one writer, and `seq` is AUTOINCREMENT), so the pass our own announcement started finds it.
+                if let before = newest, seen.newest > max(before, own.newest) {
                     changed()
                     interval = Self.busyInterval
                 }
@@ -53,5 +62,17 @@ struct OutboxCommitWatcher: Sendable {
             try? await Task.sleep(for: interval)
             interval = min(interval * 2, Self.idleInterval)
         }
+    }
+}
+
+/// The newest outbox `seq` this process has committed, raised by its writer after each commit that touched
+/// the outbox (``SQLiteStore/webhookEventNotifications()``).
+final class OwnOutboxCommits: Sendable {
+    private let value = Mutex<Int64>(0)
+
+    var newest: Int64 { value.withLock { $0 } }
+
+    func committed(upTo seq: Int64) {
+        value.withLock { $0 = max($0, seq) }
     }
 }

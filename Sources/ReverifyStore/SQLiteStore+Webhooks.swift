@@ -277,11 +277,19 @@ extension SQLiteStore {
 
     public func webhookEventNotifications() -> AsyncStream<Void> {
         let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let own = OwnOutboxCommits()
         // This process's commits, at once.
         let cancellable = DatabaseRegionObservation(tracking: Table("outbox_events")).start(
-            in: writer, onError: { _ in continuation.finish() }, onChange: { _ in continuation.yield() })
+            in: writer, onError: { _ in continuation.finish() },
+            onChange: { db in
+                // MAX of the primary key is one b-tree descent.
+                if let newest = try? Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM outbox_events") {
+                    own.committed(upTo: newest)
+                }
+                continuation.yield()
+            })
         // Other processes' commits, within ``OutboxCommitWatcher/idleInterval`` (a file database only).
-        let watcher = (writer is DatabasePool ? try? OutboxCommitWatcher(path: writer.path) : nil).map { watcher in
+        let watcher = (writer is DatabasePool ? try? OutboxCommitWatcher(path: writer.path, own: own) : nil).map { watcher in
             Task { await watcher.run { continuation.yield() } }
         }
         continuation.onTermination = { _ in

@@ -3,6 +3,7 @@ import GRDB
 import ReverifyCore
 import ReverifyCrypto
 @testable import ReverifyStore
+import Synchronization
 import Testing
 
 /// The audit-to-event mapping, written as a pure function.
@@ -688,6 +689,29 @@ struct WebhookHarness: Sendable {
         #expect(woke)
         // The watcher looks every 20 ms when idle; a second leaves room for a loaded test machine.
         #expect(ContinuousClock.now - committed < .seconds(1))
+    }
+
+    @Test(arguments: Backend.all) func thisProcesssOwnEventWakesTheWorkerOnceNotTwice(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let hooks = WebhookHarness(fixture: fixture)
+        let store = fixture.store
+        let target = try await hooks.endpoint()
+        let notifications = store.webhookEventNotifications()
+        // PostgreSQL's listener wakes once when its LISTEN is in place (see above).
+        if backend == .postgres { #expect(await Self.wake(notifications, within: .seconds(2))) }
+        // Counted as they come: the stream keeps only the newest wake, so two unread ones would look like one.
+        let wakes = Mutex(0)
+        let counting = Task {
+            for await _ in notifications { wakes.withLock { $0 += 1 } }
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        _ = try await hooks.testEvent(target)
+        // SQLite's commit watcher also sees this commit (data_version changes for any connection's commit) and
+        // looks every 20 ms; it must know the row is this process's own and stay quiet.
+        try await Task.sleep(for: .milliseconds(500))
+        counting.cancel()
+        #expect(wakes.withLock { $0 } == 1, "a second wake means a second claim pass")
     }
 
     /// Whether `notifications` yields within `limit`.
