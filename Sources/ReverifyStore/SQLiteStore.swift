@@ -400,15 +400,15 @@ public final class SQLiteStore: Store {
             // Burn the code on every first presentation, valid or not: it never works twice.
             code.usedAt = now
             if now >= code.expiresAt {
-                try code.update(db)
+                try Self.markCodeUsed(code, db)
                 return .expired
             }
             guard let session = try Self.session(id: code.sessionId, db), session.isActive(at: now) else {
-                try code.update(db)
+                try Self.markCodeUsed(code, db)
                 return .rejected(.invalidGrant("the session that issued this code has ended"))
             }
             if let error = validate(code, session) {
-                try code.update(db)
+                try Self.markCodeUsed(code, db)
                 return .rejected(error)
             }
             let grant = GrantRecord(
@@ -418,9 +418,9 @@ public final class SQLiteStore: Store {
             bound.action = code.action
             try bound.insert(db)
             code.grantId = grant.id
-            try code.update(db)
-            try issuance.refreshToken?.insert(db)
-            try issuance.accessToken.insert(db)
+            try Self.markCodeUsed(code, db)
+            if let refresh = issuance.refreshToken { try Self.insert(refresh, db) }
+            try Self.insert(issuance.accessToken, db)
             return .redeemed(code: code, grant: bound, session: session)
         }
     }
@@ -452,18 +452,18 @@ public final class SQLiteStore: Store {
             }
             if token.usedAt == nil {
                 token.usedAt = now
-                try token.update(db)
+                try Self.markRefreshTokenUsed(hash: token.tokenHash, at: now, db)
             }
             // Within the grace a repeat gets a sibling of the successor it already received: both hang
             // off this token, and reuse outside the grace still revokes them all.
             if var next = issuance.refreshToken {
                 next.grantId = grant.id
                 next.parentHash = token.tokenHash
-                try next.insert(db)
+                try Self.insert(next, db)
             }
             var access = issuance.accessToken
             access.grantId = grant.id
-            try access.insert(db)
+            try Self.insert(access, db)
             return .rotated(grant: grant, session: session, user: try Self.user(id: grant.userId, db))
         }
     }

@@ -180,6 +180,84 @@ import Testing
         }
     }
 
+    /// The token paths' own statements (`SQLiteStore+HotPaths`) write what GRDB's record `insert` and `update`
+    /// write: every column, the same values. Each record sets every optional column, so a column left out shows.
+    @Test func theTokenPathsOwnStatementsWriteWhatTheRecordsWould() async throws {
+        let f = try await StoreFixture.make(.sqlite)
+        defer { f.remove() }
+        let store = try #require(f.store as? SQLiteStore)
+        let t = f.now
+        let grant = GrantID(rawValue: "grt_x")
+        func refreshToken(_ hash: String) -> RefreshTokenRecord {
+            var token = RefreshTokenRecord(tokenHash: hash, grantId: grant, parentHash: "r0", createdAt: t, expiresAt: t + 60)
+            token.usedAt = t + 1
+            return token
+        }
+        func accessToken(_ jti: String) -> AccessTokenRecord {
+            var token = AccessTokenRecord(jti: jti, grantId: grant, expiresAt: t + 60, oneShot: true)
+            token.revokedAt = t + 3
+            return token
+        }
+        func code(_ hash: String) -> AuthorizationCodeRecord {
+            AuthorizationCodeRecord(
+                codeHash: hash, clientId: ClientID(rawValue: "cli_x"), redirectUri: "https://rp.example/cb",
+                sessionId: SessionID(rawValue: "ses_x"), userId: UserID(rawValue: "usr_x"), scope: "openid", nonce: "n",
+                codeChallenge: "ch", minAuthTime: t, createdAt: t, expiresAt: t + 60)
+        }
+        let (refreshOurs, refreshGRDB) = (refreshToken("r-ours"), refreshToken("r-grdb"))
+        let (unusedOurs, unusedGRDB) = (
+            RefreshTokenRecord(tokenHash: "u-ours", grantId: grant, parentHash: "r0", createdAt: t, expiresAt: t + 60),
+            RefreshTokenRecord(tokenHash: "u-grdb", grantId: grant, parentHash: "r0", createdAt: t, expiresAt: t + 60))
+        let (accessOurs, accessGRDB) = (accessToken("at-ours"), accessToken("at-grdb"))
+        let (codeOurs, codeGRDB) = (code("c-ours"), code("c-grdb"))
+        try await store.writer.writeWithoutTransaction { db in
+            // Rows alone, with nothing behind them.
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
+            try SQLiteStore.insert(refreshOurs, db)
+            try refreshGRDB.insert(db)
+            try SQLiteStore.insert(accessOurs, db)
+            try accessGRDB.insert(db)
+            try codeOurs.insert(db)
+            try codeGRDB.insert(db)
+            // Unused tokens and codes, then used, as a refresh and a code redemption use them.
+            for (unused, ours) in [(unusedOurs, true), (unusedGRDB, false)] {
+                var token = unused
+                try token.insert(db)
+                token.usedAt = t + 5
+                if ours { try SQLiteStore.markRefreshTokenUsed(hash: token.tokenHash, at: t + 5, db) } else { try token.update(db) }
+            }
+            for (record, ours) in [(codeOurs, true), (codeGRDB, false)] {
+                var used = record
+                used.usedAt = t + 2
+                used.grantId = grant
+                if ours { try SQLiteStore.markCodeUsed(used, db) } else { try used.update(db) }
+            }
+        }
+        let pairs = try await store.writer.read { db in
+            [
+                (try Self.row(db, "refresh_tokens", "token_hash", "r-ours"), try Self.row(db, "refresh_tokens", "token_hash", "r-grdb")),
+                (try Self.row(db, "refresh_tokens", "token_hash", "u-ours"), try Self.row(db, "refresh_tokens", "token_hash", "u-grdb")),
+                (try Self.row(db, "access_tokens", "jti", "at-ours"), try Self.row(db, "access_tokens", "jti", "at-grdb")),
+                (try Self.row(db, "authorization_codes", "code_hash", "c-ours"), try Self.row(db, "authorization_codes", "code_hash", "c-grdb")),
+            ]
+        }
+        for (ours, grdbs) in pairs {
+            #expect(!ours.isEmpty)
+            #expect(ours == grdbs)
+        }
+    }
+
+    /// A row's columns and values, without its key.
+    private static func row(_ db: Database, _ table: String, _ key: String, _ value: String) throws -> [String: DatabaseValue] {
+        var columns: [String: DatabaseValue] = [:]
+        for (name, value) in try Row.fetchOne(db, sql: "SELECT * FROM \(table) WHERE \(key) = ?", arguments: [value]) ?? [:]
+        where name != key {
+            columns[name] = value
+        }
+        return columns
+    }
+
     /// A JSON column holding something else is an error, not a crash or a default.
     @Test func aMalformedJSONColumnThrows() throws {
         var row = try sessionRow()
