@@ -224,7 +224,7 @@ private let recordJSONEncoder: JSONEncoder = {
     return encoder
 }()
 
-private func recordJSON(_ value: some Encodable) throws -> String {
+func recordJSON(_ value: some Encodable) throws -> String {
     String(decoding: try recordJSONEncoder.encode(value), as: UTF8.self)
 }
 

@@ -341,7 +341,7 @@ public final class SQLiteStore: Store {
             let changed = try AuthorizationRequestRecord.filter(key: id).filter(Column("completed_at") == nil)
                 .updateAll(db, Column("completed_at").set(to: at))
             guard changed == 1 else { return false }
-            try code.insert(db)
+            try Self.insert(code, db)
             return true
         }
     }
@@ -374,7 +374,7 @@ public final class SQLiteStore: Store {
     }
 
     public func insertCode(_ code: AuthorizationCodeRecord) async throws {
-        try await writer.write { db in try code.insert(db) }
+        try await writer.write { db in try Self.insert(code, db) }
     }
 
     public func redeemCode(

@@ -210,6 +210,15 @@ import Testing
             RefreshTokenRecord(tokenHash: "u-grdb", grantId: grant, parentHash: "r0", createdAt: t, expiresAt: t + 60))
         let (accessOurs, accessGRDB) = (accessToken("at-ours"), accessToken("at-grdb"))
         let (codeOurs, codeGRDB) = (code("c-ours"), code("c-grdb"))
+        func fullCode(_ hash: String) -> AuthorizationCodeRecord {
+            var full = code(hash)
+            full.claims = ClaimsRequest(idToken: ["auth_time": ClaimRequest(essential: true)])
+            full.action = "billing"
+            full.usedAt = t + 1
+            full.grantId = grant
+            return full
+        }
+        let (fullCodeOurs, fullCodeGRDB) = (fullCode("k-ours"), fullCode("k-grdb"))
         try await store.writer.writeWithoutTransaction { db in
             // Rows alone, with nothing behind them.
             try db.execute(sql: "PRAGMA foreign_keys = OFF")
@@ -218,6 +227,8 @@ import Testing
             try refreshGRDB.insert(db)
             try SQLiteStore.insert(accessOurs, db)
             try accessGRDB.insert(db)
+            try SQLiteStore.insert(fullCodeOurs, db)
+            try fullCodeGRDB.insert(db)
             try codeOurs.insert(db)
             try codeGRDB.insert(db)
             // Unused tokens and codes, then used, as a refresh and a code redemption use them.
@@ -239,6 +250,7 @@ import Testing
                 (try Self.row(db, "refresh_tokens", "token_hash", "r-ours"), try Self.row(db, "refresh_tokens", "token_hash", "r-grdb")),
                 (try Self.row(db, "refresh_tokens", "token_hash", "u-ours"), try Self.row(db, "refresh_tokens", "token_hash", "u-grdb")),
                 (try Self.row(db, "access_tokens", "jti", "at-ours"), try Self.row(db, "access_tokens", "jti", "at-grdb")),
+                (try Self.row(db, "authorization_codes", "code_hash", "k-ours"), try Self.row(db, "authorization_codes", "code_hash", "k-grdb")),
                 (try Self.row(db, "authorization_codes", "code_hash", "c-ours"), try Self.row(db, "authorization_codes", "code_hash", "c-grdb")),
             ]
         }
