@@ -294,6 +294,9 @@ class Bench:
             figure.note = (f"raw Argon2id {min(raws):.1f}–{max(raws):.1f}/s; median of {rounds} bracketed ratios "
                            f"{100 * ratios[len(ratios) // 2]:.0f}% ({', '.join(f'{100 * r:.0f}%' for r in ratios)})")
             print(f"    {figure.note}", flush=True)
+            # The parameters line names every raw figure of the turns, not only the last.
+            self.extra["argon2"] = re.sub(r": [0-9.]+/s on", f": {', '.join(f'{raw:.1f}' for raw in raws)}/s on",
+                                          self.extra["argon2"])
         self.figures.append(figure)
 
     def argon2(self, seconds: int | None = None) -> float | None:
