@@ -132,7 +132,11 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ReverifyStoreTests",
-            dependencies: ["ReverifyStore", "ReverifyCrypto", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "ReverifyStore", "ReverifyCrypto", .product(name: "GRDB", package: "GRDB.swift"),
+                // The PostgreSQL retry counter, read without bootstrapping the process's metrics system.
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ReverifyCLITests",

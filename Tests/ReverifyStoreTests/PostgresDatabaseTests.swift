@@ -1,12 +1,14 @@
 import Foundation
+import MetricsTestKit
 @testable import ReverifyStore
 import Synchronization
 import Testing
 
 /// Issue 14: the transaction rules behind every PostgreSQL store method.
 @Suite(.enabled(if: PostgresTestServer.adminURL != nil)) struct PostgresDatabaseTests {
-    func database() async throws -> PostgresDatabase {
-        let database = try await PostgresDatabase.connect(try await PostgresTestServer.freshDatabase(), maximumConnections: 8)
+    func database(metrics: TestMetrics = TestMetrics()) async throws -> PostgresDatabase {
+        let database = try await PostgresDatabase.connect(
+            try await PostgresTestServer.freshDatabase(), maximumConnections: 8, metrics: metrics)
         try await database.write { tx in
             try await tx.execute("CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)")
             try await tx.execute("INSERT INTO counters VALUES ('a', 0)")
@@ -28,6 +30,26 @@ import Testing
 
         #expect(attempts.load(ordering: .relaxed) == 2)
         #expect(try await database.read { tx in try await tx.value(Int64.self, "SELECT value FROM counters") } == 1)
+    }
+
+    @Test func eachRetryIsCountedWithItsReason() async throws {
+        let metrics = TestMetrics()
+        let database = try await database(metrics: metrics)
+        defer { database.close() }
+        let attempts = Atomic<Int>(0)
+
+        try await database.write { tx in
+            let attempt = attempts.add(1, ordering: .relaxed).newValue
+            try await tx.execute("UPDATE counters SET value = value + 1 WHERE name = 'a'")
+            if attempt == 1 { try await tx.execute("SELECT pg_terminate_backend(pg_backend_pid())") }
+        }
+
+        // A reason never counted has no counter at all.
+        let counted = PostgresDatabase.RetryReason.allCases.map { reason in
+            (reason, (try? metrics.expectCounter(PostgresDatabase.retryCounterLabel, [("reason", reason.rawValue)]))?.totalValue ?? 0)
+        }
+        #expect(counted.map(\.1).reduce(0, +) == 1, "one retry, counted once: \(counted)")
+        #expect(counted.first { $0.1 == 1 }?.0 == .serverUnavailable, "the server ended the connection: \(counted)")
     }
 
     @Test func conflictingTransactionsRunAsIfOneAfterTheOther() async throws {

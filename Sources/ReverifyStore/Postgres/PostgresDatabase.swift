@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import NIOPosix
 import NIOSSL
 import PostgresNIO
@@ -22,21 +23,34 @@ public final class PostgresDatabase: Sendable {
     public let location: PostgresLocation
     let client: PostgresClient
     let logger: Logger
+    /// Where ``retryCounterLabel`` is counted: a test's own factory, or (nil) the process's metrics system as it
+    /// is when the retry happens (`reverify serve` bootstraps it after opening the database).
+    let metrics: (any MetricsFactory)?
     private let runner: Task<Void, Never>
+
+    /// `reverify_db_transaction_retries_total{reason}`: how often a call ran again, and why. Serialization
+    /// failures are normal under contention; a rising rate of them is the first sign of a hot row or of an index
+    /// scan turned sequential, and they are where a slow tail of writes comes from.
+    static let retryCounterLabel = "reverify_db_transaction_retries_total"
 
     /// Connects once, directly, to fail fast with the server's own reason (wrong password, unknown database,
     /// nothing listening) instead of a pool that retries quietly; then starts the pool.
     public static func connect(
-        _ location: PostgresLocation, maximumConnections: Int = 20, logger: Logger = Logger(label: "reverify.postgres")
+        _ location: PostgresLocation, maximumConnections: Int = 20, logger: Logger = Logger(label: "reverify.postgres"),
+        metrics: (any MetricsFactory)? = nil
     ) async throws -> PostgresDatabase {
         let configuration = try Self.configuration(location, maximumConnections: maximumConnections)
         try await probe(location, configuration: configuration, logger: logger)
-        return PostgresDatabase(location: location, configuration: configuration, logger: logger)
+        return PostgresDatabase(location: location, configuration: configuration, logger: logger, metrics: metrics)
     }
 
-    private init(location: PostgresLocation, configuration: PostgresClient.Configuration, logger: Logger) {
+    private init(
+        location: PostgresLocation, configuration: PostgresClient.Configuration, logger: Logger,
+        metrics: (any MetricsFactory)?
+    ) {
         self.location = location
         self.logger = logger
+        self.metrics = metrics
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         runner = Task { await client.run() }
@@ -193,7 +207,13 @@ public final class PostgresDatabase: Sendable {
                 throw failure.error
             } catch {
                 switch Self.classify(error) {
-                case .retry where attempt < Self.maximumAttempts && ContinuousClock.now < deadline:
+                case .retry(let reason) where attempt < Self.maximumAttempts && ContinuousClock.now < deadline:
+                    let dimensions = [("reason", reason.rawValue)]
+                    if let metrics {
+                        Counter(label: Self.retryCounterLabel, dimensions: dimensions, factory: metrics).increment()
+                    } else {
+                        Counter(label: Self.retryCounterLabel, dimensions: dimensions).increment()
+                    }
                     // Jittered backoff, so colliding transactions do not collide again in step.
                     try await Task.sleep(for: .microseconds(Int.random(in: 100...(1_000 * min(attempt, 20)))))
                     continue
@@ -206,23 +226,32 @@ public final class PostgresDatabase: Sendable {
         }
     }
 
-    private enum Classification { case retry, unavailable, other }
+    private enum Classification { case retry(RetryReason), unavailable, other }
+
+    /// Why a call ran again: the `reason` of ``retryCounterLabel``.
+    enum RetryReason: String, CaseIterable {
+        case serializationFailure = "serialization_failure"
+        case deadlock
+        case serverUnavailable = "server_unavailable"
+        case connectionLost = "connection_lost"
+    }
 
     private static func classify(_ error: any Error) -> Classification {
         if let error = error as? StoreError, case .unavailable = error { return .unavailable }
-        if error is ConnectionClosed { return .retry }
+        if error is ConnectionClosed { return .retry(.connectionLost) }
         guard let error = error as? PSQLError else { return .other }
         switch error.code {
         case .server:
             switch error.serverInfo?[.sqlState] {
             // serialization_failure, deadlock_detected: the transaction was rolled back and may run again.
-            case "40001", "40P01": return .retry
+            case "40001": return .retry(.serializationFailure)
+            case "40P01": return .retry(.deadlock)
             // admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections.
-            case "57P01", "57P02", "57P03", "53300": return .retry
+            case "57P01", "57P02", "57P03", "53300": return .retry(.serverUnavailable)
             default: return .other
             }
         case .serverClosedConnection, .connectionError, .uncleanShutdown, .clientClosedConnection, .poolClosed:
-            return .retry
+            return .retry(.connectionLost)
         default: return .other
         }
     }
