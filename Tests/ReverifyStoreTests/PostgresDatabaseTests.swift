@@ -16,19 +16,24 @@ import Testing
         return database
     }
 
-    @Test func aConnectionLostMidTransactionIsRetriedOnAnotherFromTheStart() async throws {
-        let database = try await database()
-        defer { database.close() }
+    /// Increments the counter in a write whose first attempt's connection dies before COMMIT (PostgreSQL rolls
+    /// that attempt's update back); how many attempts the write took.
+    func incrementLosingTheFirstConnection(_ database: PostgresDatabase) async throws -> Int {
         let attempts = Atomic<Int>(0)
-
         try await database.write { tx in
             let attempt = attempts.add(1, ordering: .relaxed).newValue
             try await tx.execute("UPDATE counters SET value = value + 1 WHERE name = 'a'")
-            // The first attempt's connection dies before COMMIT: PostgreSQL rolls its update back.
             if attempt == 1 { try await tx.execute("SELECT pg_terminate_backend(pg_backend_pid())") }
         }
+        return attempts.load(ordering: .relaxed)
+    }
 
-        #expect(attempts.load(ordering: .relaxed) == 2)
+    @Test func aConnectionLostMidTransactionIsRetriedOnAnotherFromTheStart() async throws {
+        let database = try await database()
+        defer { database.close() }
+        let attempts = try await incrementLosingTheFirstConnection(database)
+
+        #expect(attempts == 2)
         #expect(try await database.read { tx in try await tx.value(Int64.self, "SELECT value FROM counters") } == 1)
     }
 
@@ -36,13 +41,7 @@ import Testing
         let metrics = TestMetrics()
         let database = try await database(metrics: metrics)
         defer { database.close() }
-        let attempts = Atomic<Int>(0)
-
-        try await database.write { tx in
-            let attempt = attempts.add(1, ordering: .relaxed).newValue
-            try await tx.execute("UPDATE counters SET value = value + 1 WHERE name = 'a'")
-            if attempt == 1 { try await tx.execute("SELECT pg_terminate_backend(pg_backend_pid())") }
-        }
+        _ = try await incrementLosingTheFirstConnection(database)
 
         // A reason never counted has no counter at all.
         let counted = PostgresDatabase.RetryReason.allCases.map { reason in

@@ -649,20 +649,7 @@ struct WebhookHarness: Sendable {
         let target = try await hooks.endpoint()
         let notifications = store.webhookEventNotifications()
         _ = try await hooks.testEvent(target)
-        let woke = await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for await _ in notifications { return true }
-                return false
-            }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(5))
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
-        #expect(woke)
+        #expect(await Self.wake(notifications, within: .seconds(5)))
     }
 
     @Test(arguments: Backend.all) func eventsCommittedByAnotherProcessWakeTheWorkerWithinMilliseconds(_ backend: Backend) async throws {

@@ -208,12 +208,10 @@ public final class PostgresDatabase: Sendable {
             } catch {
                 switch Self.classify(error) {
                 case .retry(let reason) where attempt < Self.maximumAttempts && ContinuousClock.now < deadline:
-                    let dimensions = [("reason", reason.rawValue)]
-                    if let metrics {
-                        Counter(label: Self.retryCounterLabel, dimensions: dimensions, factory: metrics).increment()
-                    } else {
-                        Counter(label: Self.retryCounterLabel, dimensions: dimensions).increment()
-                    }
+                    Counter(
+                        label: Self.retryCounterLabel, dimensions: [("reason", reason.rawValue)],
+                        factory: metrics ?? MetricsSystem.factory
+                    ).increment()
                     // Jittered backoff, so colliding transactions do not collide again in step.
                     try await Task.sleep(for: .microseconds(Int.random(in: 100...(1_000 * min(attempt, 20)))))
                     continue
