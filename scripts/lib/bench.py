@@ -279,40 +279,37 @@ class Bench:
         n = self.args.signin_clients
         rounds = max(1, self.args.signin_rounds)
         seconds = max(2, self.args.duration // rounds)
-        raws = [self.argon2(seconds)]
+        turns = [self.argon2(seconds)]
         slices = []
         for _ in range(rounds):
             slices.append(self.run(f"password sign-ins ({n} clients)", "signin", self.signin_env(), n, n,
                                    duration=seconds, record=False))
-            raws.append(self.argon2(seconds))
+            turns.append(self.argon2(seconds))
         figure = Figure(f"password sign-ins ({n} clients)", sum(f.requests for f in slices),
                         sum(f.seconds for f in slices), sum(f.ok for f in slices), sum(f.bad for f in slices),
                         sum(f.socket_errors for f in slices), max(f.p50_ms for f in slices),
                         max(f.p99_ms for f in slices))
-        if all(raw for raw in raws):
+        if all(turns):
+            raws = [turn["verifications_per_second"] for turn in turns]
             ratios = sorted(f.rate / ((before + after) / 2) for f, before, after in zip(slices, raws, raws[1:]))
             figure.note = (f"raw Argon2id {min(raws):.1f}–{max(raws):.1f}/s; median of {rounds} bracketed ratios "
                            f"{100 * ratios[len(ratios) // 2]:.0f}% ({', '.join(f'{100 * r:.0f}%' for r in ratios)})")
             print(f"    {figure.note}", flush=True)
-            # The parameters line names every raw figure of the turns, not only the last.
-            self.extra["argon2"] = re.sub(r": [0-9.]+/s on", f": {', '.join(f'{raw:.1f}' for raw in raws)}/s on",
-                                          self.extra["argon2"])
+            first = turns[0]
+            self.extra["argon2"] = (f"raw Argon2id m={first['memory_kib']} KiB t={first['iterations']} "
+                                    f"p={first['parallelism']}: {', '.join(f'{raw:.1f}' for raw in raws)}/s on "
+                                    f"{first['threads']} threads")
         self.figures.append(figure)
 
-    def argon2(self, seconds: int | None = None) -> float | None:
-        """Raw Argon2id verifications/s at the server's parameters on its hashing pool, one thread per core
-        (`reverify bench-argon2`)."""
+    def argon2(self, seconds: int) -> dict | None:
+        """Raw Argon2id verifications/s at the server's parameters on its hashing pool, one thread per core, with
+        those parameters (`reverify bench-argon2`'s JSON)."""
         binary = self.args.argon2_bin or self.args.bin
-        result = subprocess.run([binary, "bench-argon2", "--seconds", str(seconds or min(self.args.duration, 10))],
-                                capture_output=True, text=True)
+        result = subprocess.run([binary, "bench-argon2", "--seconds", str(seconds)], capture_output=True, text=True)
         if result.returncode != 0:
             print(f"    (no raw Argon2id figure: {result.stderr.strip()[:200]})")
             return None
-        figures = json.loads(result.stdout)
-        self.extra["argon2"] = (f"raw Argon2id m={figures['memory_kib']} KiB t={figures['iterations']} "
-                                f"p={figures['parallelism']}: {figures['verifications_per_second']:.1f}/s on "
-                                f"{figures['threads']} threads")
-        return figures["verifications_per_second"]
+        return json.loads(result.stdout)
 
     def flood(self) -> None:
         """Silent authorize and refresh while a password flood keeps Argon2id busy (their p99 is the figure)."""
