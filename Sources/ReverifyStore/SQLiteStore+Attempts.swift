@@ -20,8 +20,8 @@ extension SQLiteStore {
 
     public func settleAttempt(_ reservation: AttemptReservation, outcome: AttemptOutcome) async throws {
         try await writer.write { db in
-            _ = try VerificationAttemptRecord.filter(key: reservation.id)
-                .updateAll(db, Column("outcome").set(to: outcome))
+            try db.cachedStatement(sql: "UPDATE verification_attempts SET outcome = ? WHERE id = ?")
+                .execute(arguments: [outcome, reservation.id])
         }
     }
 
@@ -54,14 +54,12 @@ extension SQLiteStore {
     static func attemptCounts(subject: String, at now: UnixTime, policy: LockoutPolicy, db: Database) throws
         -> AttemptCounts
     {
-        let mine = VerificationAttemptRecord.filter(Column("subject") == subject)
-        let unsuccessful = mine.filter([AttemptOutcome.pending, AttemptOutcome.failed].contains(Column("outcome")))
-        let inWindow = try unsuccessful.filter(Column("started_at") >= now - policy.window).fetchCount(db)
-        let lastSuccess = try mine.filter(Column("outcome") == AttemptOutcome.succeeded)
-            .select(max(Column("started_at")), as: UnixTime?.self).fetchOne(db) ?? nil
+        func count(_ since: UnixTime) throws -> Int {
+            try Int.fetchOne(db.cachedStatement(sql: AttemptSQL.unsuccessfulSince), arguments: [subject, since]) ?? 0
+        }
+        let lastSuccess = try UnixTime?.fetchOne(db.cachedStatement(sql: AttemptSQL.lastSuccess), arguments: [subject]) ?? nil
         var since = now - policy.dailyWindow
         if let lastSuccess, lastSuccess > since { since = lastSuccess }
-        let consecutive = try unsuccessful.filter(Column("started_at") >= since).fetchCount(db)
-        return AttemptCounts(failuresInWindow: inWindow, consecutiveFailures: consecutive)
+        return AttemptCounts(failuresInWindow: try count(now - policy.window), consecutiveFailures: try count(since))
     }
 }

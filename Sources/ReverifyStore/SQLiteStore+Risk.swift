@@ -40,14 +40,8 @@ extension SQLiteStore {
                 [user, $0, now - networkMemory]) > 0
         } ?? true  // no address (a test or a socket without one): nothing to compare
         let since = now - velocityWindow
-        let failures = try count(
-            "SELECT COUNT(*) FROM verification_attempts WHERE outcome = 'failed' AND started_at >= ? AND subject = ?",
-            [since, attemptSubject])
-        let addressFailures = try ipAddress.map {
-            try count(
-                "SELECT COUNT(*) FROM verification_attempts WHERE outcome = 'failed' AND started_at >= ? AND ip_address = ?",
-                [since, $0])
-        } ?? 0
+        let failures = try count(AttemptSQL.failuresOfSubjectSince, [attemptSubject, since])
+        let addressFailures = try ipAddress.map { try count(AttemptSQL.failuresFromAddressSince, [$0, since]) } ?? 0
         let flags = try String.fetchAll(
             db.cachedStatement(sql: "SELECT reason FROM session_flags WHERE session_id = ? AND (until IS NULL OR until > ?)"),
             arguments: [session, now])

@@ -284,6 +284,30 @@ import Foundation
         #expect(try await store.isLockedOut(subject: "s", at: fixture.now, policy: policy) == false)
     }
 
+    /// Issue 13: every count of attempts is answered from an index alone, its outcome included. With the outcome
+    /// read from the table, a lockout check read every attempt of the account in its window (the last success:
+    /// in two days), and every silent authorize every attempt from its address in fifteen minutes.
+    @Test func sqliteCountsAttemptsFromTheirIndexesAlone() async throws {
+        let fixture = try await StoreFixture.make(.sqlite)
+        defer { fixture.remove() }
+        let queries = [
+            AttemptSQL.unsuccessfulSince, AttemptSQL.lastSuccess, AttemptSQL.failuresOfSubjectSince,
+            AttemptSQL.failuresFromAddressSince,
+        ]
+        let plans = try await fixture.sqliteStore.writer.read { db in
+            try queries.map { sql in
+                let arguments: [(any DatabaseValueConvertible)?] = ["s", 1_795_000_000]
+                return try String.fetchAll(
+                    db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: StatementArguments(arguments.prefix(sql.count { $0 == "?" })),
+                    adapter: SuffixRowAdapter(fromIndex: 3))
+            }
+        }
+        for plan in plans {
+            #expect(plan.count == 1, "\(plan)")
+            #expect(plan.allSatisfy { $0.contains("USING COVERING INDEX") && $0.contains("outcome=?") }, "\(plan)")
+        }
+    }
+
     @Test(arguments: Backend.all) func testEmailSendsAreLimitedPerAddressAndPerIP(_ backend: Backend) async throws {
         let fixture = try await StoreFixture.make(backend)
         defer { fixture.remove() }

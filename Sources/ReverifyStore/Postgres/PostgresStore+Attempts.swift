@@ -55,17 +55,11 @@ extension PostgresStore {
     static func attemptCounts(subject: String, at now: UnixTime, policy: LockoutPolicy, _ tx: PostgresTransaction)
         async throws -> AttemptCounts
     {
-        let unsuccessful = "subject = ? AND outcome IN ('pending', 'failed')"
-        let inWindow = try await tx.count(
-            "SELECT COUNT(*) FROM verification_attempts WHERE \(unsuccessful) AND started_at >= ?",
-            [subject, now - policy.window])
-        let lastSuccess = try await tx.value(
-            UnixTime.self, "SELECT MAX(started_at) FROM verification_attempts WHERE subject = ? AND outcome = 'succeeded'",
-            [subject])
+        let inWindow = try await tx.count(AttemptSQL.unsuccessfulSince, [subject, now - policy.window])
+        let lastSuccess = try await tx.value(UnixTime.self, AttemptSQL.lastSuccess, [subject])
         var since = now - policy.dailyWindow
         if let lastSuccess, lastSuccess > since { since = lastSuccess }
-        let consecutive = try await tx.count(
-            "SELECT COUNT(*) FROM verification_attempts WHERE \(unsuccessful) AND started_at >= ?", [subject, since])
+        let consecutive = try await tx.count(AttemptSQL.unsuccessfulSince, [subject, since])
         return AttemptCounts(failuresInWindow: inWindow, consecutiveFailures: consecutive)
     }
 }

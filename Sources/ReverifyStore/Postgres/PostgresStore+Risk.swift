@@ -33,14 +33,10 @@ extension PostgresStore {
                 [user, networkPrefix, now - networkMemory]) > 0
         }
         let since = now - velocityWindow
-        let failures = try await tx.count(
-            "SELECT COUNT(*) FROM verification_attempts WHERE outcome = 'failed' AND started_at >= ? AND subject = ?",
-            [since, attemptSubject])
+        let failures = try await tx.count(AttemptSQL.failuresOfSubjectSince, [attemptSubject, since])
         var addressFailures = 0
         if let ipAddress {
-            addressFailures = try await tx.count(
-                "SELECT COUNT(*) FROM verification_attempts WHERE outcome = 'failed' AND started_at >= ? AND ip_address = ?",
-                [since, ipAddress])
+            addressFailures = try await tx.count(AttemptSQL.failuresFromAddressSince, [ipAddress, since])
         }
         let flags = try await tx.values(
             String.self, "SELECT reason FROM session_flags WHERE session_id = ? AND (until IS NULL OR until > ?)",
