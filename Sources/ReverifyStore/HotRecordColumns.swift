@@ -238,6 +238,11 @@ private let recordJSONDecoder: JSONDecoder = {
     return decoder
 }()
 
+/// A JSON column's value, decoded as GRDB's Codable records would.
+func decodeRecordJSON<Value: Decodable>(_ type: Value.Type, from json: Data) throws -> Value {
+    try recordJSONDecoder.decode(type, from: json)
+}
+
 /// Decoded values of one JSON column, by their JSON text. A session's `amr`, `verifications` and `levels` change
 /// only when it verifies again but are read on every request it makes; parsing them was 5% of a silent
 /// authorize (issue 13 profile). Bounded: emptied when full.
@@ -264,9 +269,9 @@ final class JSONColumnMemo<Value: Decodable & Sendable>: Sendable {
     var count: Int { values.withLock { $0.count } }
 }
 
-private let amrMemo = JSONColumnMemo<[AMR]>()
-private let verificationsMemo = JSONColumnMemo<VerificationHistory>()
-private let levelsMemo = JSONColumnMemo<LevelHistory>()
+let amrMemo = JSONColumnMemo<[AMR]>()
+let verificationsMemo = JSONColumnMemo<VerificationHistory>()
+let levelsMemo = JSONColumnMemo<LevelHistory>()
 
 extension Row {
     /// A non-null JSON column decoded through `memo`.
@@ -283,7 +288,7 @@ extension Row {
     func decodeJSONIfPresent<Value: Decodable>(_ type: Value.Type = Value.self, forColumn column: String) throws
         -> Value?
     {
-        try jsonColumn(column) { try recordJSONDecoder.decode(type, from: $0) }
+        try jsonColumn(column) { try decodeRecordJSON(type, from: $0) }
     }
 
     /// The column's bytes through `decode`, `nil` for SQL NULL; a missing column is an error.

@@ -88,6 +88,13 @@ import Testing
             f, "access_tokens", key: "jti", [revokedAccess, plainAccess].map { ($0.jti, $0) })
         try await expectCodableDecoding(
             f, "authorization_codes", key: "code_hash", [usedCode, plainCode].map { ($0.codeHash, $0) })
+        // The token check's chain, read in one joined row (by position on SQLite): every column of four records.
+        #expect(
+            try await f.store.accessTokenChain(jti: revokedAccess.jti)
+                == AccessTokenChain(token: revokedAccess, grant: fullGrant, session: fullSession, user: full))
+        #expect(
+            try await f.store.accessTokenChain(jti: plainAccess.jti)
+                == AccessTokenChain(token: plainAccess, grant: sparseGrant, session: sparseSession, user: sparse))
 
         for audit in [fullAudit, sparseAudit] {
             try await f.store.appendAudit(audit)
@@ -182,6 +189,17 @@ import Testing
 
     /// The token paths' own statements (`SQLiteStore+HotPaths`) write what GRDB's record `insert` and `update`
     /// write: every column, the same values. Each record sets every optional column, so a column left out shows.
+    /// A record read by position from a joined row reads every column of its table, and only those.
+    @Test func everyPositionalRecordListsTheColumnsOfItsTable() async throws {
+        let f = try await StoreFixture.make(.sqlite)
+        defer { f.remove() }
+        let records: [any PositionalRecord.Type] = [AccessTokenRecord.self, GrantRecord.self, SessionRecord.self, UserRecord.self]
+        for record in records {
+            let table = try await f.sqliteStore.writer.read { db in try db.columns(in: record.databaseTableName).map(\.name) }
+            #expect(record.columns.sorted() == table.sorted(), "\(record.databaseTableName)")
+        }
+    }
+
     @Test func theTokenPathsOwnStatementsWriteWhatTheRecordsWould() async throws {
         let f = try await StoreFixture.make(.sqlite)
         defer { f.remove() }
