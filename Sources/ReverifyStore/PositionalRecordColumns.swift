@@ -18,6 +18,10 @@ struct ColumnSequence {
         self.index = index
     }
 
+    mutating func skip(_ count: Int) {
+        index += count
+    }
+
     mutating func next<Value: DatabaseValueConvertible>(_ type: Value.Type = Value.self) throws -> Value {
         defer { index += 1 }
         return try row.decode(type, atIndex: index)
@@ -52,6 +56,14 @@ protocol PositionalRecord {
 extension PositionalRecord {
     /// `table.column, …` for a SELECT list.
     static var selection: String { columns.map { "\(databaseTableName).\($0)" }.joined(separator: ", ") }
+
+    /// The record whose columns come next, or `nil` (its columns skipped) when they are NULL: an outer join found
+    /// no row. Every table here has a NOT NULL first column, its key.
+    static func ifPresent(_ c: inout ColumnSequence) throws -> Self? {
+        guard c.row.hasNull(atIndex: c.index) else { return try Self(&c) }
+        c.skip(columns.count)
+        return nil
+    }
 }
 
 extension AccessTokenRecord: PositionalRecord {
@@ -61,6 +73,17 @@ extension AccessTokenRecord: PositionalRecord {
         self.init(jti: try c.next(), grantId: try c.next(), expiresAt: try c.next(), oneShot: false)
         revokedAt = try c.next()
         oneShot = try c.next()
+    }
+}
+
+extension RefreshTokenRecord: PositionalRecord {
+    static let columns = ["token_hash", "grant_id", "parent_hash", "created_at", "expires_at", "used_at"]
+
+    init(_ c: inout ColumnSequence) throws {
+        self.init(
+            tokenHash: try c.next(), grantId: try c.next(), parentHash: try c.next(), createdAt: try c.next(),
+            expiresAt: try c.next())
+        usedAt = try c.next()
     }
 }
 

@@ -4,6 +4,43 @@ import ReverifyCore
 /// The busiest reads, by key, on prepared statements kept per connection (`cachedStatement`): the issue 13
 /// profile showed SQLite parsing the query interface's generated SQL on every request.
 extension SQLiteStore {
+    static let refreshTokenChainSQL = """
+        SELECT \(RefreshTokenRecord.selection), \(GrantRecord.selection), \(SessionRecord.selection), \(UserRecord.selection)
+        FROM refresh_tokens
+        JOIN grants ON grants.id = refresh_tokens.grant_id
+        LEFT JOIN sessions ON sessions.id = grants.session_id
+        LEFT JOIN users ON users.id = grants.user_id
+        WHERE refresh_tokens.token_hash = ?
+        """
+
+    /// A refresh token with its grant, and the grant's session and user where they still exist: what a rotation
+    /// reads, in one statement (issue 13).
+    static func refreshTokenChain(hash: String, _ db: Database) throws
+        -> (token: RefreshTokenRecord, grant: GrantRecord, session: SessionRecord?, user: UserRecord?)?
+    {
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: refreshTokenChainSQL), arguments: [hash])
+        guard let row = try rows.next() else { return nil }
+        var columns = ColumnSequence(row, from: 0)
+        return (
+            try RefreshTokenRecord(&columns), try GrantRecord(&columns), try SessionRecord.ifPresent(&columns),
+            try UserRecord.ifPresent(&columns)
+        )
+    }
+
+    static let sessionWithUserSQL = """
+        SELECT \(SessionRecord.selection), \(UserRecord.selection)
+        FROM sessions JOIN users ON users.id = sessions.user_id
+        WHERE sessions.secret_hash = ?
+        """
+
+    /// The session a cookie names, with its user, in one statement.
+    static func sessionWithUser(secretHash: String, _ db: Database) throws -> (SessionRecord, UserRecord)? {
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: sessionWithUserSQL), arguments: [secretHash])
+        guard let row = try rows.next() else { return nil }
+        var columns = ColumnSequence(row, from: 0)
+        return (try SessionRecord(&columns), try UserRecord(&columns))
+    }
+
     static func user(id: UserID, _ db: Database) throws -> UserRecord? {
         try UserRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE id = ?"), arguments: [id])
     }
@@ -31,19 +68,14 @@ extension SQLiteStore {
     }
 
     public func sessionWithUser(secretHash: String) async throws -> (SessionRecord, UserRecord)? {
-        try await readInline { db in
-            guard let session = try Self.session(secretHash: secretHash, db), let user = try Self.user(id: session.userId, db)
-            else { return nil }
-            return (session, user)
-        }
+        try await readStatementInline { db in try Self.sessionWithUser(secretHash: secretHash, db) }
     }
 
     public func sessionWithUser(secretHash: String, risk: RiskQuery) async throws
         -> (SessionRecord, UserRecord, RiskHistory?)?
     {
         try await readInline { db in
-            guard let session = try Self.session(secretHash: secretHash, db), let user = try Self.user(id: session.userId, db)
-            else { return nil }
+            guard let (session, user) = try Self.sessionWithUser(secretHash: secretHash, db) else { return nil }
             guard session.isActive(at: risk.at), !user.isDisabled else { return (session, user, nil) }
             let history = try Self.riskHistory(
                 user: user.id, session: session.id, deviceHash: risk.deviceHash, networkPrefix: risk.networkPrefix,
@@ -75,9 +107,7 @@ extension SQLiteStore {
         let token = try AccessTokenRecord(&columns)
         let grant = try GrantRecord(&columns)
         let session = try SessionRecord(&columns)
-        // LEFT JOIN: a deleted account's columns are all NULL.
-        let user = row.hasNull(atIndex: columns.index) ? nil : try UserRecord(&columns)
-        return AccessTokenChain(token: token, grant: grant, session: session, user: user)
+        return AccessTokenChain(token: token, grant: grant, session: session, user: try UserRecord.ifPresent(&columns))
     }
 
     // The busiest writes likewise. GRDB's record `insert` and `update` build a dictionary of the record's columns

@@ -430,8 +430,8 @@ public final class SQLiteStore: Store {
         validate: @escaping @Sendable (GrantRecord) -> OAuthError?
     ) async throws -> RefreshRotation {
         try await writer.write { db in
-            guard var token = try Self.refreshToken(hash: hash, db), let grant = try Self.grant(id: token.grantId, db)
-            else { return .unknown }
+            guard let (found, grant, session, user) = try Self.refreshTokenChain(hash: hash, db) else { return .unknown }
+            var token = found
             if let error = validate(grant) { return .rejected(error) }
             if token.isReplay(at: now, grace: reuseGrace) || grant.revokedAt != nil {
                 // RFC 9700 4.14.2: reuse of a rotated refresh token revokes the whole family.
@@ -446,7 +446,7 @@ public final class SQLiteStore: Store {
                 return token.usedAt != nil ? .reused(revokedGrant: grant.id) : .rejected(.invalidGrant("the grant was revoked"))
             }
             if now >= token.expiresAt { return .expired }
-            guard let session = try Self.session(id: grant.sessionId, db), grant.isBacked(by: session, at: now)
+            guard let session, grant.isBacked(by: session, at: now)
             else {
                 return .rejected(.invalidGrant("the session behind this refresh token has ended"))
             }
@@ -464,7 +464,7 @@ public final class SQLiteStore: Store {
             var access = issuance.accessToken
             access.grantId = grant.id
             try Self.insert(access, db)
-            return .rotated(grant: grant, session: session, user: try Self.user(id: grant.userId, db))
+            return .rotated(grant: grant, session: session, user: user)
         }
     }
 

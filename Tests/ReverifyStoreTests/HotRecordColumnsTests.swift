@@ -95,6 +95,14 @@ import Testing
         #expect(
             try await f.store.accessTokenChain(jti: plainAccess.jti)
                 == AccessTokenChain(token: plainAccess, grant: sparseGrant, session: sparseSession, user: sparse))
+        let signedIn = try #require(try await f.store.sessionWithUser(secretHash: fullSession.secretHash))
+        #expect(signedIn.0 == fullSession && signedIn.1 == full)
+        if backend == .sqlite {
+            // A rotation's chain, read inside its write transaction.
+            let hash = usedRefresh.tokenHash
+            let chain = try await f.sqliteStore.writer.read { db in try SQLiteStore.refreshTokenChain(hash: hash, db) }
+            #expect(chain?.token == usedRefresh && chain?.grant == fullGrant && chain?.session == fullSession && chain?.user == full)
+        }
 
         for audit in [fullAudit, sparseAudit] {
             try await f.store.appendAudit(audit)
@@ -193,7 +201,9 @@ import Testing
     @Test func everyPositionalRecordListsTheColumnsOfItsTable() async throws {
         let f = try await StoreFixture.make(.sqlite)
         defer { f.remove() }
-        let records: [any PositionalRecord.Type] = [AccessTokenRecord.self, GrantRecord.self, SessionRecord.self, UserRecord.self]
+        let records: [any PositionalRecord.Type] = [
+            AccessTokenRecord.self, RefreshTokenRecord.self, GrantRecord.self, SessionRecord.self, UserRecord.self,
+        ]
         for record in records {
             let table = try await f.sqliteStore.writer.read { db in try db.columns(in: record.databaseTableName).map(\.name) }
             #expect(record.columns.sorted() == table.sorted(), "\(record.databaseTableName)")
