@@ -3,45 +3,91 @@ import GRDB
 import ReverifyCore
 
 // Records read side by side from one joined row, by position. A token check reads its token, grant, session and
-// user in one statement (issue 13); telling their columns apart by name would take GRDB's scoped row adapters,
-// which rebuild a name map per table on every fetch: a tenth of a userinfo request in the profile. Each record
-// here lists its columns once (`columns`, which the query selects) and reads them back in that order. The store
-// suite checks each list against its table and each decoder against the by-name one.
+// user in one statement (issue 13). Telling their columns apart by name would take GRDB's scoped row adapters,
+// which rebuild a name map per table on every fetch (a tenth of a userinfo request in the profile), and even a
+// plain `Row` maps every column name of the statement, lower-cased, on each fetch (49 names for that chain).
+// So these read straight from the statement: each record lists its columns once (`columns`, which the query
+// selects) and reads them back in that order. The store suite checks each list against its table and each
+// record against the by-name decoding.
 
-/// Reads a record's columns one after the other from a position of a row.
+/// Reads a record's columns one after the other from a position of the statement's current row.
 struct ColumnSequence {
-    let row: Row
-    private(set) var index: Int
+    private let statement: SQLiteStatement
+    private(set) var index: CInt
 
-    init(_ row: Row, from index: Int) {
-        self.row = row
+    init(_ statement: SQLiteStatement, from index: CInt = 0) {
+        self.statement = statement
         self.index = index
     }
 
+    /// Whether the next column is NULL.
+    var nextIsNull: Bool { DatabaseValue(sqliteStatement: statement, index: index).isNull }
+
     mutating func skip(_ count: Int) {
-        index += count
+        index += CInt(count)
     }
 
     mutating func next<Value: DatabaseValueConvertible>(_ type: Value.Type = Value.self) throws -> Value {
         defer { index += 1 }
-        return try row.decode(type, atIndex: index)
+        let value = DatabaseValue(sqliteStatement: statement, index: index)
+        guard let decoded = Value.fromDatabaseValue(value) else {
+            throw DecodingError.typeMismatch(
+                Value.self, .init(codingPath: [], debugDescription: "column \(index) holds \(value)"))
+        }
+        return decoded
     }
 
     /// A non-null JSON column, through `memo`.
     mutating func nextJSON<Value>(memo: JSONColumnMemo<Value>) throws -> Value {
-        defer { index += 1 }
-        return try row.withUnsafeData(atIndex: index) { data in
-            guard let data else {
-                throw DecodingError.valueNotFound(Value.self, .init(codingPath: [], debugDescription: "JSON column is NULL"))
-            }
-            return try memo.value(data)
+        guard let json = try nextJSONText() else {
+            throw DecodingError.valueNotFound(Value.self, .init(codingPath: [], debugDescription: "JSON column is NULL"))
         }
+        return try memo.value(json)
     }
 
     /// A nullable JSON column.
     mutating func nextJSONIfPresent<Value: Decodable>(_ type: Value.Type = Value.self) throws -> Value? {
-        defer { index += 1 }
-        return try row.withUnsafeData(atIndex: index) { data in try data.map { try decodeRecordJSON(type, from: $0) } }
+        try nextJSONText().map { try decodeRecordJSON(type, from: $0) }
+    }
+
+    /// GRDB stores Codable values as JSON text.
+    private mutating func nextJSONText() throws -> Data? {
+        let text: String? = try next()
+        return text.map { Data($0.utf8) }
+    }
+}
+
+/// The rows of a joined statement, each decoded by `decode` from the statement itself (``ColumnSequence``).
+final class PositionalCursor<Element>: DatabaseCursor {
+    let _statement: Statement
+    var _isDone = false
+    private let decode: (inout ColumnSequence) throws -> Element
+
+    init(_ statement: Statement, arguments: StatementArguments, decode: @escaping (inout ColumnSequence) throws -> Element)
+        throws
+    {
+        _statement = statement
+        try statement.setArguments(arguments)
+        self.decode = decode
+    }
+
+    deinit {
+        // A statement stopped before its end keeps its read snapshot until it is reset; GRDB's cursors reset it
+        // here, with a method it keeps internal. Binding the arguments again resets it through public API. (A
+        // reset after a failed step fails too, and then there is nothing left to do.)
+        if !_isDone { try? _statement.setArguments(_statement.arguments) }
+    }
+
+    /// The statement's only row (a lookup by key), read to the statement's end so it lets go of its snapshot.
+    func single() throws -> Element? {
+        let first = try next()
+        while try next() != nil {}
+        return first
+    }
+
+    func _element(sqliteStatement: SQLiteStatement) throws -> Element {
+        var columns = ColumnSequence(sqliteStatement)
+        return try decode(&columns)
     }
 }
 
@@ -60,7 +106,7 @@ extension PositionalRecord {
     /// The record whose columns come next, or `nil` (its columns skipped) when they are NULL: an outer join found
     /// no row. Every table here has a NOT NULL first column, its key.
     static func ifPresent(_ c: inout ColumnSequence) throws -> Self? {
-        guard c.row.hasNull(atIndex: c.index) else { return try Self(&c) }
+        guard c.nextIsNull else { return try Self(&c) }
         c.skip(columns.count)
         return nil
     }

@@ -18,13 +18,12 @@ extension SQLiteStore {
     static func refreshTokenChain(hash: String, _ db: Database) throws
         -> (token: RefreshTokenRecord, grant: GrantRecord, session: SessionRecord?, user: UserRecord?)?
     {
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: refreshTokenChainSQL), arguments: [hash])
-        guard let row = try rows.next() else { return nil }
-        var columns = ColumnSequence(row, from: 0)
-        return (
-            try RefreshTokenRecord(&columns), try GrantRecord(&columns), try SessionRecord.ifPresent(&columns),
-            try UserRecord.ifPresent(&columns)
-        )
+        try PositionalCursor(db.cachedStatement(sql: refreshTokenChainSQL), arguments: [hash]) { columns in
+            (
+                try RefreshTokenRecord(&columns), try GrantRecord(&columns), try SessionRecord.ifPresent(&columns),
+                try UserRecord.ifPresent(&columns)
+            )
+        }.single()
     }
 
     static let sessionWithUserSQL = """
@@ -35,10 +34,9 @@ extension SQLiteStore {
 
     /// The session a cookie names, with its user, in one statement.
     static func sessionWithUser(secretHash: String, _ db: Database) throws -> (SessionRecord, UserRecord)? {
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: sessionWithUserSQL), arguments: [secretHash])
-        guard let row = try rows.next() else { return nil }
-        var columns = ColumnSequence(row, from: 0)
-        return (try SessionRecord(&columns), try UserRecord(&columns))
+        try PositionalCursor(db.cachedStatement(sql: sessionWithUserSQL), arguments: [secretHash]) { columns in
+            (try SessionRecord(&columns), try UserRecord(&columns))
+        }.single()
     }
 
     static func user(id: UserID, _ db: Database) throws -> UserRecord? {
@@ -101,13 +99,11 @@ extension SQLiteStore {
         """
 
     static func accessTokenChain(jti: String, _ db: Database) throws -> AccessTokenChain? {
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: accessTokenChainSQL), arguments: [jti])
-        guard let row = try rows.next() else { return nil }
-        var columns = ColumnSequence(row, from: 0)
-        let token = try AccessTokenRecord(&columns)
-        let grant = try GrantRecord(&columns)
-        let session = try SessionRecord(&columns)
-        return AccessTokenChain(token: token, grant: grant, session: session, user: try UserRecord.ifPresent(&columns))
+        try PositionalCursor(db.cachedStatement(sql: accessTokenChainSQL), arguments: [jti]) { columns in
+            AccessTokenChain(
+                token: try AccessTokenRecord(&columns), grant: try GrantRecord(&columns), session: try SessionRecord(&columns),
+                user: try UserRecord.ifPresent(&columns))
+        }.single()
     }
 
     // The busiest writes likewise. GRDB's record `insert` and `update` build a dictionary of the record's columns

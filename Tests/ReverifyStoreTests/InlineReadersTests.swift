@@ -60,3 +60,24 @@ import Testing
         }
     }
 }
+
+/// The joined lookups step their statement to its end: a statement left mid-way keeps its read snapshot, and a
+/// kept connection would then hold back every checkpoint for as long as it sat idle (issue 13).
+@Suite struct PositionalCursorTests {
+    @Test func aJoinedLookupLeavesNoSnapshotBehind() async throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        let user = try await fixture.user()
+        let session = try await fixture.session(for: user)
+        #expect(try await fixture.store.sessionWithUser(secretHash: session.secretHash)?.1 == user)
+        _ = try await fixture.store.revokeSession(
+            id: session.id, at: fixture.now + 1,
+            audit: AuditRecord(at: fixture.now + 1, event: .signOut, outcome: .success, sessionId: session.id))
+
+        let checkpoint = try await fixture.sqliteStore.writer.writeWithoutTransaction { db in
+            try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+
+        #expect(checkpoint?[0] == 0 as Int, "a reader blocked the checkpoint: \(String(describing: checkpoint))")
+    }
+}
