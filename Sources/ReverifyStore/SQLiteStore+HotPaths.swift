@@ -164,7 +164,7 @@ extension SQLiteStore {
     }
 
     /// A read on ``InlineReaders`` when there are any, otherwise through the pool.
-    private func readInline<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func readInline<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         if let inlineReaders { return try inlineReaders.read(body) }
         return try await writer.read(body)
     }

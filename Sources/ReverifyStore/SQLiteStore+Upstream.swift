@@ -14,7 +14,10 @@ extension SQLiteStore {
     }
 
     public func upstreamProviders() async throws -> [UpstreamProviderRecord] {
-        try await writer.read { db in try UpstreamProviderRecord.order(Column("created_at"), Column("name")).fetchAll(db) }.map(opened)
+        // Every sign-in page lists them (issue 13: on the calling thread, by a kept statement).
+        try await readInline { db in
+            try UpstreamProviderRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM upstream_providers ORDER BY created_at, name"))
+        }.map(opened)
     }
 
     public func upstreamProvider(id: UpstreamProviderID) async throws -> UpstreamProviderRecord? {

@@ -79,7 +79,9 @@ public final class SQLiteStore: Store {
 
     public func user(email: String) async throws -> UserRecord? {
         // `email` is declared COLLATE NOCASE, so this comparison ignores ASCII case.
-        try await writer.read { db in try UserRecord.filter(Column("email") == email).fetchOne(db) }
+        try await readInline { db in
+            try UserRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE email = ?"), arguments: [email])
+        }
     }
 
     public func users() async throws -> [UserRecord] {
@@ -331,7 +333,11 @@ public final class SQLiteStore: Store {
     }
 
     public func authorizationRequest(id: AuthorizationRequestID) async throws -> AuthorizationRequestRecord? {
-        try await writer.read { db in try AuthorizationRequestRecord.fetchOne(db, key: id) }
+        // Every hosted page and form of a flow reads it (issue 13: on the calling thread, by a kept statement).
+        try await readInline { db in
+            try AuthorizationRequestRecord.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM authorization_requests WHERE id = ?"), arguments: [id])
+        }
     }
 
     public func completeAuthorizationRequest(id: AuthorizationRequestID, code: AuthorizationCodeRecord, at: UnixTime)
