@@ -10,13 +10,12 @@ enum Outbox {
     static func enqueue(_ events: [WebhookEvent], only endpoint: WebhookEndpointRecord? = nil, db: Database) throws {
         guard !events.isEmpty else { return }
         let now = UnixMilliseconds.wallClock()
-        let encoder = JSONEncoder()
-        // The stored text is the signed body: deterministic key order, and unescaped slashes in user agents.
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let endpoints = try endpoint.map { [$0] } ?? WebhookEndpointRecord.filter(Column("disabled_at") == nil).fetchAll(db)
+        // Every sign-in and verification enqueues (issue 13): a kept statement, not the query interface's SQL.
+        let endpoints = try endpoint.map { [$0] }
+            ?? WebhookEndpointRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM webhook_endpoints WHERE disabled_at IS NULL"))
         for event in events {
             let record = OutboxEventRecord(
-                id: event.id, type: event.type, payload: String(decoding: try encoder.encode(event), as: UTF8.self),
+                id: event.id, type: event.type, payload: String(decoding: try payloadEncoder.encode(event), as: UTF8.self),
                 createdAt: event.createdAt, enqueuedAtMs: now)
             try record.insert(db)
             let seq = db.lastInsertedRowID
@@ -27,6 +26,13 @@ enum Outbox {
             }
         }
     }
+
+    /// The stored text is the signed body: deterministic key order, and unescaped slashes in user agents. Made once.
+    private static let payloadEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
 
     /// A new `evt_…` id: 128 bits from the system CSPRNG, like every other public identifier.
     static func newEventID() -> WebhookEventID {
