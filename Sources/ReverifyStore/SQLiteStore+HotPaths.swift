@@ -120,6 +120,27 @@ extension SQLiteStore {
         ).execute(arguments: [token.tokenHash, token.grantId, token.parentHash, token.createdAt, token.expiresAt, token.usedAt])
     }
 
+    /// Every sign-in writes one (in the order of ``SessionRecord/columns``).
+    static func insert(_ session: SessionRecord, _ db: Database) throws {
+        try db.cachedStatement(sql: insertSessionSQL).execute(arguments: [
+            session.id, session.secretHash, session.userId, session.createdAt, session.authTime, try recordJSON(session.amr),
+            session.acr, try recordJSON(session.verifications), session.ipAddress, session.userAgent, session.deviceId,
+            session.lastSeenAt, session.idleExpiresAt, session.expiresAt, session.revokedAt, try recordJSON(session.levels),
+        ])
+    }
+
+    private static let insertSessionSQL = """
+        INSERT INTO sessions (\(SessionRecord.columns.joined(separator: ", ")))
+        VALUES (\(Array(repeating: "?", count: SessionRecord.columns.count).joined(separator: ", ")))
+        """
+
+    /// The flow ends with its code, once: `false` when it had ended already.
+    static func completeAuthorizationRequest(id: AuthorizationRequestID, at: UnixTime, _ db: Database) throws -> Bool {
+        try db.cachedStatement(sql: "UPDATE authorization_requests SET completed_at = ? WHERE id = ? AND completed_at IS NULL")
+            .execute(arguments: [at, id])
+        return db.changesCount == 1
+    }
+
     static func insert(_ token: AccessTokenRecord, _ db: Database) throws {
         try db.cachedStatement(
             sql: "INSERT INTO access_tokens (jti, grant_id, expires_at, revoked_at, one_shot) VALUES (?, ?, ?, ?, ?)"

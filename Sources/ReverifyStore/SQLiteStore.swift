@@ -245,7 +245,7 @@ public final class SQLiteStore: Store {
 
     public func createSession(_ session: SessionRecord, audit: AuditRecord) async throws {
         try await writer.write { db in
-            try session.insert(db)
+            try Self.insert(session, db)
             try audit.insert(db)
         }
     }
@@ -344,9 +344,7 @@ public final class SQLiteStore: Store {
         async throws -> Bool
     {
         try await writer.write { db in
-            let changed = try AuthorizationRequestRecord.filter(key: id).filter(Column("completed_at") == nil)
-                .updateAll(db, Column("completed_at").set(to: at))
-            guard changed == 1 else { return false }
+            guard try Self.completeAuthorizationRequest(id: id, at: at, db) else { return false }
             try Self.insert(code, db)
             return true
         }

@@ -195,8 +195,6 @@ import Testing
         }
     }
 
-    /// The token paths' own statements (`SQLiteStore+HotPaths`) write what GRDB's record `insert` and `update`
-    /// write: every column, the same values. Each record sets every optional column, so a column left out shows.
     /// A record read by position from a joined row reads every column of its table, and only those.
     @Test func everyPositionalRecordListsTheColumnsOfItsTable() async throws {
         let f = try await StoreFixture.make(.sqlite)
@@ -210,6 +208,8 @@ import Testing
         }
     }
 
+    /// The token paths' own statements (`SQLiteStore+HotPaths`) write what GRDB's record `insert` and `update`
+    /// write: every column, the same values. Each record sets every optional column, so a column left out shows.
     @Test func theTokenPathsOwnStatementsWriteWhatTheRecordsWould() async throws {
         let f = try await StoreFixture.make(.sqlite)
         defer { f.remove() }
@@ -247,6 +247,17 @@ import Testing
             return full
         }
         let (fullCodeOurs, fullCodeGRDB) = (fullCode("k-ours"), fullCode("k-grdb"))
+        func session(_ id: String) -> SessionRecord {
+            var levels = LevelHistory()
+            levels.record(.multiFactor, at: t + 2)
+            return SessionRecord(
+                id: SessionID(rawValue: id), secretHash: "h-" + id, userId: UserID(rawValue: "usr_x"), createdAt: t,
+                authTime: t + 2, amr: [.pwd, .otp, .mfa], acr: .multiFactor,
+                verifications: VerificationHistory([.password: t, .totp: t + 2]), ipAddress: "192.0.2.1", userAgent: "UA",
+                deviceId: "dev", lastSeenAt: t + 3, idleExpiresAt: t + 60, expiresAt: t + 600, revokedAt: t + 9,
+                levels: levels)
+        }
+        let (sessionOurs, sessionGRDB) = (session("ses-ours"), session("ses-grdb"))
         try await store.writer.writeWithoutTransaction { db in
             // Rows alone, with nothing behind them.
             try db.execute(sql: "PRAGMA foreign_keys = OFF")
@@ -259,6 +270,8 @@ import Testing
             try fullCodeGRDB.insert(db)
             try codeOurs.insert(db)
             try codeGRDB.insert(db)
+            try SQLiteStore.insert(sessionOurs, db)
+            try sessionGRDB.insert(db)
             // Unused tokens and codes, then used, as a refresh and a code redemption use them.
             for (unused, ours) in [(unusedOurs, true), (unusedGRDB, false)] {
                 var token = unused
@@ -280,8 +293,17 @@ import Testing
                 (try Self.row(db, "access_tokens", "jti", "at-ours"), try Self.row(db, "access_tokens", "jti", "at-grdb")),
                 (try Self.row(db, "authorization_codes", "code_hash", "k-ours"), try Self.row(db, "authorization_codes", "code_hash", "k-grdb")),
                 (try Self.row(db, "authorization_codes", "code_hash", "c-ours"), try Self.row(db, "authorization_codes", "code_hash", "c-grdb")),
+                // Each session's secret hash is its own (the column is unique), so it is compared apart.
+                (
+                    try Self.row(db, "sessions", "id", "ses-ours").filter { $0.key != "secret_hash" },
+                    try Self.row(db, "sessions", "id", "ses-grdb").filter { $0.key != "secret_hash" }
+                ),
             ]
         }
+        let secretHash = try await store.writer.read { db in
+            try String.fetchOne(db, sql: "SELECT secret_hash FROM sessions WHERE id = 'ses-ours'")
+        }
+        #expect(secretHash == sessionOurs.secretHash)
         for (ours, grdbs) in pairs {
             #expect(!ours.isEmpty)
             #expect(ours == grdbs)
