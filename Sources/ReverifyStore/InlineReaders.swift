@@ -28,7 +28,18 @@ final class InlineReaders: Sendable {
     func read<T>(_ body: (Database) throws -> T) throws -> T {
         let connection = try idle.withLock { $0.popLast() } ?? makeConnection()
         defer { idle.withLock { $0.append(connection) } }
-        return try connection.read(body)
+        return try connection.inDatabase { db in
+            // GRDB's `read` would begin and commit with SQL it compiles anew each time: as much as a point lookup.
+            try db.cachedStatement(sql: "BEGIN DEFERRED TRANSACTION").execute()
+            do {
+                let value = try body(db)
+                try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
+                return value
+            } catch {
+                try? db.cachedStatement(sql: "ROLLBACK TRANSACTION").execute()
+                throw error
+            }
+        }
     }
 
     /// `body`, which runs one statement, outside any transaction: one statement is one snapshot already, and

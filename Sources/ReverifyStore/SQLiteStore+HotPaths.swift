@@ -179,13 +179,13 @@ extension SQLiteStore {
     }
 
     /// One statement on ``InlineReaders`` when there are any, otherwise through the pool: no transaction around it.
-    private func readStatementInline<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func readStatementInline<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         if let inlineReaders { return try inlineReaders.readStatement(body) }
         return try await writer.read(body)
     }
 
     /// A read on ``InlineReaders`` when there are any, otherwise through the pool.
-    func readInline<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    private func readInline<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         if let inlineReaders { return try inlineReaders.read(body) }
         return try await writer.read(body)
     }

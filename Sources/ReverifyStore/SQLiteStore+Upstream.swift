@@ -15,7 +15,7 @@ extension SQLiteStore {
 
     public func upstreamProviders() async throws -> [UpstreamProviderRecord] {
         // Every sign-in page lists them (issue 13: on the calling thread, by a kept statement).
-        try await readInline { db in
+        try await readStatementInline { db in
             try UpstreamProviderRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM upstream_providers ORDER BY created_at, name"))
         }.map(opened)
     }

@@ -79,7 +79,7 @@ public final class SQLiteStore: Store {
 
     public func user(email: String) async throws -> UserRecord? {
         // `email` is declared COLLATE NOCASE, so this comparison ignores ASCII case.
-        try await readInline { db in
+        try await readStatementInline { db in
             try UserRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE email = ?"), arguments: [email])
         }
     }
@@ -334,7 +334,7 @@ public final class SQLiteStore: Store {
 
     public func authorizationRequest(id: AuthorizationRequestID) async throws -> AuthorizationRequestRecord? {
         // Every hosted page and form of a flow reads it (issue 13: on the calling thread, by a kept statement).
-        try await readInline { db in
+        try await readStatementInline { db in
             try AuthorizationRequestRecord.fetchOne(
                 db.cachedStatement(sql: "SELECT * FROM authorization_requests WHERE id = ?"), arguments: [id])
         }

@@ -38,6 +38,27 @@ import Testing
         #expect((1...64).contains(readers.idleCount))
     }
 
+    /// An inline read is one snapshot, however many statements it runs: a commit made while it reads stays out.
+    @Test func anInlineReadIsOneSnapshot() async throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        _ = try await fixture.user()
+        let readers = try #require(fixture.sqliteStore.inlineReaders)
+        let other = try DatabaseQueue(path: fixture.path)
+
+        let (before, during) = try readers.read { db in
+            let before = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM users") ?? -1
+            try other.write { db in
+                try db.execute(
+                    sql: "INSERT INTO users (id, email, created_at, updated_at) VALUES ('usr_late', 'late@example.com', 0, 0)")
+            }
+            return (before, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM users") ?? -1)
+        }
+
+        #expect(before == 1 && during == 1)
+        #expect(try readers.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM users") } == 2)
+    }
+
     /// An inline read runs read-only: a hot path can never write past the pool's single writer.
     @Test func anInlineReaderRefusesToWrite() throws {
         let fixture = try StoreFixture()
