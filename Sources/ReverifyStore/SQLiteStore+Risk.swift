@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import ReverifyCore
 
@@ -23,32 +24,36 @@ extension SQLiteStore {
         }
     }
 
-    /// Every silent authorize asks this: prepared statements kept per connection (issue 13).
+    /// Every silent authorize asks this (issue 13): one kept statement, its counts as scalar subqueries.
     static func riskHistory(
         user: UserID, session: SessionID, deviceHash: String?, networkPrefix: String?, attemptSubject: String,
         ipAddress: String?, at now: UnixTime, networkMemory: Seconds, velocityWindow: Seconds, _ db: Database
     ) throws -> RiskHistory {
-        func count(_ sql: String, _ arguments: StatementArguments) throws -> Int {
-            try Int.fetchOne(db.cachedStatement(sql: sql), arguments: arguments) ?? 0
-        }
-        let deviceKnown = try deviceHash.map {
-            try count("SELECT COUNT(*) FROM user_devices WHERE user_id = ? AND device_hash = ?", [user, $0]) > 0
-        } ?? false
-        let networkKnown = try networkPrefix.map {
-            try count(
-                "SELECT COUNT(*) FROM user_networks WHERE user_id = ? AND prefix = ? AND last_seen_at >= ?",
-                [user, $0, now - networkMemory]) > 0
-        } ?? true  // no address (a test or a socket without one): nothing to compare
         let since = now - velocityWindow
-        let failures = try count(AttemptSQL.failuresOfSubjectSince, [attemptSubject, since])
-        let addressFailures = try ipAddress.map { try count(AttemptSQL.failuresFromAddressSince, [$0, since]) } ?? 0
-        let flags = try String.fetchAll(
-            db.cachedStatement(sql: "SELECT reason FROM session_flags WHERE session_id = ? AND (until IS NULL OR until > ?)"),
-            arguments: [session, now])
+        let row = try Row.fetchOne(
+            db.cachedStatement(sql: riskHistorySQL),
+            arguments: [
+                user, deviceHash, user, networkPrefix, now - networkMemory, attemptSubject, since, ipAddress, since,
+                session, now,
+            ])
+        guard let row else { throw StoreError.notFound("risk history") }
+        let flags: [String] = try decodeRecordJSON([String].self, from: Data((row[4] as String? ?? "[]").utf8))
         return RiskHistory(
-            deviceKnown: deviceKnown, networkKnown: networkKnown, recentFailures: failures, addressFailures: addressFailures,
-            flags: Set(flags))
+            deviceKnown: (row[0] as Int? ?? 0) > 0,
+            // No address (a test or a socket without one): nothing to compare.
+            networkKnown: networkPrefix == nil || (row[1] as Int? ?? 0) > 0,
+            recentFailures: row[2] as Int? ?? 0, addressFailures: row[3] as Int? ?? 0, flags: Set(flags))
     }
+
+    /// A NULL device, network or address matches no row, so its count is 0.
+    static let riskHistorySQL = """
+        SELECT
+            (SELECT COUNT(*) FROM user_devices WHERE user_id = ? AND device_hash = ?),
+            (SELECT COUNT(*) FROM user_networks WHERE user_id = ? AND prefix = ? AND last_seen_at >= ?),
+            (\(AttemptSQL.failuresOfSubjectSince)),
+            (\(AttemptSQL.failuresFromAddressSince)),
+            (SELECT json_group_array(reason) FROM session_flags WHERE session_id = ? AND (until IS NULL OR until > ?))
+        """
 
     public func rememberVerificationContext(user: UserID, deviceHash: String?, networkPrefix: String?, at now: UnixTime) async throws {
         try await writer.write { db in
