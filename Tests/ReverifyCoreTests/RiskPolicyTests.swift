@@ -90,4 +90,16 @@ final class RiskSignalCollectionTests: XCTestCase {
         XCTAssertNotEqual(BrowserFamily(userAgent: chrome), BrowserFamily(userAgent: chrome.replacingOccurrences(of: "Chrome/120", with: "Chrome/121")))
         XCTAssertEqual(BrowserFamily(userAgent: "Mozilla/5.0 (X11; rv:121.0) Gecko/20100101 Firefox/121.0").family, "Firefox")
     }
+
+    func testBrowserFamilyFindsItsTokenAtEitherEndAndNeverAPartOfOne() {
+        XCTAssertEqual(BrowserFamily(userAgent: "Chrome/99"), BrowserFamily(userAgent: "Chrome/99.1"))
+        XCTAssertEqual(BrowserFamily(userAgent: "Chrome/99").major, 99)
+        XCTAssertEqual(BrowserFamily(userAgent: "curl/8.5 Firefox/").family, "Firefox")
+        XCTAssertNil(BrowserFamily(userAgent: "curl/8.5 Firefox/").major)
+        XCTAssertEqual(BrowserFamily(userAgent: "x Safari/605.1").family, "Safari")
+        XCTAssertNil(BrowserFamily(userAgent: "x Safari/605.1").major)
+        XCTAssertEqual(BrowserFamily(userAgent: "curl/8.5 Chrome").family, "curl", "Chrome without its slash is no token")
+        XCTAssertEqual(BrowserFamily(userAgent: "Edg").family, "Edg", "shorter than every token")
+        XCTAssertEqual(BrowserFamily(userAgent: nil).family, "")
+    }
 }

@@ -62,16 +62,26 @@ public struct BrowserFamily: Equatable, Sendable {
 
     public init(userAgent: String?) {
         let ua = userAgent ?? ""
-        // Searched as bytes: the tokens are ASCII, and a search by Character cost 4% of a silent authorize
-        // (issue 13 profile).
+        // Searched as bytes, by a plain scan: the tokens are ASCII. A search by Character cost 4% of a silent
+        // authorize, and the standard library's generic `firstRange(of:)` on the UTF-8 view 13% (issue 13 profiles).
+        let bytes = Array(ua.utf8)
         for family in Self.families {
-            guard let found = ua.utf8.firstRange(of: family.token) else { continue }
-            let digits = ua.utf8[found.upperBound...].prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+            guard let end = Self.end(of: family.token, in: bytes) else { continue }
+            let digits = bytes[end...].prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
             self.family = family.name
-            self.major = family.name == "Safari" ? nil : Int(Substring(digits))
+            self.major = family.name == "Safari" ? nil : Int(String(decoding: digits, as: UTF8.self))
             return
         }
         self.family = String(ua.prefix { $0 != "/" && $0 != " " }.prefix(40))
         self.major = nil
+    }
+
+    /// The index just past the first occurrence of `token` in `bytes`.
+    private static func end(of token: [UInt8], in bytes: [UInt8]) -> Int? {
+        guard let first = token.first, token.count <= bytes.count else { return nil }
+        for start in 0...(bytes.count - token.count) where bytes[start] == first {
+            if bytes[start..<(start + token.count)].elementsEqual(token) { return start + token.count }
+        }
+        return nil
     }
 }
