@@ -20,6 +20,27 @@ import Testing
         }
     }
 
+    /// RFC 6749 2.3.1: the id and secret are form-urlencoded before Basic encoding.
+    @Test func percentEncodedBasicCredentialsAuthenticateAndMalformedOnesDoNot() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            let encodedID = app.clientID.rawValue.replacingOccurrences(of: "_", with: "%5F")
+            for (id, status) in [(encodedID, HTTPResponse.Status.badRequest), (encodedID + "%zz", .unauthorized)] {
+                try await client.execute(
+                    uri: "/oauth2/token", method: .post,
+                    headers: [
+                        .authorization: "Basic " + Data("\(id):\(app.clientSecret)".utf8).base64EncodedString(),
+                        .contentType: "application/x-www-form-urlencoded",
+                    ],
+                    body: formBody(["grant_type": "authorization_code", "code": "made-up", "redirect_uri": TestApp.redirect])
+                ) { response in
+                    #expect(response.status == status, "\(id)")
+                    #expect(response.jsonObject["error"] as? String == (status == .badRequest ? "invalid_grant" : "invalid_client"))
+                }
+            }
+        }
+    }
+
     @Test func unknownCodeIsInvalidGrant() async throws {
         let app = try await TestApp.make()
         try await app.run { client in
