@@ -54,6 +54,26 @@ import Testing
         #expect(counted.addressFailures == 2)
     }
 
+    /// A request without a browser cookie or a peer address (a test, a socket without one): no device is known,
+    /// the network is not held against it, and no address has failures, while the account's still count.
+    @Test(arguments: Backend.all) func aRequestWithoutDeviceOrAddressHasNothingToCompare(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
+        let session = try await fixture.session(for: try await fixture.user())
+        try await store.rememberVerificationContext(
+            user: session.userId, deviceHash: "dev-a", networkPrefix: "203.0.113.0/24", at: fixture.now)
+        let attempt = try #require(
+            try await store.reserveAttempt(subject: "subject", kind: .password, ipAddress: "203.0.113.7", at: fixture.now, policy: .init()))
+        try await store.settleAttempt(attempt, outcome: .failed)
+
+        let history = try await store.riskHistory(
+            user: session.userId, session: session.id, deviceHash: nil, networkPrefix: nil, attemptSubject: "subject",
+            ipAddress: nil, at: fixture.now, networkMemory: .days(90), velocityWindow: .minutes(15))
+
+        #expect(history == RiskHistory(deviceKnown: false, networkKnown: true, recentFailures: 1, addressFailures: 0, flags: []))
+    }
+
     @Test(arguments: Backend.all) func flagsLastUntilTheirEndOrTheirClearing(_ backend: Backend) async throws {
         let fixture = try await StoreFixture.make(backend)
         defer { fixture.remove() }

@@ -4,24 +4,27 @@ import ReverifyCore
 /// The busiest reads and writes, each one transaction (issue 13), as `SQLiteStore+HotPaths` does them.
 extension PostgresStore {
     public func sessionWithUser(secretHash: String) async throws -> (SessionRecord, UserRecord)? {
-        try await database.statement { tx in
-            guard let row = try await tx.joinedRows(
-                """
-                SELECT row_to_json(s)::text, row_to_json(u)::text FROM sessions s JOIN users u ON u.id = s.user_id
-                WHERE s.secret_hash = ?
-                """, [secretHash]).first, let session = row[0], let user = row[1]
-            else { return nil }
-            return (try SessionRecord(row: session), try UserRecord(row: user))
-        }
+        try await database.statement { tx in try await Self.sessionWithUser(secretHash: secretHash, tx) }
+    }
+
+    /// The session a cookie names, with its user, in one statement.
+    static func sessionWithUser(secretHash: String, _ tx: PostgresTransaction) async throws -> (SessionRecord, UserRecord)? {
+        guard let row = try await tx.joinedRows(
+            """
+            SELECT row_to_json(s)::text, row_to_json(u)::text FROM sessions s JOIN users u ON u.id = s.user_id
+            WHERE s.secret_hash = ?
+            """, [secretHash]).first, let session = row[0], let user = row[1]
+        else { return nil }
+        return (try SessionRecord(row: session), try UserRecord(row: user))
     }
 
     public func sessionWithUser(secretHash: String, risk: RiskQuery) async throws
         -> (SessionRecord, UserRecord, RiskHistory?)?
     {
         try await database.read { tx in
-            guard let session = try await Self.session(secretHash: secretHash, tx),
-                let user = try await Self.user(id: session.userId, tx)
-            else { return nil }
+            // Two statements in one snapshot: the session with its user, then the risk history (issue 13: each
+            // statement is a round trip).
+            guard let (session, user) = try await Self.sessionWithUser(secretHash: secretHash, tx) else { return nil }
             guard session.isActive(at: risk.at), !user.isDisabled else { return (session, user, nil) }
             let history = try await Self.riskHistory(
                 user: user.id, session: session.id, deviceHash: risk.deviceHash, networkPrefix: risk.networkPrefix,

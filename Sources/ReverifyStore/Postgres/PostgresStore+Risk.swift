@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import ReverifyCore
 
@@ -16,35 +17,37 @@ extension PostgresStore {
         }
     }
 
-    /// Inside a caller's transaction: every silent authorize asks this with its session (`sessionWithUser`).
+    /// Inside a caller's transaction: every silent authorize asks this with its session (`sessionWithUser`). One
+    /// statement, its counts as scalar subqueries: each statement is a round trip here (issue 13).
     static func riskHistory(
         user: UserID, session: SessionID, deviceHash: String?, networkPrefix: String?, attemptSubject: String,
         ipAddress: String?, at now: UnixTime, networkMemory: Seconds, velocityWindow: Seconds, _ tx: PostgresTransaction
     ) async throws -> RiskHistory {
-        var deviceKnown = false
-        if let deviceHash {
-            deviceKnown = try await tx.count(
-                "SELECT COUNT(*) FROM user_devices WHERE user_id = ? AND device_hash = ?", [user, deviceHash]) > 0
-        }
-        var networkKnown = true  // no address (a test or a socket without one): nothing to compare
-        if let networkPrefix {
-            networkKnown = try await tx.count(
-                "SELECT COUNT(*) FROM user_networks WHERE user_id = ? AND prefix = ? AND last_seen_at >= ?",
-                [user, networkPrefix, now - networkMemory]) > 0
-        }
         let since = now - velocityWindow
-        let failures = try await tx.count(AttemptSQL.failuresOfSubjectSince, [attemptSubject, since])
-        var addressFailures = 0
-        if let ipAddress {
-            addressFailures = try await tx.count(AttemptSQL.failuresFromAddressSince, [ipAddress, since])
-        }
-        let flags = try await tx.values(
-            String.self, "SELECT reason FROM session_flags WHERE session_id = ? AND (until IS NULL OR until > ?)",
-            [session, now])
+        guard let row = try await tx.orderedRows(
+            riskHistorySQL,
+            [user, deviceHash, user, networkPrefix, now - networkMemory, attemptSubject, since, ipAddress, since, session, now]
+        ).first?.values, row.count == 5
+        else { throw StoreError.invalid("the risk history query returned no row") }
+        func count(_ i: Int) -> Int { Int(Int64.fromDatabaseValue(row[i]) ?? 0) }
+        let flags = try decodeRecordJSON([String].self, from: Data((String.fromDatabaseValue(row[4]) ?? "[]").utf8))
         return RiskHistory(
-            deviceKnown: deviceKnown, networkKnown: networkKnown, recentFailures: failures,
-            addressFailures: addressFailures, flags: Set(flags))
+            deviceKnown: count(0) > 0,
+            // No address (a test or a socket without one): nothing to compare.
+            networkKnown: networkPrefix == nil || count(1) > 0,
+            recentFailures: count(2), addressFailures: count(3), flags: Set(flags))
     }
+
+    /// The twin of `SQLiteStore.riskHistorySQL`. A NULL device, network or address matches no row, so its count is 0.
+    static let riskHistorySQL = """
+        SELECT
+            (SELECT COUNT(*) FROM user_devices WHERE user_id = ? AND device_hash = ?),
+            (SELECT COUNT(*) FROM user_networks WHERE user_id = ? AND prefix = ? AND last_seen_at >= ?),
+            (\(AttemptSQL.failuresOfSubjectSince)),
+            (\(AttemptSQL.failuresFromAddressSince)),
+            (SELECT COALESCE(json_agg(reason), '[]')::text FROM session_flags
+             WHERE session_id = ? AND (until IS NULL OR until > ?))
+        """
 
     public func rememberVerificationContext(user: UserID, deviceHash: String?, networkPrefix: String?, at now: UnixTime) async throws {
         try await database.write { tx in
