@@ -17,12 +17,11 @@ public struct RequestID: RawRepresentable, Hashable, Sendable, CustomStringConve
     }
 
     /// A new random identifier (128 bits, hex). Not a secret: it only needs to be unique.
+    /// Every request without a usable `X-Request-ID` makes one: two numbers as 16 hex digits each, through the
+    /// table-driven hex encoder (formatting by `String(_:radix:)` and padding was 0.8% of a silent authorize).
     public static func generate<G: RandomNumberGenerator>(using generator: inout G) -> RequestID {
-        let hex = (0..<2).map { _ in
-            let text = String(generator.next() as UInt64, radix: 16)
-            return String(repeating: "0", count: 16 - text.count) + text
-        }.joined()
-        return RequestID(rawValue: hex)!
+        let (high, low) = ((generator.next() as UInt64).bigEndian, (generator.next() as UInt64).bigEndian)
+        return RequestID(rawValue: withUnsafeBytes(of: (high, low)) { ByteEncoding.hex($0) })!
     }
 
     public static func generate() -> RequestID {

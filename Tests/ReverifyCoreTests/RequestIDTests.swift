@@ -29,6 +29,15 @@ import Testing
         #expect(id.rawValue.allSatisfy { $0.isHexDigit })
     }
 
+    @Test func aGeneratedIdentifierIsItsTwoNumbersInZeroPaddedHex() {
+        struct Fixed: RandomNumberGenerator {
+            var values: [UInt64] = [0x1, 0xABCD_EF01_2345_6789]
+            mutating func next() -> UInt64 { values.removeFirst() }
+        }
+        var generator = Fixed()
+        #expect(RequestID.generate(using: &generator).rawValue == "0000000000000001abcdef0123456789")
+    }
+
     @Test func generatedIdentifiersDiffer() {
         #expect(RequestID.generate() != RequestID.generate())
     }
