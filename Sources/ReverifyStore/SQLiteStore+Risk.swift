@@ -1,4 +1,3 @@
-import Foundation
 import GRDB
 import ReverifyCore
 
@@ -24,36 +23,21 @@ extension SQLiteStore {
         }
     }
 
-    /// Every silent authorize asks this (issue 13): one kept statement, its counts as scalar subqueries.
+    /// Every silent authorize asks this (issue 13): one kept statement (``RiskHistoryQuery``).
     static func riskHistory(
         user: UserID, session: SessionID, deviceHash: String?, networkPrefix: String?, attemptSubject: String,
         ipAddress: String?, at now: UnixTime, networkMemory: Seconds, velocityWindow: Seconds, _ db: Database
     ) throws -> RiskHistory {
-        let since = now - velocityWindow
-        let row = try Row.fetchOne(
-            db.cachedStatement(sql: riskHistorySQL),
-            arguments: [
-                user, deviceHash, user, networkPrefix, now - networkMemory, attemptSubject, since, ipAddress, since,
-                session, now,
-            ])
-        guard let row else { throw StoreError.notFound("risk history") }
-        let flags: [String] = try decodeRecordJSON([String].self, from: Data((row[4] as String? ?? "[]").utf8))
-        return RiskHistory(
-            deviceKnown: (row[0] as Int? ?? 0) > 0,
-            // No address (a test or a socket without one): nothing to compare.
-            networkKnown: networkPrefix == nil || (row[1] as Int? ?? 0) > 0,
-            recentFailures: row[2] as Int? ?? 0, addressFailures: row[3] as Int? ?? 0, flags: Set(flags))
+        let query = RiskHistoryQuery(
+            user: user, session: session, deviceHash: deviceHash, networkPrefix: networkPrefix,
+            attemptSubject: attemptSubject, ipAddress: ipAddress, now: now, networkMemory: networkMemory,
+            velocityWindow: velocityWindow)
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: riskHistorySQL), arguments: StatementArguments(query.arguments))
+        else { throw StoreError.notFound("risk history") }
+        return try query.history(Array(row.databaseValues))
     }
 
-    /// A NULL device, network or address matches no row, so its count is 0.
-    static let riskHistorySQL = """
-        SELECT
-            (SELECT COUNT(*) FROM user_devices WHERE user_id = ? AND device_hash = ?),
-            (SELECT COUNT(*) FROM user_networks WHERE user_id = ? AND prefix = ? AND last_seen_at >= ?),
-            (\(AttemptSQL.failuresOfSubjectSince)),
-            (\(AttemptSQL.failuresFromAddressSince)),
-            (SELECT json_group_array(reason) FROM session_flags WHERE session_id = ? AND (until IS NULL OR until > ?))
-        """
+    static let riskHistorySQL = RiskHistoryQuery.sql(flagsArray: "json_group_array(reason)")
 
     public func rememberVerificationContext(user: UserID, deviceHash: String?, networkPrefix: String?, at now: UnixTime) async throws {
         try await writer.write { db in

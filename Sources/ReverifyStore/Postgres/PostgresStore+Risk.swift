@@ -1,4 +1,3 @@
-import Foundation
 import GRDB
 import ReverifyCore
 
@@ -18,36 +17,21 @@ extension PostgresStore {
     }
 
     /// Inside a caller's transaction: every silent authorize asks this with its session (`sessionWithUser`). One
-    /// statement, its counts as scalar subqueries: each statement is a round trip here (issue 13).
+    /// statement (``RiskHistoryQuery``): each statement is a round trip here (issue 13).
     static func riskHistory(
         user: UserID, session: SessionID, deviceHash: String?, networkPrefix: String?, attemptSubject: String,
         ipAddress: String?, at now: UnixTime, networkMemory: Seconds, velocityWindow: Seconds, _ tx: PostgresTransaction
     ) async throws -> RiskHistory {
-        let since = now - velocityWindow
-        guard let row = try await tx.orderedRows(
-            riskHistorySQL,
-            [user, deviceHash, user, networkPrefix, now - networkMemory, attemptSubject, since, ipAddress, since, session, now]
-        ).first?.values, row.count == 5
+        let query = RiskHistoryQuery(
+            user: user, session: session, deviceHash: deviceHash, networkPrefix: networkPrefix,
+            attemptSubject: attemptSubject, ipAddress: ipAddress, now: now, networkMemory: networkMemory,
+            velocityWindow: velocityWindow)
+        guard let row = try await tx.orderedRows(riskHistorySQL, query.arguments).first?.values
         else { throw StoreError.invalid("the risk history query returned no row") }
-        func count(_ i: Int) -> Int { Int(Int64.fromDatabaseValue(row[i]) ?? 0) }
-        let flags = try decodeRecordJSON([String].self, from: Data((String.fromDatabaseValue(row[4]) ?? "[]").utf8))
-        return RiskHistory(
-            deviceKnown: count(0) > 0,
-            // No address (a test or a socket without one): nothing to compare.
-            networkKnown: networkPrefix == nil || count(1) > 0,
-            recentFailures: count(2), addressFailures: count(3), flags: Set(flags))
+        return try query.history(row)
     }
 
-    /// The twin of `SQLiteStore.riskHistorySQL`. A NULL device, network or address matches no row, so its count is 0.
-    static let riskHistorySQL = """
-        SELECT
-            (SELECT COUNT(*) FROM user_devices WHERE user_id = ? AND device_hash = ?),
-            (SELECT COUNT(*) FROM user_networks WHERE user_id = ? AND prefix = ? AND last_seen_at >= ?),
-            (\(AttemptSQL.failuresOfSubjectSince)),
-            (\(AttemptSQL.failuresFromAddressSince)),
-            (SELECT COALESCE(json_agg(reason), '[]')::text FROM session_flags
-             WHERE session_id = ? AND (until IS NULL OR until > ?))
-        """
+    static let riskHistorySQL = RiskHistoryQuery.sql(flagsArray: "COALESCE(json_agg(reason), '[]')::text")
 
     public func rememberVerificationContext(user: UserID, deviceHash: String?, networkPrefix: String?, at now: UnixTime) async throws {
         try await database.write { tx in
