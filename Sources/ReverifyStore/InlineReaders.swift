@@ -26,9 +26,7 @@ final class InlineReaders: Sendable {
 
     /// `body` in one read-only transaction (a consistent snapshot), on a connection no one else is using.
     func read<T>(_ body: (Database) throws -> T) throws -> T {
-        let connection = try idle.withLock { $0.popLast() } ?? makeConnection()
-        defer { idle.withLock { $0.append(connection) } }
-        return try connection.inDatabase { db in
+        try onIdleConnection { db in
             // GRDB's `read` would begin and commit with SQL it compiles anew each time: as much as a point lookup.
             try db.cachedStatement(sql: "BEGIN DEFERRED TRANSACTION").execute()
             do {
@@ -45,6 +43,11 @@ final class InlineReaders: Sendable {
     /// `body`, which runs one statement, outside any transaction: one statement is one snapshot already, and
     /// beginning and committing a transaction cost as much as a point lookup.
     func readStatement<T>(_ body: (Database) throws -> T) throws -> T {
+        try onIdleConnection(body)
+    }
+
+    /// `body` on an idle connection (a new one when none is), which is kept again when `body` returns.
+    private func onIdleConnection<T>(_ body: (Database) throws -> T) throws -> T {
         let connection = try idle.withLock { $0.popLast() } ?? makeConnection()
         defer { idle.withLock { $0.append(connection) } }
         return try connection.inDatabase(body)

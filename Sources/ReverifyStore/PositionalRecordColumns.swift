@@ -10,14 +10,14 @@ import ReverifyCore
 // selects) and reads them back in that order. The store suite checks each list against its table and each
 // record against the by-name decoding.
 
-/// Reads a record's columns one after the other from a position of the statement's current row.
+/// Reads the columns of the statement's current row one after the other, from the first.
 struct ColumnSequence {
     private let statement: SQLiteStatement
     private(set) var index: CInt
 
-    init(_ statement: SQLiteStatement, from index: CInt = 0) {
+    init(_ statement: SQLiteStatement) {
         self.statement = statement
-        self.index = index
+        self.index = 0
     }
 
     /// Whether the next column is NULL.
