@@ -118,7 +118,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            // The toolchain's lld, for packed relative relocations (DT_RELR): the loader used to read 2.2 MiB of
+            // `.rela.dyn` at every start, and those pages stayed resident (issue 13, idle RSS).
+            linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"])]
         ),
         .testTarget(name: "ReverifyCoreTests", dependencies: ["ReverifyCore"], swiftSettings: swiftSettings),
         .testTarget(name: "ReverifyQRTests", dependencies: ["ReverifyQR"], swiftSettings: swiftSettings),
@@ -155,7 +158,10 @@ let package = Package(
                 // The background services run in a ServiceGroup, as `reverify serve` runs them.
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            // The toolchain's lld, for packed relative relocations (DT_RELR): the loader used to read 2.2 MiB of
+            // `.rela.dyn` at every start, and those pages stayed resident (issue 13, idle RSS).
+            linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"])]
         ),
     ]
 )
