@@ -328,8 +328,12 @@ public final class SQLiteStore: Store {
 
     // MARK: Authorization
 
-    public func saveAuthorizationRequest(_ request: AuthorizationRequestRecord) async throws {
-        try await writer.write { db in try request.insert(db) }
+    public func saveAuthorizationRequest(_ request: AuthorizationRequestRecord, audit: AuditRecord?) async throws {
+        // One write for a sign-in's authorize, not one for its decision and another for its flow (issue 13).
+        try await writer.write { db in
+            try audit?.insert(db)
+            try request.insert(db)
+        }
     }
 
     public func authorizationRequest(id: AuthorizationRequestID) async throws -> AuthorizationRequestRecord? {

@@ -180,7 +180,8 @@ public protocol Store: WebhookStore, HotPathStore, Sendable {
     func recordPasskeyUse(factor: FactorID, previous: PasskeyState, next: PasskeyState, at: UnixTime) async throws -> PasskeyUse
 
     // MARK: Authorization
-    func saveAuthorizationRequest(_ request: AuthorizationRequestRecord) async throws
+    /// Stores a hosted flow's request, and with it in the same transaction `audit`: the decision that started it.
+    func saveAuthorizationRequest(_ request: AuthorizationRequestRecord, audit: AuditRecord?) async throws
     func authorizationRequest(id: AuthorizationRequestID) async throws -> AuthorizationRequestRecord?
     /// Marks the hosted flow complete and stores its code atomically; `false` if it was already complete.
     func completeAuthorizationRequest(id: AuthorizationRequestID, code: AuthorizationCodeRecord, at: UnixTime)

@@ -206,7 +206,8 @@ import Foundation
         try await store.saveAuthorizationRequest(
             AuthorizationRequestRecord(
                 id: id, browserHash: "b", csrfHash: "c", clientId: client.record.id, request: request, sessionId: session.id,
-                pinnedUserId: user.id, reason: .promptLogin, createdAt: fixture.now, expiresAt: fixture.now + 900))
+                pinnedUserId: user.id, reason: .promptLogin, createdAt: fixture.now, expiresAt: fixture.now + 900),
+            audit: nil)
         #expect(try await store.authorizationRequest(id: id)?.request == request)
         func code(_ hash: String) -> AuthorizationCodeRecord {
             AuthorizationCodeRecord(
@@ -220,6 +221,34 @@ import Foundation
     }
 
     // MARK: Flows, hot paths, pushed requests and seen JWTs
+
+    /// Issue 13: a sign-in's authorize writes its decision and its flow in one transaction, so a flow that cannot
+    /// be stored leaves no decision behind that claims it started.
+    @Test(arguments: Backend.all) func aFlowIsStoredWithItsDecisionOrNotAtAll(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
+        let user = try await fixture.user()
+        let client = try await fixture.client()
+        let request = AuthorizeRequest(
+            clientID: client.record.id, redirectURI: "https://rp.example/cb", scopes: ["openid"], state: nil, nonce: nil,
+            codeChallenge: nil, maxAge: nil, prompt: PromptSet(), idTokenHint: nil, loginHint: nil, acrValues: [], action: nil,
+            receivedAt: fixture.now)
+        let flow = AuthorizationRequestRecord(
+            id: AuthorizationRequestID(rawValue: "req_pair"), browserHash: "b", csrfHash: "c", clientId: client.record.id,
+            request: request, sessionId: nil, pinnedUserId: user.id, reason: .noSession, createdAt: fixture.now,
+            expiresAt: fixture.now + 900)
+        func decision(_ reason: String) -> AuditRecord {
+            AuditRecord(at: fixture.now, event: .authorizeDecision, outcome: .info, userId: user.id, reason: reason)
+        }
+
+        try await store.saveAuthorizationRequest(flow, audit: decision("sign_in"))
+        // The same id again: the flow's insert fails, and its decision must go with it.
+        await #expect(throws: (any Error).self) { try await store.saveAuthorizationRequest(flow, audit: decision("again")) }
+
+        #expect(try await store.authorizationRequest(id: flow.id) == flow)
+        #expect(try await store.auditLog(user: user.id, limit: 10).map(\.reason) == ["sign_in"])
+    }
 
     @Test(arguments: Backend.all) func pendingFlowIsBoundThenEndsOnce(_ backend: Backend) async throws {
         let fixture = try await StoreFixture.make(backend)

@@ -162,7 +162,8 @@ struct StoreFixture: Sendable {
         try await store.saveAuthorizationRequest(
             AuthorizationRequestRecord(
                 id: id, browserHash: "b", csrfHash: "c", clientId: client.record.id, request: request, sessionId: nil,
-                pinnedUserId: nil, reason: .noSession, createdAt: now, expiresAt: now + 900))
+                pinnedUserId: nil, reason: .noSession, createdAt: now, expiresAt: now + 900),
+            audit: nil)
         return id
     }
 

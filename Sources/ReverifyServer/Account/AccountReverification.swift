@@ -37,7 +37,8 @@ struct AccountReverification {
                 clientId: AccountSecurityRules.clientID, request: authorize, sessionId: session?.id,
                 pinnedUserId: session?.userId, reason: session == nil ? .noSession : .accountSecurity, createdAt: now,
                 expiresAt: now + services.configuration.interactionLifetime,
-                continuation: .accountSecurity(returnTo: path)))
+                continuation: .accountSecurity(returnTo: path)),
+            audit: nil)
         var response = Response(status: .seeOther, headers: [.location: "/reauth/\(id.rawValue)", .cacheControl: "no-store"])
         if existingBrowser == nil { response.setCookie(flow.cookies.browser(browserSecret)) }
         return response

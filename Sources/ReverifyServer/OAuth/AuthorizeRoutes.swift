@@ -92,23 +92,23 @@ struct AuthorizeRoutes {
         let decisionAudit = auditDecision(
             decision, request: authorizeRequest, client: client, session: current?.0, risk: assessment, http: request,
             context: context)
-        // A code is stored with its decision's audit row in one transaction (issue 13); other outcomes write it now.
-        let issuesCode = if case .proceed = decision { true } else { false }
-        if !issuesCode { try await services.store.appendAudit(decisionAudit) }
-
+        // The decision's audit row is written with what it decided, in one transaction (issue 13): with the code,
+        // or with the hosted flow's request; a refusal has only the row.
         switch decision {
         case .proceed:
             guard let session = current?.0 else { throw HTTPError(.internalServerError) }
             return try await flow.issueCode(for: authorizeRequest, client: client, session: session, audit: decisionAudit)
         case .fail(let error):
+            try await services.store.appendAudit(decisionAudit)
             return flow.redirectError(error, to: redirectURI, state: authorizeRequest.state)
         case .signIn(let pinned):
             return try await startInteraction(
-                authorizeRequest, client: client, session: nil, pinnedUser: pinned, reason: .noSession, request: request)
+                authorizeRequest, client: client, session: nil, pinnedUser: pinned, reason: .noSession, request: request,
+                audit: decisionAudit)
         case .reauthenticate(let reason):
             return try await startInteraction(
                 authorizeRequest, client: client, session: current?.0, pinnedUser: current?.0.userId, reason: reason,
-                request: request)
+                request: request, audit: decisionAudit)
         }
     }
 
@@ -192,7 +192,7 @@ struct AuthorizeRoutes {
     /// Stores the pending flow bound to this browser and sends the user to the hosted page.
     private func startInteraction(
         _ authorizeRequest: AuthorizeRequest, client: RegisteredClient, session: SessionRecord?, pinnedUser: UserID?,
-        reason: ReauthReason, request: Request
+        reason: ReauthReason, request: Request, audit: AuditRecord
     ) async throws -> Response {
         let now = services.time.now()
         let existingBrowser = flow.cookies.browserSecret(in: request).flatMap { $0.utf8.count == 43 ? $0 : nil }
@@ -203,7 +203,8 @@ struct AuthorizeRoutes {
             AuthorizationRequestRecord(
                 id: id, browserHash: TokenHash(of: browserSecret).hex, csrfHash: TokenHash(of: csrf).hex,
                 clientId: client.id, request: authorizeRequest, sessionId: session?.id, pinnedUserId: pinnedUser,
-                reason: reason, createdAt: now, expiresAt: now + services.configuration.interactionLifetime))
+                reason: reason, createdAt: now, expiresAt: now + services.configuration.interactionLifetime),
+            audit: audit)
         var response = Response(
             status: .found, headers: [.location: "/reauth/\(id.rawValue)", .cacheControl: "no-store"])
         if existingBrowser == nil { response.setCookie(flow.cookies.browser(browserSecret)) }

@@ -6,8 +6,11 @@ import ReverifyCore
 /// stay correct across instances because ``PostgresDatabase/write(_:)`` is serializable: of two transactions
 /// that both saw the row unused, one fails with 40001 and is run again, and then sees it used.
 extension PostgresStore {
-    public func saveAuthorizationRequest(_ request: AuthorizationRequestRecord) async throws {
-        try await database.write { tx in try await tx.insert(request) }
+    public func saveAuthorizationRequest(_ request: AuthorizationRequestRecord, audit: AuditRecord?) async throws {
+        try await database.write { tx in
+            if let audit { try await tx.insert(audit) }
+            try await tx.insert(request)
+        }
     }
 
     public func authorizationRequest(id: AuthorizationRequestID) async throws -> AuthorizationRequestRecord? {
