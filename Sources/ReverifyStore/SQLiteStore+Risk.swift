@@ -41,20 +41,13 @@ extension SQLiteStore {
 
     public func rememberVerificationContext(user: UserID, deviceHash: String?, networkPrefix: String?, at now: UnixTime) async throws {
         try await writer.write { db in
-            if let deviceHash {
-                try db.execute(
-                    sql: """
-                        INSERT INTO user_devices (user_id, device_hash, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?)
-                        ON CONFLICT (user_id, device_hash) DO UPDATE SET last_seen_at = excluded.last_seen_at
-                        """, arguments: [user, deviceHash, now, now])
-            }
-            if let networkPrefix {
-                try db.execute(
-                    sql: """
-                        INSERT INTO user_networks (user_id, prefix, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?)
-                        ON CONFLICT (user_id, prefix) DO UPDATE SET last_seen_at = excluded.last_seen_at
-                        """, arguments: [user, networkPrefix, now, now])
-            }
+            try Self.remember(VerifiedContext(user: user, deviceHash: deviceHash, networkPrefix: networkPrefix, at: now), db)
+        }
+    }
+
+    static func remember(_ context: VerifiedContext, _ db: Database) throws {
+        for statement in context.statements {
+            try db.cachedStatement(sql: statement.sql).execute(arguments: StatementArguments(statement.arguments))
         }
     }
 

@@ -243,10 +243,11 @@ public final class SQLiteStore: Store {
 
     // MARK: Sessions
 
-    public func createSession(_ session: SessionRecord, audit: AuditRecord) async throws {
+    public func createSession(_ session: SessionRecord, audit: AuditRecord, remembering context: VerifiedContext?) async throws {
         try await writer.write { db in
             try Self.insert(session, db)
             try audit.insert(db)
+            if let context { try Self.remember(context, db) }
         }
     }
 
@@ -275,7 +276,7 @@ public final class SQLiteStore: Store {
 
     public func recordReauthentication(
         session: SessionID, newSecretHash: String, authTime: UnixTime, amr: [AMR], acr: ACR,
-        verifications: VerificationHistory, levels: LevelHistory, audit: AuditRecord
+        verifications: VerificationHistory, levels: LevelHistory, audit: AuditRecord, remembering context: VerifiedContext?
     ) async throws {
         let amrJSON = String(decoding: try JSONEncoder().encode(amr), as: UTF8.self)
         let verificationsJSON = String(decoding: try JSONEncoder().encode(verifications), as: UTF8.self)
@@ -291,6 +292,7 @@ public final class SQLiteStore: Store {
                 Column("levels").set(to: levelsJSON))
             if changed == 0 { throw StoreError.notFound("live session \(session)") }
             try audit.insert(db)
+            if let context { try Self.remember(context, db) }
         }
     }
 

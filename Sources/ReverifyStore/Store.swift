@@ -96,7 +96,8 @@ public protocol Store: WebhookStore, HotPathStore, Sendable {
     func removeSigningKey(kid: String, at: UnixTime) async throws
 
     // MARK: Sessions
-    func createSession(_ session: SessionRecord, audit: AuditRecord) async throws
+    /// Stores a new session with its audit row and, when a verification made it, where that happened.
+    func createSession(_ session: SessionRecord, audit: AuditRecord, remembering context: VerifiedContext?) async throws
     func session(secretHash: String) async throws -> SessionRecord?
     func session(id: SessionID) async throws -> SessionRecord?
     func sessions(user: UserID?) async throws -> [SessionRecord]
@@ -106,7 +107,7 @@ public protocol Store: WebhookStore, HotPathStore, Sendable {
     /// the browser that verified receives `newSecretHash`'s secret, and every other copy stops working.
     func recordReauthentication(
         session: SessionID, newSecretHash: String, authTime: UnixTime, amr: [AMR], acr: ACR,
-        verifications: VerificationHistory, levels: LevelHistory, audit: AuditRecord
+        verifications: VerificationHistory, levels: LevelHistory, audit: AuditRecord, remembering context: VerifiedContext?
     ) async throws
     /// Revokes a session and the grants issued from it — all of them, or (for a sign-out) all but those
     /// with `offline_access`, which exist to outlive the session (OIDC Core 11). Returns `false` if it was not live.
@@ -303,6 +304,20 @@ public protocol Store: WebhookStore, HotPathStore, Sendable {
 }
 
 extension Store {
+    /// A session no verification context comes with (tests, imports).
+    public func createSession(_ session: SessionRecord, audit: AuditRecord) async throws {
+        try await createSession(session, audit: audit, remembering: nil)
+    }
+
+    public func recordReauthentication(
+        session: SessionID, newSecretHash: String, authTime: UnixTime, amr: [AMR], acr: ACR,
+        verifications: VerificationHistory, levels: LevelHistory, audit: AuditRecord
+    ) async throws {
+        try await recordReauthentication(
+            session: session, newSecretHash: newSecretHash, authTime: authTime, amr: amr, acr: acr,
+            verifications: verifications, levels: levels, audit: audit, remembering: nil)
+    }
+
     /// Revokes a session and every grant issued from it (an operator's or a security decision).
     @discardableResult
     public func revokeSession(id: SessionID, at: UnixTime, audit: AuditRecord) async throws -> Bool {

@@ -28,6 +28,37 @@ import Testing
         #expect(try await history(fixture, session, device: "dev-b").deviceKnown == false)
     }
 
+    /// Issue 13: a verification's session and the context it came from are one write, so they stand or fall
+    /// together: a new session makes its device known, and a re-verification that found its session revoked
+    /// remembers nothing.
+    @Test(arguments: Backend.all) func aVerifiedContextIsKnownExactlyWhenItsSessionWasWritten(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let store = fixture.store
+        let now = fixture.now
+        let user = try await fixture.user()
+        let signedIn = SessionRecord(
+            id: SessionID(rawValue: "ses_known"), secretHash: "secret-known", userId: user.id, createdAt: now, authTime: now,
+            amr: [.pwd], acr: .singleFactor, verifications: VerificationHistory(), ipAddress: nil, userAgent: nil,
+            deviceId: nil, lastSeenAt: now, idleExpiresAt: now + 3600, expiresAt: now + 86_400)
+        try await store.createSession(
+            signedIn, audit: AuditRecord(at: now, event: .signIn, outcome: .success, userId: user.id, sessionId: signedIn.id),
+            remembering: VerifiedContext(user: user.id, deviceHash: "dev-a", networkPrefix: "203.0.113.0/24", at: now))
+        let known = try await history(fixture, signedIn)
+        #expect(known.deviceKnown && known.networkKnown)
+
+        _ = try await store.revokeSession(
+            id: signedIn.id, at: now + 1, audit: AuditRecord(at: now + 1, event: .signOut, outcome: .success, sessionId: signedIn.id))
+        await #expect(throws: StoreError.self) {
+            try await store.recordReauthentication(
+                session: signedIn.id, newSecretHash: "secret-again", authTime: now + 2, amr: [.pwd], acr: .singleFactor,
+                verifications: VerificationHistory(), levels: LevelHistory(),
+                audit: AuditRecord(at: now + 2, event: .reauthentication, outcome: .success, sessionId: signedIn.id),
+                remembering: VerifiedContext(user: user.id, deviceHash: "dev-b", networkPrefix: nil, at: now + 2))
+        }
+        #expect(try await history(fixture, signedIn, device: "dev-b").deviceKnown == false)
+    }
+
     @Test(arguments: Backend.all) func aNetworkNotSeenFor90DaysIsNewAgain(_ backend: Backend) async throws {
         let fixture = try await StoreFixture.make(backend)
         defer { fixture.remove() }

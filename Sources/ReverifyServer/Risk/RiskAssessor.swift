@@ -51,10 +51,10 @@ struct RiskAssessor {
             decision: services.riskPolicy.current.evaluate(riskContext, client: client.id, action: action), context: riskContext)
     }
 
-    /// After a verification: this device and network are now known for the user, so the trigger they
-    /// caused is cleared for them, and only for them (issue 11, item 5).
-    func remember(user: UserID, browserSecret: String, context: ReverifyRequestContext) async throws {
-        try await services.store.rememberVerificationContext(
+    /// After a verification: the device and network to know for the user from then on, so the trigger they
+    /// caused is cleared for them, and only for them (issue 11, item 5). The session's write stores it.
+    func verifiedContext(user: UserID, browserSecret: String, context: ReverifyRequestContext) -> VerifiedContext {
+        VerifiedContext(
             user: user, deviceHash: TokenHash(of: browserSecret).hex,
             networkPrefix: context.ipAddress.flatMap(NetworkPrefix.of), at: services.time.now())
     }

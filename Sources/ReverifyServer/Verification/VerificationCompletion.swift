@@ -37,6 +37,10 @@ struct VerificationCompletion {
             pending.record, client: pending.client, authTime: now, previousAuthTime: previous?.authTime, amr: amr,
             acr: acr, levelBefore: levelBefore
         ).merging(extraDetail) { ours, _ in ours }
+        // This device and network are known from now on (issue 11), written with the session: the trigger they
+        // caused is cleared for them only.
+        let known = RiskAssessor(services: services).verifiedContext(
+            user: user.id, browserSecret: pending.browserSecret, context: context)
         let session: SessionRecord
         if let previous {
             try await services.store.recordReauthentication(
@@ -45,7 +49,8 @@ struct VerificationCompletion {
                 audit: flow.audit(
                     .reauthentication, .success, request: request, context: context, user: user.id,
                     session: previous.id, client: pending.client.id, method: method,
-                    reason: pending.record.reason.rawValue, detail: detail))
+                    reason: pending.record.reason.rawValue, detail: detail),
+                remembering: known)
             var updated = previous
             updated.authTime = now
             updated.amr = amr
@@ -64,10 +69,9 @@ struct VerificationCompletion {
                 session,
                 audit: flow.audit(
                     .signIn, .success, request: request, context: context, user: user.id, session: session.id,
-                    client: pending.client.id, method: method, reason: pending.record.reason.rawValue, detail: detail))
+                    client: pending.client.id, method: method, reason: pending.record.reason.rawValue, detail: detail),
+                remembering: known)
         }
-        // This device and network are known from now on (issue 11): the trigger they caused is cleared for them only.
-        try await RiskAssessor(services: services).remember(user: user.id, browserSecret: pending.browserSecret, context: context)
         var response: Response
         switch pending.record.next {
         case .authorization, .approval:

@@ -35,20 +35,13 @@ extension PostgresStore {
 
     public func rememberVerificationContext(user: UserID, deviceHash: String?, networkPrefix: String?, at now: UnixTime) async throws {
         try await database.write { tx in
-            if let deviceHash {
-                try await tx.execute(
-                    """
-                    INSERT INTO user_devices (user_id, device_hash, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (user_id, device_hash) DO UPDATE SET last_seen_at = excluded.last_seen_at
-                    """, [user, deviceHash, now, now])
-            }
-            if let networkPrefix {
-                try await tx.execute(
-                    """
-                    INSERT INTO user_networks (user_id, prefix, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (user_id, prefix) DO UPDATE SET last_seen_at = excluded.last_seen_at
-                    """, [user, networkPrefix, now, now])
-            }
+            try await Self.remember(VerifiedContext(user: user, deviceHash: deviceHash, networkPrefix: networkPrefix, at: now), tx)
+        }
+    }
+
+    static func remember(_ context: VerifiedContext, _ tx: PostgresTransaction) async throws {
+        for statement in context.statements {
+            try await tx.execute(statement.sql, statement.arguments)
         }
     }
 

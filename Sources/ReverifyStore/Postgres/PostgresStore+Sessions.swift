@@ -4,10 +4,11 @@ import ReverifyCore
 
 /// Sessions and the audit log: the PostgreSQL twins of the same methods in `SQLiteStore.swift`.
 extension PostgresStore {
-    public func createSession(_ session: SessionRecord, audit: AuditRecord) async throws {
+    public func createSession(_ session: SessionRecord, audit: AuditRecord, remembering context: VerifiedContext?) async throws {
         try await database.write { tx in
             try await tx.insert(session)
             try await tx.insert(audit)
+            if let context { try await Self.remember(context, tx) }
         }
     }
 
@@ -38,7 +39,7 @@ extension PostgresStore {
 
     public func recordReauthentication(
         session: SessionID, newSecretHash: String, authTime: UnixTime, amr: [AMR], acr: ACR,
-        verifications: VerificationHistory, levels: LevelHistory, audit: AuditRecord
+        verifications: VerificationHistory, levels: LevelHistory, audit: AuditRecord, remembering context: VerifiedContext?
     ) async throws {
         let amrJSON = String(decoding: try JSONEncoder().encode(amr), as: UTF8.self)
         let verificationsJSON = String(decoding: try JSONEncoder().encode(verifications), as: UTF8.self)
@@ -51,6 +52,7 @@ extension PostgresStore {
                 """, [newSecretHash, authTime, amrJSON, acr, verificationsJSON, levelsJSON, session])
             if changed == 0 { throw StoreError.notFound("live session \(session)") }
             try await tx.insert(audit)
+            if let context { try await Self.remember(context, tx) }
         }
     }
 
