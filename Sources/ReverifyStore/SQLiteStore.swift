@@ -278,9 +278,10 @@ public final class SQLiteStore: Store {
         session: SessionID, newSecretHash: String, authTime: UnixTime, amr: [AMR], acr: ACR,
         verifications: VerificationHistory, levels: LevelHistory, audit: AuditRecord, remembering context: VerifiedContext?
     ) async throws {
-        let amrJSON = String(decoding: try JSONEncoder().encode(amr), as: UTF8.self)
-        let verificationsJSON = String(decoding: try JSONEncoder().encode(verifications), as: UTF8.self)
-        let levelsJSON = String(decoding: try JSONEncoder().encode(levels), as: UTF8.self)
+        // As an inserted session's columns are written (sorted keys), so equal histories are equal text.
+        let amrJSON = try recordJSON(amr)
+        let verificationsJSON = try recordJSON(verifications)
+        let levelsJSON = try recordJSON(levels)
         try await writer.write { db in
             let changed = try SessionRecord.filter(key: session).filter(Column("revoked_at") == nil).updateAll(
                 db,

@@ -15,8 +15,13 @@ struct DatabaseOptions: ParsableArguments {
             """)
     var database: String = ProcessInfo.processInfo.environment["REVERIFY_DATABASE"] ?? "./data/reverify.sqlite"
 
-    @Option(name: .long, help: "32-byte key file that encrypts secrets at rest (env REVERIFY_MASTER_KEY_FILE).")
-    var masterKeyFile: String? = ProcessInfo.processInfo.environment["REVERIFY_MASTER_KEY_FILE"]
+    @Option(name: .customLong("master-key-file"), help: "32-byte key file that encrypts secrets at rest (env REVERIFY_MASTER_KEY_FILE).")
+    var masterKeyFileOption: String?
+
+    /// The option, or else the environment's: an optional option with a default is deprecated in ArgumentParser.
+    var masterKeyFile: String? {
+        masterKeyFileOption ?? ProcessInfo.processInfo.environment["REVERIFY_MASTER_KEY_FILE"]
+    }
 
     /// Seals secrets under the master key, when one is configured.
     func sealer() throws -> (any SecretSealing)? {

@@ -122,7 +122,7 @@ final class Argon2ContextTests: XCTestCase {
         var encoded = [CChar](repeating: 0, count: 128)
         let status = argon2id_hash_encoded(1, 1024, 1, Array(password.utf8), password.utf8.count, salt, salt.count, 32, &encoded, 128)
         XCTAssertEqual(status, ARGON2_OK.rawValue)
-        let reference = String(cString: encoded)
+        let reference = String(decoding: encoded.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 
         let parsed = try XCTUnwrap(Argon2PHCString(reference))
 

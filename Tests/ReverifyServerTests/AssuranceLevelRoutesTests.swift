@@ -22,7 +22,7 @@ import Testing
         let encode = { (value: any Encodable) in String(decoding: try JSONEncoder().encode(value), as: UTF8.self) }
         let (levelsJSON, historyJSON, amrJSON) = (try encode(levels), try encode(history), try encode(amr))
         try await app.store.writer.write { db in
-            try SessionRecord.updateAll(
+            _ = try SessionRecord.updateAll(
                 db, Column("auth_time").set(to: then), Column("acr").set(to: acr), Column("amr").set(to: amrJSON),
                 Column("levels").set(to: levelsJSON), Column("verifications").set(to: historyJSON))
         }
@@ -30,7 +30,7 @@ import Testing
 
     private func restrictActions(_ app: TestApp, _ actions: [String: ActionPolicy]) async throws {
         let json = String(decoding: try JSONEncoder().encode(actions), as: UTF8.self)
-        try await app.store.writer.write { db in try ClientRecord.updateAll(db, Column("actions").set(to: json)) }
+        try await app.store.writer.write { db in _ = try ClientRecord.updateAll(db, Column("actions").set(to: json)) }
     }
 
     private func claims(of jwt: String) throws -> [String: Any] {

@@ -214,7 +214,7 @@ final class RouterBrowser: @unchecked Sendable {
     private func idleOutEverySession(_ app: TestApp) async throws {
         let past = app.services.time.now() - 1
         try await app.store.writer.write { db in
-            try SessionRecord.updateAll(db, Column("idle_expires_at").set(to: past))
+            _ = try SessionRecord.updateAll(db, Column("idle_expires_at").set(to: past))
         }
     }
 
@@ -259,7 +259,7 @@ final class RouterBrowser: @unchecked Sendable {
     @Test func anOfflineAccessGrantOfAnAllowedClientOutlivesTheSession() async throws {
         let app = try await TestApp.make()
         try await app.store.writer.write { db in
-            try ClientRecord.updateAll(db, Column("allow_offline_access").set(to: true))
+            _ = try ClientRecord.updateAll(db, Column("allow_offline_access").set(to: true))
         }
         try await app.run { client in
             let browser = RouterBrowser(app, client)

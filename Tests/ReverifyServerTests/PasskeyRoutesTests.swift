@@ -78,7 +78,7 @@ import Testing
             let options = try options(in: page)
             let challenge = try #require(options["challenge"] as? String)
             #expect((options["authenticatorSelection"] as? [String: Any])?["residentKey"] as? String == "preferred")
-            let stored = try await app.store.writer.read { db in
+            let stored = try app.store.writer.read { db in
                 try Row.fetchAll(db, sql: "SELECT challenge_hash, ceremony, session_id FROM passkey_challenges WHERE ceremony = 'registration'")
             }
             #expect(stored.count == 1)

@@ -129,7 +129,7 @@ final class CollectedLines: Sendable {
     @Test func signedInUserIsOnTheAccessLine() async throws {
         let app = try await TestApp.make()
         let lines = CollectedLines()
-        try await run(app, lines: lines) { client in
+        _ = try await run(app, lines: lines) { client in
             try await RouterBrowser(app, client).signIn()
         }
         #expect(lines.objects.contains { $0["user_id"] as? String == app.user.id.rawValue })

@@ -35,8 +35,8 @@ import Testing
 
     struct IDToken: JWTPayload {
         let iss: String
-        let sub = "upstream-user"
-        let aud = "reverify"
+        var sub = "upstream-user"
+        var aud = "reverify"
         let exp: Int64
         let iat: Int64
         let auth_time: Int64

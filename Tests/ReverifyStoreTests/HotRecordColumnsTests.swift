@@ -203,7 +203,8 @@ import Testing
             AccessTokenRecord.self, RefreshTokenRecord.self, GrantRecord.self, SessionRecord.self, UserRecord.self,
         ]
         for record in records {
-            let table = try await f.sqliteStore.writer.read { db in try db.columns(in: record.databaseTableName).map(\.name) }
+            let name = record.databaseTableName
+            let table = try await f.sqliteStore.writer.read { db in try db.columns(in: name).map(\.name) }
             #expect(record.columns.sorted() == table.sorted(), "\(record.databaseTableName)")
         }
     }

@@ -95,7 +95,7 @@ import Testing
             id: session.id, at: fixture.now + 1,
             audit: AuditRecord(at: fixture.now + 1, event: .signOut, outcome: .success, sessionId: session.id))
 
-        let checkpoint = try await fixture.sqliteStore.writer.writeWithoutTransaction { db in
+        let checkpoint = try fixture.sqliteStore.writer.writeWithoutTransaction { db in
             try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
         }
 

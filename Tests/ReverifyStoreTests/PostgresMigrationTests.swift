@@ -41,7 +41,7 @@ import Testing
         let location = try await PostgresTestServer.freshDatabase()
         let store = try await PostgresStore.open(location, maximumConnections: 2)
         try await store.database.write { tx in
-            try await tx.execute("INSERT INTO reverify_migrations (identifier, applied_at) VALUES ('9999_future', 0)")
+            _ = try await tx.execute("INSERT INTO reverify_migrations (identifier, applied_at) VALUES ('9999_future', 0)")
         }
         store.close()
         await #expect(throws: StoreError.schemaNewerThanBinary(applied: ["9999_future"])) {
@@ -52,7 +52,7 @@ import Testing
     @Test func someoneElsesDatabaseIsRefused() async throws {
         let location = try await PostgresTestServer.freshDatabase()
         let database = try await PostgresDatabase.connect(location, maximumConnections: 2)
-        try await database.write { tx in try await tx.execute("CREATE TABLE invoices (id BIGINT PRIMARY KEY)") }
+        try await database.write { tx in _ = try await tx.execute("CREATE TABLE invoices (id BIGINT PRIMARY KEY)") }
         database.close()
         await #expect(throws: StoreError.notAReverifyDatabase(location.redacted)) {
             _ = try await PostgresStore.open(location, maximumConnections: 2)

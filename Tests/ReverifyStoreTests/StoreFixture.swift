@@ -106,7 +106,7 @@ struct StoreFixture: Sendable {
         case let store as SQLiteStore:
             try await store.writer.write { db in try db.execute(sql: sql, arguments: StatementArguments(arguments)) }
         case let store as PostgresStore:
-            try await store.database.write { tx in try await tx.execute(sql, arguments) }
+            try await store.database.write { tx in _ = try await tx.execute(sql, arguments) }
         default: fatalError("unknown store")
         }
     }

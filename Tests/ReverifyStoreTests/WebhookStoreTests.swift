@@ -275,7 +275,6 @@ struct WebhookHarness: Sendable {
         let fixture = try await StoreFixture.make(backend)
         defer { fixture.remove() }
         let hooks = WebhookHarness(fixture: fixture)
-        let store = fixture.store
         let target = try await hooks.endpoint()
         var ids: [WebhookEventID] = []
         for _ in 0..<5 { ids.append(try await hooks.testEvent(target)) }
@@ -290,7 +289,6 @@ struct WebhookHarness: Sendable {
         let fixture = try await StoreFixture.make(backend)
         defer { fixture.remove() }
         let hooks = WebhookHarness(fixture: fixture)
-        let store = fixture.store
         let target = try await hooks.endpoint()
         _ = try await hooks.testEvent(target)
         let now = UnixMilliseconds.wallClock()

@@ -42,17 +42,36 @@ public enum MetricsListener {
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) }, logger: logger)
     }
 
+    /// The webhook gauges' names (`reverify_webhook_…`) and the help lines they are exposed with.
+    enum Gauges {
+        // Computed: prometheus's descriptor is not `Sendable`, so it cannot be a stored static.
+        static var queueDepth: MetricNameDescriptor { webhook("queue", "depth", "Events not yet delivered to the endpoint") }
+        static var oldestUndeliveredAge: MetricNameDescriptor {
+            webhook("oldest_undelivered_age", "seconds", "Age of the oldest event not yet delivered to the endpoint")
+        }
+        static var deliveryAttempts: MetricNameDescriptor {
+            webhook("delivery", "attempts", "Delivery attempts made to the endpoint")
+        }
+        static var deadLetters: MetricNameDescriptor {
+            webhook("dead", "letters", "Events that will not be sent to the endpoint again")
+        }
+
+        private static func webhook(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(namespace: "reverify", subsystem: "webhook", metricName: name, unitName: unit, helpText: help)
+        }
+    }
+
     /// Webhook queue depth, oldest undelivered age, attempts and dead letters per endpoint.
     static func collect(into registry: PrometheusCollectorRegistry, store: any Store, now: UnixTime, logger: Logger) async {
         let started = ContinuousClock.now
         do {
             for stats in try await store.webhookQueueStats() {
                 let labels = [("endpoint", stats.endpointId.rawValue)]
-                registry.makeGauge(name: "reverify_webhook_queue_depth", labels: labels).set(Double(stats.undelivered))
-                registry.makeGauge(name: "reverify_webhook_oldest_undelivered_age_seconds", labels: labels)
+                registry.makeGauge(descriptor: Gauges.queueDepth, labels: labels).set(Double(stats.undelivered))
+                registry.makeGauge(descriptor: Gauges.oldestUndeliveredAge, labels: labels)
                     .set(Double(stats.oldestUndeliveredAt.map { max(0, now.rawValue - $0.rawValue) } ?? 0))
-                registry.makeGauge(name: "reverify_webhook_delivery_attempts", labels: labels).set(Double(stats.attempts))
-                registry.makeGauge(name: "reverify_webhook_dead_letters", labels: labels).set(Double(stats.dead))
+                registry.makeGauge(descriptor: Gauges.deliveryAttempts, labels: labels).set(Double(stats.attempts))
+                registry.makeGauge(descriptor: Gauges.deadLetters, labels: labels).set(Double(stats.dead))
             }
             Timer(label: "reverify_db_query_duration_seconds", dimensions: [("query", "webhook_queue_stats")])
                 .recordInterval(since: started)

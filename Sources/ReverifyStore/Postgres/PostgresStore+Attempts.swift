@@ -20,7 +20,7 @@ extension PostgresStore {
 
     public func settleAttempt(_ reservation: AttemptReservation, outcome: AttemptOutcome) async throws {
         try await database.write { tx in
-            try await tx.execute("UPDATE verification_attempts SET outcome = ? WHERE id = ?", [outcome, reservation.id])
+            _ = try await tx.execute("UPDATE verification_attempts SET outcome = ? WHERE id = ?", [outcome, reservation.id])
         }
     }
 

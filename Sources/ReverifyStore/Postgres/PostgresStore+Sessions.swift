@@ -32,7 +32,7 @@ extension PostgresStore {
 
     public func touchSession(id: SessionID, at: UnixTime, idleExpiresAt: UnixTime) async throws {
         try await database.write { tx in
-            try await tx.execute(
+            _ = try await tx.execute(
                 "UPDATE sessions SET last_seen_at = ?, idle_expires_at = ? WHERE id = ?", [at, idleExpiresAt, id])
         }
     }
@@ -41,9 +41,10 @@ extension PostgresStore {
         session: SessionID, newSecretHash: String, authTime: UnixTime, amr: [AMR], acr: ACR,
         verifications: VerificationHistory, levels: LevelHistory, audit: AuditRecord, remembering context: VerifiedContext?
     ) async throws {
-        let amrJSON = String(decoding: try JSONEncoder().encode(amr), as: UTF8.self)
-        let verificationsJSON = String(decoding: try JSONEncoder().encode(verifications), as: UTF8.self)
-        let levelsJSON = String(decoding: try JSONEncoder().encode(levels), as: UTF8.self)
+        // As an inserted session's columns are written (sorted keys), so equal histories are equal text.
+        let amrJSON = try recordJSON(amr)
+        let verificationsJSON = try recordJSON(verifications)
+        let levelsJSON = try recordJSON(levels)
         try await database.write { tx in
             let changed = try await tx.execute(
                 """

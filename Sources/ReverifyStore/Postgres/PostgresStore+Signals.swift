@@ -46,7 +46,7 @@ extension PostgresStore {
 
     public func clearSessionFlag(id: SessionID, reason: String, at now: UnixTime) async throws {
         try await database.write { tx in
-            try await tx.execute(
+            _ = try await tx.execute(
                 "UPDATE session_flags SET until = ? WHERE session_id = ? AND reason = ? AND (until IS NULL OR until > ?)",
                 [now, id, reason, now])
         }

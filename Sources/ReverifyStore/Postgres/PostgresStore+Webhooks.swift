@@ -332,7 +332,7 @@ extension PostgresStore {
 
     public func releaseWebhookDeliveries(endpoint: WebhookEndpointID, owner: String) async throws {
         try await database.write { tx in
-            try await tx.execute(
+            _ = try await tx.execute(
                 """
                 UPDATE webhook_deliveries SET status = ?, lease_owner = NULL, lease_expires_at_ms = NULL
                 WHERE endpoint_id = ? AND lease_owner = ? AND status = ?
