@@ -14,10 +14,12 @@ enum Outbox {
         let endpoints = try endpoint.map { [$0] }
             ?? WebhookEndpointRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM webhook_endpoints WHERE disabled_at IS NULL"))
         for event in events {
-            let record = OutboxEventRecord(
-                id: event.id, type: event.type, payload: String(decoding: try payloadEncoder.encode(event), as: UTF8.self),
-                createdAt: event.createdAt, enqueuedAtMs: now)
-            try record.insert(db)
+            // A kept statement: GRDB's record insert builds its SQL for every event (issue 13).
+            try db.cachedStatement(
+                sql: "INSERT INTO outbox_events (id, type, payload, created_at, enqueued_at_ms) VALUES (?, ?, ?, ?, ?)"
+            ).execute(arguments: [
+                event.id, event.type, String(decoding: try payloadEncoder.encode(event), as: UTF8.self), event.createdAt, now,
+            ])
             let seq = db.lastInsertedRowID
             for target in endpoints where endpoint != nil || target.subscribes(to: event.type) {
                 try WebhookDeliveryRecord(

@@ -23,7 +23,7 @@ extension SQLiteStore {
     public func createApproval(_ approval: ApprovalRecord, audit: AuditRecord) async throws {
         try await writer.write { db in
             try approval.insert(db)
-            try audit.insert(db)
+            try Self.append(audit, db)
         }
     }
 
@@ -94,7 +94,7 @@ extension SQLiteStore {
                 approval.status = .denied
             }
             try approval.update(db)
-            try audit.insert(db)
+            try Self.append(audit, db)
             return true
         }
     }
@@ -129,7 +129,7 @@ extension SQLiteStore {
                 audit.sessionId = session
                 audit.detail["approval_id"] = approval.id.rawValue
                 audit.detail["jti"] = issuance.jti
-                try audit.insert(db)
+                try Self.append(audit, db)
             }
             try approval.update(db)
             return .answered(outcome, approval)
@@ -156,7 +156,7 @@ extension SQLiteStore {
             audit.clientId = approval.clientId
             audit.detail["approval_id"] = approval.id.rawValue
             if let grant { audit.detail["revoked_grant"] = grant.rawValue }
-            try audit.insert(db)
+            try Self.append(audit, db)
             return .revoked(revokedGrant: grant)
         }
     }

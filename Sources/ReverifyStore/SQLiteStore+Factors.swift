@@ -23,7 +23,7 @@ extension SQLiteStore {
                 Column("user_id") == factor.userId && Column("kind") == factor.kind && Column("confirmed_at") == nil
             ).deleteAll(db)
             try stored.insert(db)
-            try audit?.insert(db)
+            if let audit { try Self.append(audit, db) }
         }
     }
 
@@ -38,7 +38,7 @@ extension SQLiteStore {
             try FactorRecord.filter(key: id).updateAll(
                 db, Column("name").set(to: name), Column("confirmed_at").set(to: at), Column("last_used_step").set(to: step),
                 Column("last_used_at").set(to: at))
-            try audit.insert(db)
+            try Self.append(audit, db)
             return .accepted
         }
     }
@@ -66,7 +66,7 @@ extension SQLiteStore {
             guard let factor = try FactorRecord.fetchOne(db, key: id), factor.userId == user else { return nil }
             try FactorRecord.deleteOne(db, key: id)
             // An enrolment never confirmed was never announced; removing it is not an event either.
-            if factor.isConfirmed { try audit.insert(db) }
+            if factor.isConfirmed { try Self.append(audit, db) }
             return factor
         }
     }

@@ -173,7 +173,7 @@ extension SQLiteStore {
 
     public func insertCode(_ code: AuthorizationCodeRecord, audit: AuditRecord) async throws {
         try await writer.write { db in
-            try audit.insert(db)
+            try Self.append(audit, db)
             try Self.insert(code, db)
         }
     }

@@ -36,7 +36,7 @@ extension SQLiteStore {
             }
             try factor.insert(db)
             try credential.insert(db)
-            try audit.insert(db)
+            try Self.append(audit, db)
             return true
         }
     }

@@ -57,7 +57,7 @@ extension SQLiteStore {
             try db.execute(
                 sql: "INSERT INTO session_flags (session_id, reason, created_at, until) VALUES (?, ?, ?, ?)",
                 arguments: [id, reason, now, until])
-            try audit.insert(db)
+            try Self.append(audit, db)
         }
     }
 }

@@ -5,7 +5,7 @@ extension SQLiteStore {
     public func recordTokenExchange(token: AccessTokenRecord, audit: AuditRecord) async throws {
         try await writer.write { db in
             try token.insert(db)
-            try audit.insert(db)
+            try Self.append(audit, db)
         }
     }
 

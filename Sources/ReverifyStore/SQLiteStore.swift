@@ -105,10 +105,11 @@ public final class SQLiteStore: Store {
                     try SessionRecord.filter(key: session.id).updateAll(db, Column("revoked_at").set(to: at))
                     try Self.revokeGrants(
                         GrantRecord.filter(Column("session_id") == session.id), at: at, reason: "user_disabled", db: db)
-                    try AuditRecord(
-                        at: at, event: .sessionRevoked, outcome: .success, userId: user, sessionId: session.id,
-                        reason: "user_disabled"
-                    ).insert(db)
+                    try Self.append(
+                        AuditRecord(
+                            at: at, event: .sessionRevoked, outcome: .success, userId: user, sessionId: session.id,
+                            reason: "user_disabled"),
+                        db)
                 }
             }
         }
@@ -246,7 +247,7 @@ public final class SQLiteStore: Store {
     public func createSession(_ session: SessionRecord, audit: AuditRecord, remembering context: VerifiedContext?) async throws {
         try await writer.write { db in
             try Self.insert(session, db)
-            try audit.insert(db)
+            try Self.append(audit, db)
             if let context { try Self.remember(context, db) }
         }
     }
@@ -292,7 +293,7 @@ public final class SQLiteStore: Store {
                 Column("verifications").set(to: verificationsJSON),
                 Column("levels").set(to: levelsJSON))
             if changed == 0 { throw StoreError.notFound("live session \(session)") }
-            try audit.insert(db)
+            try Self.append(audit, db)
             if let context { try Self.remember(context, db) }
         }
     }
@@ -310,7 +311,7 @@ public final class SQLiteStore: Store {
                 grants = grants.filter(!offline.contains(Column("id")))
             }
             try Self.revokeGrants(grants, at: at, reason: "session_revoked", db: db)
-            try audit.insert(db)
+            try Self.append(audit, db)
             return true
         }
     }
@@ -318,7 +319,7 @@ public final class SQLiteStore: Store {
     // MARK: Audit
 
     public func appendAudit(_ record: AuditRecord) async throws {
-        try await writer.write { db in try record.insert(db) }
+        try await writer.write { db in try Self.append(record, db) }
     }
 
     public func auditLog(user: UserID?, limit: Int) async throws -> [AuditRecord] {
@@ -334,7 +335,7 @@ public final class SQLiteStore: Store {
     public func saveAuthorizationRequest(_ request: AuthorizationRequestRecord, audit: AuditRecord?) async throws {
         // One write for a sign-in's authorize, not one for its decision and another for its flow (issue 13).
         try await writer.write { db in
-            try audit?.insert(db)
+            if let audit { try Self.append(audit, db) }
             try request.insert(db)
         }
     }
@@ -372,7 +373,7 @@ public final class SQLiteStore: Store {
             let changed = try AuthorizationRequestRecord.filter(key: id).filter(Column("completed_at") == nil)
                 .updateAll(db, Column("completed_at").set(to: at))
             guard changed == 1 else { return false }
-            try audit.insert(db)
+            try Self.append(audit, db)
             return true
         }
     }
@@ -405,7 +406,7 @@ public final class SQLiteStore: Store {
                 }
                 audit.userId = audit.userId ?? code.userId
                 audit.sessionId = audit.sessionId ?? code.sessionId
-                try audit.insert(db)
+                try Self.append(audit, db)
                 return .replayed(revokedGrant: code.grantId)
             }
             // Burn the code on every first presentation, valid or not: it never works twice.
@@ -452,7 +453,7 @@ public final class SQLiteStore: Store {
                     audit.userId = grant.userId
                     audit.sessionId = grant.sessionId
                     audit.detail["revoked_grant"] = grant.id.rawValue
-                    try audit.insert(db)
+                    try Self.append(audit, db)
                 }
                 return token.usedAt != nil ? .reused(revokedGrant: grant.id) : .rejected(.invalidGrant("the grant was revoked"))
             }

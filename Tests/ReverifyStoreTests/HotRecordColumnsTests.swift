@@ -311,6 +311,40 @@ import Testing
         }
     }
 
+    /// Issue 13: the store appends audit rows with a kept statement of its own. The row must be the one GRDB's
+    /// record insert writes, and it must publish the same events as ``AuditRecord/aroundInsert(_:insert:)``.
+    @Test func anAppendedAuditRowIsTheRecordsRowWithTheSameEvents() async throws {
+        let f = try await StoreFixture.make(.sqlite)
+        defer { f.remove() }
+        let store = try #require(f.store as? SQLiteStore)
+        func audit(_ reason: String) -> AuditRecord {
+            AuditRecord(
+                at: f.now, event: .signIn, outcome: .success, userId: UserID(rawValue: "usr_x"),
+                sessionId: SessionID(rawValue: "ses_x"), clientId: ClientID(rawValue: "cli_x"), method: .password,
+                reason: reason, ipAddress: "192.0.2.1", userAgent: "UA", detail: ["flow": "sign_in", "acr": "1fa"],
+                requestId: "req-1")
+        }
+        let (ours, grdbs) = (audit("ours"), audit("grdb"))
+        try await store.writer.write { db in
+            try SQLiteStore.append(ours, db)
+            try grdbs.insert(db)
+        }
+        let (rows, events) = try await store.writer.read { db in
+            (
+                try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY id").map { row in
+                    Dictionary(uniqueKeysWithValues: row.filter { $0.0 != "id" && $0.0 != "reason" }.map { ($0.0, $0.1) })
+                },
+                try String.fetchAll(db, sql: "SELECT type FROM outbox_events ORDER BY seq")
+            )
+        }
+        #expect(rows.count == 2)
+        #expect(rows.first == rows.last)
+        #expect(rows.first?["detail"] == #"{"acr":"1fa","flow":"sign_in"}"#.databaseValue)
+        let published = WebhookEventDerivation.events(for: audit("any"), makeID: Outbox.newEventID).map(\.type.rawValue)
+        #expect(!published.isEmpty)
+        #expect(events == published + published)
+    }
+
     /// A row's columns and values, without its key.
     private static func row(_ db: Database, _ table: String, _ key: String, _ value: String) throws -> [String: DatabaseValue] {
         var columns: [String: DatabaseValue] = [:]
