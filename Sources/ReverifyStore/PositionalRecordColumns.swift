@@ -178,3 +178,26 @@ extension UserRecord: PositionalRecord {
             givenName: try c.next(), familyName: try c.next(), preferredUsername: try c.next())
     }
 }
+
+extension AuthorizationRequestRecord: PositionalRecord {
+    static let columns = [
+        "id", "browser_hash", "csrf_hash", "client_id", "request", "session_id", "pinned_user_id", "reason", "created_at",
+        "expires_at", "completed_at", "approval_id", "continuation",
+    ]
+
+    init(_ c: inout ColumnSequence) throws {
+        let id: AuthorizationRequestID = try c.next()
+        let (browserHash, csrfHash, clientId): (String, String, ClientID) = (try c.next(), try c.next(), try c.next())
+        guard let request = try c.nextJSONIfPresent(AuthorizeRequest.self) else {
+            throw DecodingError.valueNotFound(
+                AuthorizeRequest.self, .init(codingPath: [], debugDescription: "authorization_requests.request is NULL"))
+        }
+        self.init(
+            id: id, browserHash: browserHash, csrfHash: csrfHash, clientId: clientId, request: request,
+            sessionId: try c.next(), pinnedUserId: try c.next(), reason: try c.next(), createdAt: try c.next(),
+            expiresAt: try c.next())
+        completedAt = try c.next()
+        approvalId = try c.next()
+        continuation = try c.nextJSONIfPresent()
+    }
+}

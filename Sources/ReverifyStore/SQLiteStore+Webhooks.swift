@@ -144,9 +144,10 @@ extension SQLiteStore {
     public func claimWebhookDeliveries(_ request: WebhookClaimRequest) async throws -> [WebhookClaim] {
         guard request.maximumEndpoints > 0, request.deliveriesPerEndpoint > 0 else { return [] }
         let now = request.now
-        // Most polls find nothing: look first in a read, without taking the write lock.
-        let anyDue = try await writer.read { db in
-            try Bool.fetchOne(db, sql: Self.anyDeliveryDueSQL, arguments: ["now": now]) ?? false
+        // Most polls find nothing: look first in a read, without taking the write lock. Every sign-in's events
+        // start a poll, with or without an endpoint to deliver them to: one kept statement on the calling thread.
+        let anyDue = try await readStatementInline { db in
+            try Bool.fetchOne(db.cachedStatement(sql: Self.anyDeliveryDueSQL), arguments: ["now": now]) ?? false
         }
         guard anyDue else { return [] }
         return try await writer.write { db in

@@ -104,6 +104,28 @@ import Testing
             #expect(chain?.token == usedRefresh && chain?.grant == fullGrant && chain?.session == fullSession && chain?.user == full)
         }
 
+        // A hosted flow's request, read by every page and form of the flow (by position on SQLite).
+        var fullFlow = AuthorizationRequestRecord(
+            id: AuthorizationRequestID(rawValue: "req_full"), browserHash: "b1", csrfHash: "c1", clientId: client.record.id,
+            request: AuthorizeRequest(
+                clientID: client.record.id, redirectURI: "https://rp.example/cb", scopes: ["openid", "email"], state: "s",
+                nonce: "n", codeChallenge: nil, maxAge: 300, prompt: PromptSet([.login]), idTokenHint: nil,
+                loginHint: "full@example.com", acrValues: [ACR.multiFactor.rawValue], action: "billing", receivedAt: t),
+            sessionId: fullSession.id, pinnedUserId: full.id, reason: .maxAge, createdAt: t, expiresAt: t + 900,
+            continuation: .accountSecurity(returnTo: "/account/security"))
+        fullFlow.completedAt = t + 4
+        let sparseFlow = AuthorizationRequestRecord(
+            id: AuthorizationRequestID(rawValue: "req_sparse"), browserHash: "b2", csrfHash: "c2", clientId: client.record.id,
+            request: AuthorizeRequest(
+                clientID: client.record.id, redirectURI: "https://rp.example/cb", scopes: ["openid"], state: nil, nonce: nil,
+                codeChallenge: nil, maxAge: nil, prompt: PromptSet(), idTokenHint: nil, loginHint: nil, acrValues: [],
+                action: nil, receivedAt: t),
+            sessionId: nil, pinnedUserId: nil, reason: .noSession, createdAt: t, expiresAt: t + 900)
+        for flow in [fullFlow, sparseFlow] {
+            try await f.store.saveAuthorizationRequest(flow, audit: nil)
+            #expect(try await f.store.authorizationRequest(id: flow.id) == flow)
+        }
+
         for audit in [fullAudit, sparseAudit] {
             try await f.store.appendAudit(audit)
         }
@@ -201,6 +223,7 @@ import Testing
         defer { f.remove() }
         let records: [any PositionalRecord.Type] = [
             AccessTokenRecord.self, RefreshTokenRecord.self, GrantRecord.self, SessionRecord.self, UserRecord.self,
+            AuthorizationRequestRecord.self,
         ]
         for record in records {
             let name = record.databaseTableName
