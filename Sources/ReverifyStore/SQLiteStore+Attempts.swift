@@ -11,9 +11,10 @@ extension SQLiteStore {
             guard policy.allowsAttempt(try Self.attemptCounts(subject: subject, at: now, policy: policy, db: db)) else {
                 return nil
             }
-            try VerificationAttemptRecord(
-                subject: subject, kind: kind, ipAddress: ipAddress, startedAt: now, outcome: .pending
-            ).insert(db)
+            // Every password sign-in reserves one: a kept statement, not GRDB's per-row SQL (issue 13).
+            try db.cachedStatement(
+                sql: "INSERT INTO verification_attempts (subject, kind, ip_address, started_at, outcome) VALUES (?, ?, ?, ?, ?)"
+            ).execute(arguments: [subject, kind, ipAddress, now, AttemptOutcome.pending])
             return AttemptReservation(id: db.lastInsertedRowID)
         }
     }

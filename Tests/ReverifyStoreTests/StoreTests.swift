@@ -220,6 +220,24 @@ import Foundation
         #expect(try await store.reserveAttempt(subject: "other", kind: .password, ipAddress: nil, at: fixture.now, policy: policy) != nil)
     }
 
+    @Test(arguments: Backend.all) func aReservationIsAPendingAttemptOfItsSubjectKindAndAddress(_ backend: Backend) async throws {
+        let fixture = try await StoreFixture.make(backend)
+        defer { fixture.remove() }
+        let reservation = try #require(
+            try await fixture.store.reserveAttempt(
+                subject: "s", kind: .emailCode, ipAddress: "198.51.100.4", at: fixture.now, policy: LockoutPolicy()))
+
+        let stored = try await fixture.rows("SELECT * FROM verification_attempts WHERE id = ?", [reservation.id]).map {
+            try FetchableRecordDecoder().decode(VerificationAttemptRecord.self, from: $0.row)
+        }
+
+        #expect(stored.map(\.subject) == ["s"])
+        #expect(stored.map(\.kind) == [.emailCode])
+        #expect(stored.map(\.ipAddress) == ["198.51.100.4"])
+        #expect(stored.map(\.startedAt) == [fixture.now])
+        #expect(stored.map(\.outcome) == [.pending])
+    }
+
     @Test(arguments: Backend.all) func testParallelReservationsNeverExceedTheLimit(_ backend: Backend) async throws {
         let fixture = try await StoreFixture.make(backend)
         defer { fixture.remove() }
