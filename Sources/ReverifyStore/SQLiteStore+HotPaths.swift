@@ -129,6 +129,20 @@ extension SQLiteStore {
         ])
     }
 
+    /// Every sign-in and step-up starts one (in the order of ``AuthorizationRequestRecord/columns``).
+    static func insert(_ flow: AuthorizationRequestRecord, _ db: Database) throws {
+        try db.cachedStatement(sql: insertFlowSQL).execute(arguments: [
+            flow.id, flow.browserHash, flow.csrfHash, flow.clientId, try recordJSON(flow.request), flow.sessionId,
+            flow.pinnedUserId, flow.reason, flow.createdAt, flow.expiresAt, flow.completedAt, flow.approvalId,
+            try flow.continuation.map(recordJSON),
+        ])
+    }
+
+    private static let insertFlowSQL = """
+        INSERT INTO authorization_requests (\(AuthorizationRequestRecord.columns.joined(separator: ", ")))
+        VALUES (\(Array(repeating: "?", count: AuthorizationRequestRecord.columns.count).joined(separator: ", ")))
+        """
+
     private static let insertSessionSQL = """
         INSERT INTO sessions (\(SessionRecord.columns.joined(separator: ", ")))
         VALUES (\(Array(repeating: "?", count: SessionRecord.columns.count).joined(separator: ", ")))

@@ -284,7 +284,7 @@ extension SQLiteStore {
             in: writer, onError: { _ in continuation.finish() },
             onChange: { db in
                 // MAX of the primary key is one b-tree descent.
-                if let newest = try? Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM outbox_events") {
+                if let newest = try? Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM outbox_events")) {
                     own.committed(upTo: newest)
                 }
                 continuation.yield()

@@ -336,7 +336,7 @@ public final class SQLiteStore: Store {
         // One write for a sign-in's authorize, not one for its decision and another for its flow (issue 13).
         try await writer.write { db in
             if let audit { try Self.append(audit, db) }
-            try request.insert(db)
+            try Self.insert(request, db)
         }
     }
 

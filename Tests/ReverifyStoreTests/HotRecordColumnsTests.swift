@@ -282,6 +282,20 @@ import Testing
                 levels: levels)
         }
         let (sessionOurs, sessionGRDB) = (session("ses-ours"), session("ses-grdb"))
+        func flow(_ id: String) -> AuthorizationRequestRecord {
+            var flow = AuthorizationRequestRecord(
+                id: AuthorizationRequestID(rawValue: id), browserHash: "b", csrfHash: "c", clientId: ClientID(rawValue: "cli_x"),
+                request: AuthorizeRequest(
+                    clientID: ClientID(rawValue: "cli_x"), redirectURI: "https://rp.example/cb", scopes: ["openid"],
+                    state: "s", nonce: "n", codeChallenge: nil, maxAge: 0, prompt: PromptSet([.login]), idTokenHint: nil,
+                    loginHint: "a@example.com", acrValues: ["urn:x"], action: "billing", receivedAt: t),
+                sessionId: SessionID(rawValue: "ses_x"), pinnedUserId: UserID(rawValue: "usr_x"), reason: .promptLogin,
+                createdAt: t, expiresAt: t + 60, continuation: .accountSecurity(returnTo: "/account"))
+            flow.completedAt = t + 1
+            flow.approvalId = ApprovalID(rawValue: "apr_x")
+            return flow
+        }
+        let (flowOurs, flowGRDB) = (flow("req-ours"), flow("req-grdb"))
         try await store.writer.writeWithoutTransaction { db in
             // Rows alone, with nothing behind them.
             try db.execute(sql: "PRAGMA foreign_keys = OFF")
@@ -296,6 +310,8 @@ import Testing
             try codeGRDB.insert(db)
             try SQLiteStore.insert(sessionOurs, db)
             try sessionGRDB.insert(db)
+            try SQLiteStore.insert(flowOurs, db)
+            try flowGRDB.insert(db)
             // Unused tokens and codes, then used, as a refresh and a code redemption use them.
             for (unused, ours) in [(unusedOurs, true), (unusedGRDB, false)] {
                 var token = unused
@@ -317,6 +333,7 @@ import Testing
                 (try Self.row(db, "access_tokens", "jti", "at-ours"), try Self.row(db, "access_tokens", "jti", "at-grdb")),
                 (try Self.row(db, "authorization_codes", "code_hash", "k-ours"), try Self.row(db, "authorization_codes", "code_hash", "k-grdb")),
                 (try Self.row(db, "authorization_codes", "code_hash", "c-ours"), try Self.row(db, "authorization_codes", "code_hash", "c-grdb")),
+                (try Self.row(db, "authorization_requests", "id", "req-ours"), try Self.row(db, "authorization_requests", "id", "req-grdb")),
                 // Each session's secret hash is its own (the column is unique), so it is compared apart.
                 (
                     try Self.row(db, "sessions", "id", "ses-ours").filter { $0.key != "secret_hash" },
