@@ -16,6 +16,18 @@ import Testing
         #expect(ids == ids.sorted())
     }
 
+    @Test func onlyNumberedLowerCaseSQLFilesAreMigrations() {
+        for name in ["0001_foundation.sql", "0024_attempt_outcome_indexes.sql", "9999_a.sql", "0002_x_9.sql"] {
+            #expect(MigrationRunner.isMigrationFileName(name), "\(name)")
+        }
+        for name in [
+            "0001_.sql", "001_short.sql", "00001_long.sql", "0001-dash.sql", "0001_Upper.sql", "0001_space .sql",
+            "0001_name.SQL", "0001_name.sql.bak", "README.md", "abcd_name.sql", "0001_näme.sql", ".sql", "",
+        ] {
+            #expect(!MigrationRunner.isMigrationFileName(name), "\(name)")
+        }
+    }
+
     @Test func testMigrateAppliesEveryFileAndRecordsIt() throws {
         let pool = try DatabaseConnection.open(path: temporaryPath())
         let applied = try MigrationRunner.bundled.migrate(pool)
