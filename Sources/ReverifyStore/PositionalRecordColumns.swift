@@ -103,6 +103,11 @@ extension PositionalRecord {
     /// `table.column, …` for a SELECT list.
     static var selection: String { columns.map { "\(databaseTableName).\($0)" }.joined(separator: ", ") }
 
+    /// `INSERT INTO table (columns) VALUES (?, …)`: a whole row, its values bound in the order of ``columns``.
+    static var insertSQL: String {
+        "INSERT INTO \(databaseTableName) (\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
+    }
+
     /// The record whose columns come next, or `nil` (its columns skipped) when they are NULL: an outer join found
     /// no row. Every table here has a NOT NULL first column, its key.
     static func ifPresent(_ c: inout ColumnSequence) throws -> Self? {

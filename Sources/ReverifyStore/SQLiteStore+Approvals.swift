@@ -68,9 +68,7 @@ extension SQLiteStore {
         request: AuthorizationRequestID, approval: ApprovalID, session: SessionID, at: UnixTime
     ) async throws -> Bool {
         try await writer.write { db in
-            let completed = try AuthorizationRequestRecord.filter(key: request).filter(Column("completed_at") == nil)
-                .updateAll(db, Column("completed_at").set(to: at))
-            guard completed == 1 else { return false }
+            guard try Self.completeAuthorizationRequest(id: request, at: at, db) else { return false }
             try ApprovalRecord.filter(key: approval).filter(Column("status") == ApprovalStatus.pending)
                 .updateAll(db, Column("verified_session_id").set(to: session))
             return true

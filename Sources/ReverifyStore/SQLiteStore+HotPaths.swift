@@ -138,17 +138,11 @@ extension SQLiteStore {
         ])
     }
 
-    private static let insertFlowSQL = """
-        INSERT INTO authorization_requests (\(AuthorizationRequestRecord.columns.joined(separator: ", ")))
-        VALUES (\(Array(repeating: "?", count: AuthorizationRequestRecord.columns.count).joined(separator: ", ")))
-        """
+    // Built once: the kept statement is looked up by its text on every insert.
+    private static let insertSessionSQL = SessionRecord.insertSQL
+    private static let insertFlowSQL = AuthorizationRequestRecord.insertSQL
 
-    private static let insertSessionSQL = """
-        INSERT INTO sessions (\(SessionRecord.columns.joined(separator: ", ")))
-        VALUES (\(Array(repeating: "?", count: SessionRecord.columns.count).joined(separator: ", ")))
-        """
-
-    /// The flow ends with its code, once: `false` when it had ended already.
+    /// The flow ends, once (with its code, its cancellation or its approval): `false` when it had ended already.
     static func completeAuthorizationRequest(id: AuthorizationRequestID, at: UnixTime, _ db: Database) throws -> Bool {
         try db.cachedStatement(sql: "UPDATE authorization_requests SET completed_at = ? WHERE id = ? AND completed_at IS NULL")
             .execute(arguments: [at, id])

@@ -375,19 +375,14 @@ public final class SQLiteStore: Store {
         -> Bool
     {
         try await writer.write { db in
-            let changed = try AuthorizationRequestRecord.filter(key: id).filter(Column("completed_at") == nil)
-                .updateAll(db, Column("completed_at").set(to: at))
-            guard changed == 1 else { return false }
+            guard try Self.completeAuthorizationRequest(id: id, at: at, db) else { return false }
             try Self.append(audit, db)
             return true
         }
     }
 
     public func finishAuthorizationRequest(id: AuthorizationRequestID, at: UnixTime) async throws -> Bool {
-        try await writer.write { db in
-            try AuthorizationRequestRecord.filter(key: id).filter(Column("completed_at") == nil)
-                .updateAll(db, Column("completed_at").set(to: at)) == 1
-        }
+        try await writer.write { db in try Self.completeAuthorizationRequest(id: id, at: at, db) }
     }
 
     public func insertCode(_ code: AuthorizationCodeRecord) async throws {
