@@ -4,7 +4,10 @@ import ReverifyCrypto
 import ReverifyStore
 
 /// The shared dependencies every route family is built from.
-public struct Services: Sendable {
+///
+/// A class: route families and their handlers each hold it, and a struct of this many references cost a retain
+/// and a release per field at every copy, which every request made (issue 13).
+public final class Services: Sendable {
     public let configuration: ServerConfiguration
     public let store: any Store
     public let time: any TimeSource
@@ -34,8 +37,9 @@ public struct Services: Sendable {
         self.configuration = configuration
         self.store = store
         self.time = time
-        self.hasher = Argon2idHasher(
+        let hasher = Argon2idHasher(
             parameters: configuration.argon2, threadPool: PasswordHashingPool.shared, backgroundPriority: true)
+        self.hasher = hasher
         self.passwordGate = AdmissionGate(capacity: PasswordHashingPool.threads + max(0, configuration.passwordQueueLimit))
         self.keys = KeyRingProvider(store: store, time: time)
         self.pages = try await PageRenderer(directory: configuration.resourcesDirectory + "/templates")
