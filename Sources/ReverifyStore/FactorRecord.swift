@@ -1,8 +1,8 @@
 import GRDB
 import ReverifyCore
 
-extension FactorID: DatabaseValueConvertible {}
-extension UserFactorKind: DatabaseValueConvertible {}
+extension FactorID: RawValueColumn {}
+extension UserFactorKind: RawValueColumn {}
 
 /// A row of `user_factors`: one second factor of a user, of any kind (issue 18). Kind-specific columns are
 /// optional; a TOTP uses `secret` and `lastUsedStep`.

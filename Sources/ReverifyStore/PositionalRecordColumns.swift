@@ -37,6 +37,16 @@ struct ColumnSequence {
         return decoded
     }
 
+    /// A nullable column: NULL is nil, anything else must decode. Not through GRDB's `Optional` conformance, whose
+    /// generic code looked up the wrapped type's metadata for every column it read (issue 13).
+    mutating func next<Value: DatabaseValueConvertible>(_ type: Value?.Type = Value?.self) throws -> Value? {
+        if nextIsNull {
+            index += 1
+            return nil
+        }
+        return try next(Value.self)
+    }
+
     /// A non-null JSON column, through `memo`.
     mutating func nextJSON<Value>(memo: JSONColumnMemo<Value>) throws -> Value {
         guard let json = try nextJSONText() else {

@@ -1,24 +1,40 @@
 import GRDB
 import ReverifyCore
 
+/// A core type stored as its raw value.
+///
+/// The witnesses are this module's, so the compiler specialises them per type. GRDB's defaults for
+/// `RawRepresentable` types live in GRDB and are not inlinable, so every column they read or wrote ran generic code
+/// that looked up the type's metadata: about 1% of an introspection (issue 13).
+public protocol RawValueColumn: DatabaseValueConvertible, Codable, RawRepresentable
+where RawValue: DatabaseValueConvertible {}
+
+extension RawValueColumn {
+    public var databaseValue: DatabaseValue { rawValue.databaseValue }
+
+    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> Self? {
+        RawValue.fromDatabaseValue(dbValue).flatMap(Self.init(rawValue:))
+    }
+}
+
 // Typed identifiers and times are stored as their raw values.
-extension UserID: DatabaseValueConvertible {}
-extension SessionID: DatabaseValueConvertible {}
-extension ClientID: DatabaseValueConvertible {}
-extension AuthorizationRequestID: DatabaseValueConvertible {}
-extension GrantID: DatabaseValueConvertible {}
-extension ApprovalID: DatabaseValueConvertible {}
-extension ApprovalStatus: DatabaseValueConvertible {}
-extension UnixTime: DatabaseValueConvertible {}
-extension Seconds: DatabaseValueConvertible {}
-extension AuthMethod: DatabaseValueConvertible {}
-extension ClientAuthMethod: DatabaseValueConvertible {}
-extension ClientKind: DatabaseValueConvertible {}
-extension ACR: DatabaseValueConvertible {}
-extension AuditEvent: DatabaseValueConvertible {}
-extension AuditOutcome: DatabaseValueConvertible {}
-extension ReauthReason: DatabaseValueConvertible {}
-extension SigningAlgorithm: DatabaseValueConvertible {}
+extension UserID: RawValueColumn {}
+extension SessionID: RawValueColumn {}
+extension ClientID: RawValueColumn {}
+extension AuthorizationRequestID: RawValueColumn {}
+extension GrantID: RawValueColumn {}
+extension ApprovalID: RawValueColumn {}
+extension ApprovalStatus: RawValueColumn {}
+extension UnixTime: RawValueColumn {}
+extension Seconds: RawValueColumn {}
+extension AuthMethod: RawValueColumn {}
+extension ClientAuthMethod: RawValueColumn {}
+extension ClientKind: RawValueColumn {}
+extension ACR: RawValueColumn {}
+extension AuditEvent: RawValueColumn {}
+extension AuditOutcome: RawValueColumn {}
+extension ReauthReason: RawValueColumn {}
+extension SigningAlgorithm: RawValueColumn {}
 
 /// Snake-case columns for every record, so Swift names stay Swift-like.
 public protocol SnakeCaseRecord: Codable, FetchableRecord, PersistableRecord, Sendable {}
