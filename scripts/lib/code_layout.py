@@ -92,14 +92,16 @@ def main() -> int:
     symbols = set(subprocess.run(["nm", "--defined-only", "--format=just-symbols", args.binary], check=True,
                                  capture_output=True, text=True).stdout.split())
     ordered: list[str] = []
+    listed: set[str] = set()
     unnamed: dict[str, list[str]] = collections.defaultdict(list)  # object pattern -> its sections, in order
     for address in sorted(idle) + sorted(load):
         section, source = sections[address]
         function = section.removeprefix(".text.")
         if section != ".text" and function in symbols:
-            if function not in ordered:
+            if function not in listed:
+                listed.add(function)
                 ordered.append(function)
-        elif not source.endswith(("Scrt1.o", "crtbeginS.o")):  # the C runtime's start-up code stays first anyway
+        elif not source.endswith(("Scrt1.o", "crtbeginS.o")):  # the C runtime's objects: system paths, run once
             quoted = section if section == ".text" else f'"{section}"'
             if quoted not in unnamed[object_pattern(source)]:
                 unnamed[object_pattern(source)].append(quoted)
