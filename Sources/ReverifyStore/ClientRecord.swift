@@ -71,7 +71,7 @@ public struct ClientRedirectURIRecord: SnakeCaseRecord, Equatable {
     public static let databaseTableName = "client_redirect_uris"
 
     /// Whether the URI receives authorization responses or post-logout redirects.
-    public enum Kind: String, Codable, Sendable, DatabaseValueConvertible {
+    public enum Kind: String, Codable, Sendable, RawValueColumn {
         case login
         case postLogout = "post_logout"
     }

@@ -54,7 +54,7 @@ public struct StoredPasskey: Equatable, Sendable {
 }
 
 /// Which ceremony a challenge was issued for.
-public enum PasskeyCeremonyKind: String, Codable, Sendable, DatabaseValueConvertible {
+public enum PasskeyCeremonyKind: String, Codable, Sendable, RawValueColumn {
     case registration
     case authentication
 }

@@ -1,7 +1,7 @@
 import GRDB
 import ReverifyCore
 
-/// A core type stored as its raw value.
+/// A type stored as its raw value: every identifier, time and enum column of both stores.
 ///
 /// The witnesses are this module's, so the compiler specialises them per type. GRDB's defaults for
 /// `RawRepresentable` types live in GRDB and are not inlinable, so every column they read or wrote ran generic code

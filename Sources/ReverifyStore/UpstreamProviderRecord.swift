@@ -1,7 +1,7 @@
 import GRDB
 import ReverifyCore
 
-extension UpstreamProviderID: DatabaseValueConvertible {}
+extension UpstreamProviderID: RawValueColumn {}
 
 /// A row of `upstream_providers`: an OpenID Connect provider users may re-verify through.
 public struct UpstreamProviderRecord: SnakeCaseRecord, Equatable {

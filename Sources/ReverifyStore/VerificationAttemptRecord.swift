@@ -39,5 +39,5 @@ public enum EmailSendDecision: Sendable, Equatable {
     case limited(String)
 }
 
-extension AttemptKind: DatabaseValueConvertible {}
-extension AttemptOutcome: DatabaseValueConvertible {}
+extension AttemptKind: RawValueColumn {}
+extension AttemptOutcome: RawValueColumn {}

@@ -2,7 +2,7 @@ import GRDB
 import ReverifyCore
 
 /// Where one event stands with one endpoint.
-public enum WebhookDeliveryStatus: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+public enum WebhookDeliveryStatus: String, Codable, Sendable, CaseIterable, RawValueColumn {
     /// Waiting for its first attempt or for a retry at `next_attempt_at_ms`.
     case pending
     /// Claimed by a worker whose lease has not expired (or had not, when it crashed).
